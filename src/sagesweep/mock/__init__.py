@@ -1,0 +1,16 @@
+"""A realistic local SageMaker: moto's backend in server mode plus a realism layer.
+
+moto alone overwrites duplicate job names, accepts invalid ones, never throttles,
+has no quotas, creates jobs already ``Completed`` and cannot stop them. The layer in
+:mod:`sagesweep.mock.app` adds all of that, plus fault injection, and counts what
+it did (:class:`MockStats`) so a client's exactly-once claims can be checked.
+
+Three ways in: ``sagesweep mock`` (:func:`serve_forever`), ``with MockServer(...)``
+in-process, and the ``mock_server`` / ``mock_factory`` pytest fixtures.
+"""
+
+from sagesweep.mock.config import MockConfig, parse_quotas
+from sagesweep.mock.server import MockServer, serve_forever
+from sagesweep.mock.stats import MockStats
+
+__all__ = ["MockConfig", "MockServer", "MockStats", "parse_quotas", "serve_forever"]

@@ -1,0 +1,52 @@
+"""Exact counters of what the mock did: the evidence for exactly-once claims."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["Counters", "MockStats"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MockStats:
+    """A snapshot of the counters; the JSON of ``GET /_mock/stats``."""
+
+    create_calls: int = 0  #: CreateTrainingJob requests received, whatever became of them
+    created: int = 0  #: jobs that now exist because of a create (dropped ones included)
+    duplicates_rejected: int = 0  #: creates answered ResourceInUse
+    throttled: int = 0  #: control-plane calls answered ThrottlingException
+    errors_injected: int = 0  #: control-plane calls answered InternalFailure
+    dropped_after_apply: int = 0  #: creates that took effect but got no response
+    quota_rejected: int = 0  #: creates answered ResourceLimitExceeded
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+_FIELDS = frozenset(f.name for f in fields(MockStats))
+
+
+class Counters:
+    """Thread-safe counters; every increment is under one lock, so none is lost."""
+
+    __slots__ = ("_lock", "_stats")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats = MockStats()
+
+    def add(self, name: str, amount: int = 1) -> None:
+        if name not in _FIELDS:
+            raise KeyError(name)
+        with self._lock:
+            current: int = getattr(self._stats, name)
+            self._stats = replace(self._stats, **{name: current + amount})
+
+    def snapshot(self) -> MockStats:
+        with self._lock:
+            return self._stats
+
+    def clear(self) -> None:
+        with self._lock:
+            self._stats = MockStats()
