@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
 from sagesweep import __version__
+from sagesweep.errors import InputError, SagesweepError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns our errors into one line per problem and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for line in exc.lines():
+                click.echo(line, err=True)
+            ctx.exit(exc.exit_code)
+        except SagesweepError as exc:
+            click.echo(f"sagesweep: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("sagesweep: interrupted", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            # `sagesweep plan ... | head`: the reader left; that is not an error of ours.
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sagesweep")
 def main() -> None:
     """Launch thousands of SageMaker training jobs, exactly once."""
+
+
+@main.command()
+@click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table: summary and preview; jsonl: one job per line on stdout.",
+)
+@click.option("--limit", type=click.IntRange(0), default=None, help="Show at most N jobs.")
+@click.option("--max-jobs", type=click.IntRange(1), default=None, help="Override max_jobs.")
+def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None:
+    """Expand and validate SWEEP without sending anything."""
+    from sagesweep.report import print_plan
+
+    print_plan(sweep, fmt=fmt, limit=limit, max_jobs=max_jobs)
 
 
 @main.command()

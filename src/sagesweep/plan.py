@@ -1,12 +1,26 @@
-"""Ties the pure steps into a stream of frozen :class:`JobSpec` values."""
+"""Ties the pure steps into a stream of frozen :class:`JobSpec` values.
+
+config -> space (points) -> render (+ naming) -> validate -> JobSpec. The stream is
+lazy: memory does not grow with the number of jobs beyond a compact digest index.
+Problems are collected (identical ones folded together) rather than raised one by one,
+so a user sees every problem of a plan in one run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["JobSpec"]
+from sagesweep.config import SweepConfig
+from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
+from sagesweep.naming import DigestIndex, digest_bytes, digest_text, job_name
+from sagesweep.render import PointApplier, RenderError, canonical_template
+from sagesweep.space import Space
+
+__all__ = ["JobSpec", "PlanStats", "Planner"]
+
+_UNIQUE_CHECKPOINT_MARKERS = ("{job}", "{digest}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +31,194 @@ class JobSpec:
     digest: str  #: content digest of the request (the idempotency key)
     params: Mapping[str, Any]  #: the swept values of this job, path -> value
     request: Mapping[str, Any]  #: the full CreateTrainingJob request (boto3 kwargs)
-    index: int = 0  #: position in the plan (0-based)
+    index: int = 0  #: position in the plan (0-based, duplicates not counted)
 
     @property
     def instance_type(self) -> str:
         resource = self.request.get("ResourceConfig") or {}
         return str(resource.get("InstanceType") or "")
+
+
+@dataclass(slots=True)
+class PlanStats:
+    """What a finished pass over the plan found."""
+
+    points: int = 0  #: points the space produced
+    jobs: int = 0  #: valid, distinct jobs yielded
+    duplicates: int = 0  #: identical requests dropped
+    invalid: int = 0  #: points that had at least one problem
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Problems:
+    """Folds identical problems (same field and message) across jobs into one line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._first: dict[tuple[str, str], Problem] = {}
+        self._count: dict[tuple[str, str], int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._first)
+
+    def add(self, subject: str, fld: str, message: str) -> None:
+        key = (fld, message)
+        if key not in self._first:
+            self._first[key] = Problem(self.source, subject, fld, message)
+            self._count[key] = 0
+        self._count[key] += 1
+
+    def lines(self) -> list[Problem]:
+        out = []
+        for key, problem in self._first.items():
+            more = self._count[key] - 1
+            if more:
+                suffix = f" (and {more} other job{'s' if more != 1 else ''})"
+                problem = Problem(
+                    problem.source, problem.subject, problem.field, problem.message + suffix
+                )
+            out.append(problem)
+        return out
+
+    def error(self) -> PlanError:
+        lines = self.lines()
+        return PlanError(lines, max_shown=DEFAULT_MAX_PROBLEMS, total=len(lines))
+
+
+class Planner:
+    """Expands a checked sweep file into validated, content-named jobs.
+
+    Construction checks everything that does not depend on a point (template,
+    parameter paths, plan size) and raises :class:`PlanError` at once; :meth:`jobs`
+    then streams, and :meth:`check` raises if any point had problems.
+    """
+
+    def __init__(self, config: SweepConfig, *, max_jobs: int | None = None) -> None:
+        from sagesweep.validate import validator
+
+        self.config = config
+        self.source = str(config.source)
+        self.space = Space(
+            method=config.method,
+            parameters=config.parameters,
+            count=config.count,
+            seed=config.seed,
+            trials=config.trials,
+        )
+        self.max_jobs = max_jobs if max_jobs is not None else config.max_jobs
+        self.stats = PlanStats()
+        self._validator = validator()
+        self._problems = _Problems(self.source)
+        template, render_problems = canonical_template(config.template)
+        self._applier = PointApplier(template)
+        for exc in render_problems:
+            self._problems.add("template", exc.field, exc.message)
+        self._check_paths()
+        size = self.space.size()
+        if size > self.max_jobs:
+            self._problems.add(
+                "",
+                "max_jobs",
+                f"the plan has {size} jobs, more than max_jobs {self.max_jobs}; "
+                "raise max_jobs in the sweep file or pass --max-jobs",
+            )
+        self.size = size
+        if self._problems:
+            raise self._problems.error()
+
+    def _check_paths(self) -> None:
+        paths: dict[str, None] = dict.fromkeys(self.config.parameters)
+        for trial in self.config.trials:
+            paths.update(dict.fromkeys(trial))
+        for path in paths:
+            try:
+                self._applier.keys(path)
+            except RenderError as exc:
+                self._problems.add(path, "", exc.message)
+                continue
+            problem = self._validator.check_path(path)
+            if problem is not None:
+                self._problems.add(path, "", problem)
+
+    def jobs(self) -> Iterator[JobSpec]:
+        """Stream the valid, distinct jobs; problems are kept for :meth:`check`."""
+        config, stats, problems = self.config, self.stats, self._problems
+        seen = DigestIndex(capacity=max(1024, self.size))
+        checkpoints: dict[str, str] = {}
+        validate = self._validator.validate
+        for point in self.space.points():
+            stats.points += 1
+            subject = f"point {stats.points}"
+            try:
+                rendered = self._applier.apply(point)
+                full = digest_bytes(rendered.body)
+            except (RenderError, ValueError) as exc:
+                fld, message = (
+                    (exc.field, exc.message)
+                    if isinstance(exc, RenderError)
+                    else (
+                        "",
+                        str(exc),
+                    )
+                )
+                problems.add(subject, fld, message)
+                stats.invalid += 1
+                continue
+            verdict = seen.add(full)
+            digest = digest_text(full)
+            name = job_name(config.sweep, digest)
+            if verdict == "duplicate":
+                stats.duplicates += 1
+                continue
+            if verdict == "collision":
+                problems.add(name, "", f"digest {digest} collides with a different job")
+                stats.invalid += 1
+                continue
+            try:
+                request = rendered.finish(config.sweep, name, digest)
+            except RenderError as exc:
+                problems.add(name, exc.field, exc.message)
+                stats.invalid += 1
+                continue
+            bad = False
+            for violation in validate(request):
+                if violation.severity == "warning":
+                    if len(stats.warnings) < DEFAULT_MAX_PROBLEMS:
+                        stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
+                    continue
+                problems.add(name, violation.field, violation.message)
+                bad = True
+            if self._shared_checkpoint(rendered.body, request, name, checkpoints):
+                bad = True
+            if bad:
+                stats.invalid += 1
+                continue
+            yield JobSpec(name, digest, point, request, stats.jobs)
+            stats.jobs += 1
+
+    def _shared_checkpoint(
+        self,
+        body: Mapping[str, Any],
+        request: Mapping[str, Any],
+        name: str,
+        seen: dict[str, str],
+    ) -> bool:
+        raw = (body.get("CheckpointConfig") or {}).get("S3Uri")
+        if not isinstance(raw, str) or any(m in raw for m in _UNIQUE_CHECKPOINT_MARKERS):
+            return False
+        uri = str(request["CheckpointConfig"]["S3Uri"])
+        first = seen.setdefault(uri, name)
+        if first == name:
+            return False
+        self._problems.add(
+            name,
+            "CheckpointConfig.S3Uri",
+            f"{uri} is shared with {first}: the jobs would overwrite each other's "
+            "checkpoints; put {job} in the URI",
+        )
+        return True
+
+    def check(self) -> None:
+        """Raise :class:`PlanError` if any job had a problem (call after :meth:`jobs`)."""
+        if self._problems:
+            raise self._problems.error()

@@ -1,0 +1,302 @@
+"""Load and check a sweep file (YAML, TOML or JSON) into a typed :class:`SweepConfig`.
+
+Every problem found is collected and raised at once as an :class:`InputError`, one line
+each; nothing here ever lets a parser's traceback through.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sagesweep.errors import InputError, Problem
+from sagesweep.space import ParamSpec, SpecError, parse_spec
+
+__all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
+
+DEFAULT_MAX_JOBS = 10_000
+Method = Literal["grid", "random", "list"]
+
+_SWEEP_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+_SWEEP_MAX = 40
+_KNOWN_KEYS = (
+    "sweep",
+    "template",
+    "template_file",
+    "method",
+    "count",
+    "seed",
+    "max_jobs",
+    "parameters",
+    "trials",
+)
+# Members sagesweep sets itself; a template value would be silently replaced.
+_OWNED_MEMBERS = ("TrainingJobName",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepConfig:
+    """A checked sweep file."""
+
+    source: Path
+    sweep: str
+    template: Mapping[str, Any]
+    method: Method = "grid"
+    count: int | None = None
+    seed: int = 0
+    max_jobs: int = DEFAULT_MAX_JOBS
+    parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
+    trials: tuple[Mapping[str, Any], ...] = ()
+
+
+def _parse_text(path: Path, text: str) -> Any:
+    suffix = path.suffix.lower()
+    where = str(path)
+    try:
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            return yaml.load(text, Loader=loader)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.one(
+            where, "", f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError.one(where, "", "", f"invalid TOML: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError and its many subclasses
+        raise InputError.one(where, "", "", f"invalid YAML: {_yaml_message(exc)}") from None
+    raise InputError.one(
+        where, "", "", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json"
+    )
+
+
+def _yaml_message(exc: Exception) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
+    return " ".join(str(exc).split())
+
+
+def _read(path: Path, *, what: str, source: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError.one(source, "", what, f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.one(source, "", what, f"cannot read {path}: {exc}") from None
+    return _parse_text(path, text)
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        old = merged.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = _deep_merge(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Collector:
+    """Gathers problems so a user sees all of them in one run."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, subject: str, fld: str, message: str) -> None:
+        self.problems.append(Problem(self.source, subject, fld, message))
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _non_json(node: Any, where: str, out: _Collector, subject: str) -> None:
+    """YAML reads some unquoted text as dates or bytes; say so instead of failing later."""
+    if isinstance(node, Mapping):
+        for key, child in node.items():
+            if not isinstance(key, str):
+                out.add(subject, where, f"key {key!r} must be a string; quote it")
+            _non_json(child, f"{where}.{key}" if where else str(key), out, subject)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            _non_json(child, f"{where}[{i}]", out, subject)
+    elif not isinstance(node, _JSON_SCALARS):
+        out.add(
+            subject,
+            where,
+            f"{node!r} was read as a {type(node).__name__}; quote it to make it a string",
+        )
+
+
+def _int_field(raw: Mapping[str, Any], key: str, out: _Collector, *, minimum: int) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        out.add("", key, f"must be an integer (got {type(value).__name__} {value!r})")
+        return None
+    if value < minimum:
+        out.add("", key, f"must be at least {minimum} (got {value})")
+        return None
+    return value
+
+
+def _check_sweep_name(raw: Mapping[str, Any], out: _Collector) -> str:
+    sweep = raw.get("sweep")
+    if sweep is None:
+        out.add("", "sweep", "required: the job-name prefix, e.g. 'xgb-churn'")
+        return ""
+    if not isinstance(sweep, str):
+        out.add("", "sweep", f"must be a string (got {type(sweep).__name__})")
+        return ""
+    if not 1 <= len(sweep) <= _SWEEP_MAX or not _SWEEP_RE.fullmatch(sweep):
+        out.add(
+            "",
+            "sweep",
+            f"{sweep!r} must be 1-{_SWEEP_MAX} characters of letters, digits and inner "
+            "hyphens (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)",
+        )
+    return sweep
+
+
+def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[str, Any]:
+    template: dict[str, Any] = {}
+    tfile = raw.get("template_file")
+    if tfile is not None:
+        if not isinstance(tfile, str):
+            out.add("", "template_file", "must be a path string")
+        else:
+            try:
+                loaded = _read(path.parent / tfile, what="template_file", source=out.source)
+            except InputError as exc:
+                out.problems.extend(exc.problems)
+                loaded = {}
+            if not isinstance(loaded, Mapping):
+                out.add("", "template_file", f"{tfile} must hold a JSON object")
+            else:
+                template = dict(loaded)
+    inline = raw.get("template")
+    if inline is not None:
+        if not isinstance(inline, Mapping):
+            out.add("", "template", "must be a mapping of CreateTrainingJob request members")
+        else:
+            template = _deep_merge(template, inline)
+    if tfile is None and inline is None:
+        out.add("", "template", "required: the CreateTrainingJob request (or template_file)")
+    for owned in _OWNED_MEMBERS:
+        template.pop(owned, None)
+    return template
+
+
+def _load_parameters(raw: Mapping[str, Any], method: str, out: _Collector) -> dict[str, ParamSpec]:
+    params = raw.get("parameters")
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        out.add("", "parameters", "must be a mapping of field path -> parameter spec")
+        return {}
+    parsed: dict[str, ParamSpec] = {}
+    for key, spec in params.items():
+        if not isinstance(key, str) or not key:
+            out.add("", "parameters", f"parameter path must be a non-empty string (got {key!r})")
+            continue
+        try:
+            parsed[key] = parse_spec(spec, method=method)
+        except SpecError as exc:
+            out.add(key, "", str(exc))
+    return parsed
+
+
+def _load_trials(raw: Mapping[str, Any], out: _Collector) -> tuple[Mapping[str, Any], ...]:
+    trials = raw.get("trials")
+    if trials is None:
+        return ()
+    if not isinstance(trials, list):
+        out.add("", "trials", "must be a list of {path: value} maps")
+        return ()
+    good: list[Mapping[str, Any]] = []
+    for i, trial in enumerate(trials):
+        if not isinstance(trial, Mapping) or not all(isinstance(k, str) for k in trial):
+            out.add(f"trial {i}", "trials", "must be a {path: value} map")
+            continue
+        good.append(dict(trial))
+    return tuple(good)
+
+
+def _check_method(
+    method: str,
+    count: int | None,
+    parameters: Mapping[str, ParamSpec],
+    trials: tuple[Mapping[str, Any], ...],
+    raw: Mapping[str, Any],
+    out: _Collector,
+) -> None:
+    if method == "random" and count is None and "count" not in raw:
+        out.add("", "count", "required for method: random (the number of samples)")
+    if method != "random" and "count" in raw:
+        out.add("", "count", f"only used with method: random (method is {method})")
+    if method == "list":
+        if "trials" not in raw:
+            out.add("", "trials", "required for method: list")
+        if parameters:
+            out.add("", "parameters", "not used with method: list; put the points in trials")
+    elif "trials" in raw:
+        out.add("", "trials", f"only used with method: list (method is {method})")
+
+
+def load_config(path: Path | str) -> SweepConfig:
+    """Read and check a sweep file; raise :class:`InputError` listing every problem."""
+    path = Path(path)
+    source = str(path)
+    raw = _read(path, what="", source=source)
+    if not isinstance(raw, Mapping):
+        raise InputError.one(source, "", "", "a sweep file must hold a mapping at the top level")
+    out = _Collector(source)
+    for key in raw:
+        if key not in _KNOWN_KEYS:
+            from difflib import get_close_matches
+
+            close = get_close_matches(str(key), _KNOWN_KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.add("", str(key), f"unknown key{hint}")
+    sweep = _check_sweep_name(raw, out)
+    method = raw.get("method", "grid")
+    if method not in ("grid", "random", "list"):
+        out.add("", "method", f"must be grid, random or list (got {method!r})")
+        method = "grid"
+    template = _load_template(raw, path, out)
+    _non_json(template, "", out, "template")
+    _non_json(raw.get("parameters"), "", out, "parameters")
+    _non_json(raw.get("trials"), "", out, "trials")
+    parameters = _load_parameters(raw, method, out)
+    trials = _load_trials(raw, out)
+    count = _int_field(raw, "count", out, minimum=0)
+    seed = _int_field(raw, "seed", out, minimum=0)
+    max_jobs = _int_field(raw, "max_jobs", out, minimum=1)
+    _check_method(method, count, parameters, trials, raw, out)
+    if out.problems:
+        raise InputError(out.problems)
+    return SweepConfig(
+        source=path,
+        sweep=sweep,
+        template=template,
+        method=method,
+        count=count,
+        seed=seed or 0,
+        max_jobs=max_jobs or DEFAULT_MAX_JOBS,
+        parameters=parameters,
+        trials=trials,
+    )

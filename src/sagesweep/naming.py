@@ -1,0 +1,142 @@
+"""Content digests and job names: the job name is the idempotency key.
+
+``digest`` = first 10 characters of lowercase, unpadded base32 of sha256 over the
+canonical JSON (sorted keys, no whitespace) of the request without ``TrainingJobName``
+and without sagesweep's own tags. ``name`` = ``{sweep}-{digest}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Mapping
+from typing import Any, Literal
+
+__all__ = [
+    "DIGEST_LENGTH",
+    "DIGEST_TAG",
+    "NAME_PATTERN",
+    "SWEEP_TAG",
+    "DigestIndex",
+    "canonical_json",
+    "digest_of",
+    "job_name",
+    "own_tags",
+]
+
+DIGEST_LENGTH = 10
+SWEEP_TAG = "sagesweep:sweep"
+DIGEST_TAG = "sagesweep:digest"
+NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+_OWN_TAG_KEYS = frozenset({SWEEP_TAG, DIGEST_TAG})
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 text, shortest round-trip floats."""
+    return _dumps(obj)
+
+
+def _strip_owned(request: Mapping[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in request.items() if k != "TrainingJobName"}
+    tags = body.get("Tags")
+    if isinstance(tags, list):
+        kept = [t for t in tags if not (isinstance(t, Mapping) and t.get("Key") in _OWN_TAG_KEYS)]
+        if kept:
+            body["Tags"] = kept
+        else:
+            del body["Tags"]
+    return body
+
+
+def digest_bytes(request: Mapping[str, Any]) -> bytes:
+    """The full sha256 of the request's identity."""
+    return hashlib.sha256(canonical_json(_strip_owned(request)).encode()).digest()
+
+
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def digest_text(full: bytes) -> str:
+    """First 10 characters of lowercase base32 of ``full`` (its first 50 bits)."""
+    bits = int.from_bytes(full[:8], "big") >> 14
+    return "".join(_B32[(bits >> shift) & 31] for shift in range(45, -1, -5))
+
+
+def digest_of(request: Mapping[str, Any]) -> str:
+    """The 10-character content digest of a CreateTrainingJob request."""
+    return digest_text(digest_bytes(request))
+
+
+def job_name(sweep: str, digest: str, resubmission: int = 0) -> str:
+    suffix = f"-r{resubmission}" if resubmission else ""
+    return f"{sweep}-{digest}{suffix}"
+
+
+def own_tags(sweep: str, digest: str) -> list[dict[str, str]]:
+    return [{"Key": SWEEP_TAG, "Value": sweep}, {"Key": DIGEST_TAG, "Value": digest}]
+
+
+Seen = Literal["new", "duplicate", "collision"]
+
+
+class DigestIndex:
+    """Which digests a plan has produced, in ~32 bytes a job.
+
+    A set of strings costs ~150 bytes a job, too much for a million-job plan; this
+    open-addressing table of 64-bit words keeps, per digest, 64 more bits of the full
+    hash, which is what tells an identical request (dropped) from a true collision of
+    two different requests on the same digest (an error).
+    """
+
+    __slots__ = ("_check", "_keys", "_mask", "_used")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        size = 1
+        while size < capacity * 2:
+            size *= 2
+        self._keys = array("Q", bytes(8 * size))
+        self._check = array("Q", bytes(8 * size))
+        self._mask = size - 1
+        self._used = 0
+
+    def __len__(self) -> int:
+        return self._used
+
+    def add(self, full: bytes) -> Seen:
+        """Record a full sha256; say whether it is new, a duplicate or a collision."""
+        # Digest = first 50 bits; +1 keeps 0 free to mark an empty slot.
+        key = (int.from_bytes(full[:8], "big") >> 14) + 1
+        check = int.from_bytes(full[8:16], "big")
+        keys, mask = self._keys, self._mask
+        slot = key & mask
+        while True:
+            found = keys[slot]
+            if found == 0:
+                keys[slot] = key
+                self._check[slot] = check
+                self._used += 1
+                if self._used * 2 > mask:
+                    self._grow()
+                return "new"
+            if found == key:
+                return "duplicate" if self._check[slot] == check else "collision"
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        old_keys, old_check = self._keys, self._check
+        size = (self._mask + 1) * 2
+        keys = self._keys = array("Q", bytes(8 * size))
+        checks = self._check = array("Q", bytes(8 * size))
+        mask = self._mask = size - 1
+        for i, key in enumerate(old_keys):
+            if key:
+                slot = key & mask
+                while keys[slot]:
+                    slot = (slot + 1) & mask
+                keys[slot] = key
+                checks[slot] = old_check[i]

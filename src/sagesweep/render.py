@@ -1,0 +1,301 @@
+"""Template + point -> CreateTrainingJob request: paths, canonical values, placeholders.
+
+The template is never mutated: setting a path copies only the containers on that path,
+and filling placeholders copies only what changes, so rendering a job costs little more
+than the fields it touches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sagesweep.naming import DIGEST_TAG, SWEEP_TAG
+
+__all__ = [
+    "STRING_MAPS",
+    "PointApplier",
+    "RenderError",
+    "Rendered",
+    "canonical_template",
+    "canonical_value",
+    "fill_placeholders",
+    "parse_path",
+    "placeholder_problems",
+    "set_path",
+]
+
+#: Request members whose values are strings; swept values are rendered canonically.
+STRING_MAPS = ("HyperParameters", "Environment")
+PLACEHOLDERS = ("sweep", "job", "digest")
+
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+PathKey = str | int
+
+
+class RenderError(ValueError):
+    """A value or path cannot be rendered; carries the field path."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def parse_path(path: str) -> tuple[PathKey, ...]:
+    """``A.B[0].C`` -> ``("A", "B", 0, "C")``; inside a string map the rest is one key."""
+    head, dot, rest = path.partition(".")
+    if head in STRING_MAPS:
+        if not dot or not rest:
+            raise RenderError(path, f"name a key inside {head}, e.g. {head}.learning_rate")
+        return (head, rest)
+    keys: list[PathKey] = []
+    pos = 0
+    while pos < len(path):
+        if keys and path[pos] == ".":
+            pos += 1
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None:
+            raise RenderError(path, f"malformed path at character {pos + 1}")
+        keys.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not keys or not isinstance(keys[0], str):
+        raise RenderError(path, "a path starts with a request member name")
+    return tuple(keys)
+
+
+def canonical_value(value: Any, field: str) -> str:
+    """Strings inside HyperParameters/Environment: bool, int, float rendered canonically."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise RenderError(field, f"{value!r} is not a finite number")
+        return repr(value)
+    raise RenderError(field, f"must be a string, number or boolean (got {type(value).__name__})")
+
+
+def set_path(request: dict[str, Any], keys: tuple[PathKey, ...], value: Any, field: str) -> None:
+    """Set ``value`` at ``keys``, copying containers on the way (the template is shared)."""
+    node: Any = request
+    for depth, key in enumerate(keys[:-1]):
+        nxt = keys[depth + 1]
+        if isinstance(key, int):
+            if not isinstance(node, list) or key >= len(node):
+                size = len(node) if isinstance(node, list) else 0
+                raise RenderError(field, f"index [{key}] is out of range (the list has {size})")
+            child = node[key]
+        else:
+            if not isinstance(node, dict):
+                raise RenderError(field, f"{key!r} is inside a {type(node).__name__}, not a map")
+            child = node.get(key)
+        if child is None:
+            child = [] if isinstance(nxt, int) else {}
+        elif isinstance(child, dict):
+            child = dict(child)
+        elif isinstance(child, list):
+            child = list(child)
+        else:
+            raise RenderError(field, f"{key!r} holds a {type(child).__name__}, not a map or list")
+        node[key] = child
+        node = child
+    last = keys[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            size = len(node) if isinstance(node, list) else 0
+            raise RenderError(field, f"index [{last}] is out of range (the list has {size})")
+        node[last] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise RenderError(field, f"cannot set {last!r} inside a {type(node).__name__}")
+
+
+def _fill(text: str, values: Mapping[str, str], field: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        name = m.group(1)
+        if name is None:
+            raise RenderError(
+                field, f"unmatched {token!r} in {text!r}; write {token * 2} for a brace"
+            )
+        if name not in values:
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise RenderError(field, f"unknown placeholder {{{name}}} in {text!r} (known: {known})")
+        return values[name]
+
+    return _BRACES.sub(sub, text)
+
+
+def fill_placeholders(obj: Any, values: Mapping[str, str], field: str = "") -> Any:
+    """Return ``obj`` with placeholders filled; unchanged subtrees are shared, not copied."""
+    if isinstance(obj, str):
+        return _fill(obj, values, field) if ("{" in obj or "}" in obj) else obj
+    if isinstance(obj, dict):
+        out: dict[str, Any] | None = None
+        for key, child in obj.items():
+            new = fill_placeholders(child, values, f"{field}.{key}" if field else key)
+            if new is not child:
+                if out is None:
+                    out = dict(obj)
+                out[key] = new
+        return obj if out is None else out
+    if isinstance(obj, list):
+        items: list[Any] | None = None
+        for i, child in enumerate(obj):
+            new = fill_placeholders(child, values, f"{field}[{i}]")
+            if new is not child:
+                if items is None:
+                    items = list(obj)
+                items[i] = new
+        return obj if items is None else items
+    return obj
+
+
+def placeholder_problems(obj: Any) -> list[RenderError]:
+    """Every bad placeholder in a template, found with stand-in values."""
+    problems: list[RenderError] = []
+    probe = dict.fromkeys(PLACEHOLDERS, "x")
+
+    def walk(node: Any, field: str) -> None:
+        if isinstance(node, str):
+            try:
+                _fill(node, probe, field)
+            except RenderError as exc:
+                problems.append(exc)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{field}.{key}" if field else key)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, f"{field}[{i}]")
+
+    walk(obj, "")
+    return problems
+
+
+def _get(node: Any, keys: tuple[PathKey, ...]) -> Any:
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(node, list) or key >= len(node):
+                return None
+            node = node[key]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            return None
+    return node
+
+
+def _brace_paths(node: Any, prefix: tuple[PathKey, ...] = ()) -> list[tuple[PathKey, ...]]:
+    """Paths of the strings in ``node`` that hold a placeholder or an escaped brace."""
+    if isinstance(node, str):
+        return [prefix] if ("{" in node or "}" in node) else []
+    found: list[tuple[PathKey, ...]] = []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found.extend(_brace_paths(child, (*prefix, key)))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            found.extend(_brace_paths(child, (*prefix, i)))
+    return found
+
+
+def _field(keys: tuple[PathKey, ...]) -> str:
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A request before its name is known (the digest input), plus the finishing step."""
+
+    body: dict[str, Any]
+    #: where placeholders may be: template strings with braces, and swept values
+    targets: tuple[tuple[PathKey, ...], ...] = ()
+
+    def finish(self, sweep: str, name: str, digest: str) -> dict[str, Any]:
+        values = {"sweep": sweep, "job": name, "digest": digest}
+        request = dict(self.body)
+        for keys in self.targets:
+            old = _get(request, keys)
+            new = fill_placeholders(old, values, _field(keys))
+            if new is not old:
+                set_path(request, keys, new, _field(keys))
+        request["TrainingJobName"] = name
+        tags = [
+            t
+            for t in request.get("Tags") or []
+            if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
+        ]
+        tags.append({"Key": SWEEP_TAG, "Value": sweep})
+        tags.append({"Key": DIGEST_TAG, "Value": digest})
+        request["Tags"] = tags
+        return request
+
+
+def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], list[RenderError]]:
+    """The template with its string-map values rendered canonically."""
+    out = dict(template)
+    problems: list[RenderError] = []
+    for member in STRING_MAPS:
+        mapping = out.get(member)
+        if not isinstance(mapping, Mapping):
+            continue
+        rendered: dict[str, Any] = {}
+        for key, value in mapping.items():
+            try:
+                rendered[key] = canonical_value(value, f"{member}.{key}")
+            except RenderError as exc:
+                problems.append(exc)
+                rendered[key] = value
+        out[member] = rendered
+    problems.extend(placeholder_problems(out))
+    return out, problems
+
+
+class PointApplier:
+    """Sets a point's values into a shared template; parsed paths are cached."""
+
+    __slots__ = ("_braces", "_paths", "template")
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self._paths: dict[str, tuple[PathKey, ...]] = {}
+        self._braces = tuple(_brace_paths(template))
+
+    def keys(self, path: str) -> tuple[PathKey, ...]:
+        keys = self._paths.get(path)
+        if keys is None:
+            keys = self._paths[path] = parse_path(path)
+        return keys
+
+    def apply(self, point: Mapping[str, Any]) -> Rendered:
+        body = dict(self.template)
+        swept: list[tuple[PathKey, ...]] = []
+        for path, value in point.items():
+            keys = self.keys(path)
+            if keys[0] in STRING_MAPS:
+                value = canonical_value(value, path)
+            set_path(body, keys, value, path)
+            if not isinstance(value, str) or "{" in value or "}" in value:
+                swept.append(keys)
+        if not swept:
+            return Rendered(body, self._braces)
+        # A template string under a swept subtree is filled with that subtree, once.
+        kept = [t for t in self._braces if not any(t[: len(k)] == k for k in swept)]
+        return Rendered(body, (*kept, *swept))

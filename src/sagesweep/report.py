@@ -1,0 +1,104 @@
+"""What `sagesweep plan` prints: a jsonl stream or a summary table with a preview."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from sagesweep.config import load_config
+from sagesweep.plan import JobSpec, Planner
+
+__all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
+
+DEFAULT_PREVIEW = 10
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def job_line(job: JobSpec) -> str:
+    """The `plan --format jsonl` record of one job."""
+    return _encode(
+        {"name": job.name, "digest": job.digest, "params": job.params, "request": job.request}
+    )
+
+
+def _summary(planner: Planner) -> str:
+    stats = planner.stats
+    text = f"{stats.jobs} jobs planned from {planner.source}"
+    if stats.duplicates:
+        text += f"; {stats.duplicates} identical point(s) dropped"
+    return text
+
+
+def _warn(planner: Planner, err: TextIO) -> None:
+    for line in planner.stats.warnings:
+        print(f"{planner.source}: warning: {line}", file=err)
+
+
+def print_plan(
+    sweep: Path,
+    *,
+    fmt: str = "table",
+    limit: int | None = None,
+    max_jobs: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> None:
+    """Plan SWEEP and print it; raises :class:`~sagesweep.errors.InputError` on problems."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    planner = Planner(load_config(sweep), max_jobs=max_jobs)
+    if fmt == "jsonl":
+        write = out.write
+        for job in planner.jobs():
+            if limit is None or job.index < limit:
+                write(job_line(job) + "\n")
+        out.flush()
+        _warn(planner, err)
+        planner.check()
+        print(_summary(planner), file=err)
+        return
+    preview: list[JobSpec] = []
+    keep = DEFAULT_PREVIEW if limit is None else limit
+    for job in planner.jobs():
+        if len(preview) < keep:
+            preview.append(job)
+    _warn(planner, err)
+    planner.check()
+    _print_table(planner, preview, out)
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _label(path: str, paths: list[str]) -> str:
+    """The shortest unambiguous tail of a path, for a column header."""
+    parts = path.replace("[", ".[").split(".")
+    for n in range(1, len(parts) + 1):
+        tail = ".".join(parts[-n:]).replace(".[", "[")
+        if sum(1 for p in paths if p == tail or p.endswith("." + tail)) <= 1:
+            return tail
+    return path
+
+
+def _print_table(planner: Planner, preview: list[JobSpec], out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, soft_wrap=False)
+    console.print(_summary(planner), highlight=False)
+    if not preview:
+        return
+    paths = list(dict.fromkeys(p for job in preview for p in job.params))
+    table = Table(title=f"first {len(preview)} of {planner.stats.jobs}", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("name", no_wrap=True)
+    for path in paths:
+        table.add_column(_label(path, paths), overflow="fold")
+    for job in preview:
+        cells = [_cell(job.params[p]) if p in job.params else "" for p in paths]
+        table.add_row(str(job.index + 1), job.name, *cells)
+    console.print(table)

@@ -1,0 +1,292 @@
+"""Parameter specs and their lazy expansion into points (``{path: value}`` maps).
+
+Random sampling draws only from :meth:`random.Random.random` of one generator seeded
+with an integer, so a seed gives the same points in any process, on any platform and
+any Python version (no hash seed, no dict order, no version-specific helpers), and
+continuous samples are rounded to 10 significant digits so that a last-bit difference
+in a platform's ``log``/``exp`` cannot change a job name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from difflib import get_close_matches
+from typing import Any, Literal
+
+__all__ = [
+    "Distribution",
+    "ParamSpec",
+    "Range",
+    "Space",
+    "SpecError",
+    "Values",
+    "parse_spec",
+]
+
+DistKind = Literal["uniform", "log_uniform", "int_uniform", "normal"]
+_DIST_KEYS: dict[str, tuple[str, ...]] = {
+    "uniform": ("min", "max"),
+    "log_uniform": ("min", "max"),
+    "int_uniform": ("min", "max"),
+    "normal": ("mu", "sigma"),
+}
+_SIGNIFICANT = 10
+
+
+class SpecError(ValueError):
+    """A parameter spec is malformed; the message is one line."""
+
+
+def _decimals(x: float | int) -> int:
+    exponent = Decimal(repr(x)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _round_sig(x: float) -> float:
+    return float(f"{x:.{_SIGNIFICANT}g}")
+
+
+def _quantize(x: float, q: float | int) -> float | int:
+    steps = round(x / q)
+    if isinstance(q, int):
+        return int(steps * q)
+    return round(steps * q, _decimals(q))
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """A grid axis, or a categorical choice with optional probabilities."""
+
+    values: tuple[Any, ...]
+    cumulative: tuple[float, ...] | None = None  #: running sums of the probabilities
+
+    def grid(self) -> Sequence[Any]:
+        return self.values
+
+    def sample(self, rng: random.Random) -> Any:
+        u = rng.random()
+        if self.cumulative is None:
+            return self.values[int(u * len(self.values))]
+        i = bisect.bisect_right(self.cumulative, u * self.cumulative[-1])
+        return self.values[min(i, len(self.values) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Python-range semantics (stop excluded); floats rounded to the step's decimals."""
+
+    start: float | int
+    stop: float | int
+    step: float | int
+
+    def __len__(self) -> int:
+        span = Decimal(repr(self.stop)) - Decimal(repr(self.start))
+        return max(0, math.ceil(span / Decimal(repr(self.step))))
+
+    def grid(self) -> Sequence[Any]:
+        if all(isinstance(v, int) for v in (self.start, self.stop, self.step)):
+            return range(int(self.start), int(self.stop), int(self.step))
+        start, step = Decimal(repr(self.start)), Decimal(repr(self.step))
+        places = _decimals(self.step)
+        return tuple(round(float(start + i * step), places) for i in range(len(self)))
+
+    def sample(self, rng: random.Random) -> Any:
+        values = self.grid()
+        return values[int(rng.random() * len(values))]
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A random-only distribution."""
+
+    kind: DistKind
+    a: float  #: min, or mu for normal
+    b: float  #: max, or sigma for normal
+    q: float | int | None = None
+
+    def sample(self, rng: random.Random) -> Any:
+        u = rng.random()
+        x: float
+        if self.kind == "int_uniform":
+            lo, hi = int(self.a), int(self.b)
+            value = lo + int(u * (hi - lo + 1))
+            return value if self.q is None else int(_quantize(value, self.q))
+        if self.kind == "uniform":
+            x = self.a + u * (self.b - self.a)
+        elif self.kind == "log_uniform":
+            la, lb = math.log(self.a), math.log(self.b)
+            x = math.exp(la + u * (lb - la))
+        else:  # normal, Box-Muller on two draws from the one generator
+            v = rng.random()
+            x = self.a + self.b * math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2 * math.pi * v)
+        x = _round_sig(x)
+        return x if self.q is None else _quantize(x, self.q)
+
+
+ParamSpec = Values | Range | Distribution
+
+
+def _number(spec: Mapping[str, Any], key: str) -> float | int:
+    value = spec.get(key)
+    if isinstance(value, str):
+        # YAML 1.1 reads 1e-3 as a string; accept what clearly is a number.
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(f"{key} must be a number (got {value!r})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"{key} must be finite (got {value!r})")
+    return value
+
+
+def _check_keys(spec: Mapping[str, Any], allowed: Sequence[str], form: str) -> None:
+    for key in spec:
+        if key not in allowed:
+            close = get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"unknown key {key!r} in a {form} spec{hint}")
+
+
+def _parse_values(spec: Mapping[str, Any], method: str) -> Values:
+    _check_keys(spec, ("values", "probabilities"), "values")
+    values = spec["values"]
+    if not isinstance(values, list) or not values:
+        raise SpecError("values must be a non-empty list")
+    probs = spec.get("probabilities")
+    if probs is None:
+        return Values(tuple(values))
+    if method != "random":
+        raise SpecError("probabilities only apply to method: random")
+    if not isinstance(probs, list) or len(probs) != len(values):
+        raise SpecError(f"probabilities must be a list of {len(values)} numbers, one per value")
+    parsed = tuple(float(_number({"p": p}, "p")) for p in probs)
+    if any(p < 0 for p in parsed) or not math.isclose(sum(parsed), 1.0, abs_tol=1e-9):
+        raise SpecError(f"probabilities must be >= 0 and sum to 1 (sum is {sum(parsed):g})")
+    return Values(tuple(values), tuple(itertools.accumulate(parsed)))
+
+
+def _parse_range(spec: Mapping[str, Any]) -> Range:
+    _check_keys(spec, ("range",), "range")
+    bounds = spec["range"]
+    if not isinstance(bounds, list) or len(bounds) != 3:
+        raise SpecError("range must be [start, stop, step]")
+    start, stop, step = (_number({"range": v}, "range") for v in bounds)
+    if step == 0:
+        raise SpecError("range step must not be 0")
+    try:
+        rng = Range(start, stop, step)
+        size = len(rng)
+    except InvalidOperation:
+        raise SpecError(f"range {bounds!r} is not a finite range") from None
+    if size == 0:
+        raise SpecError(f"range {bounds!r} is empty")
+    return rng
+
+
+def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
+    kind = spec["distribution"]
+    if kind not in _DIST_KEYS:
+        raise SpecError(f"distribution must be one of {', '.join(_DIST_KEYS)} (got {kind!r})")
+    if method != "random":
+        raise SpecError(
+            f"distribution {kind} needs method: random; for method: {method} use values or range"
+        )
+    names = _DIST_KEYS[kind]
+    _check_keys(spec, ("distribution", *names, "q"), kind)
+    for name in names:
+        if name not in spec:
+            raise SpecError(f"{kind} needs {' and '.join(names)} ({name} is missing)")
+    a, b = _number(spec, names[0]), _number(spec, names[1])
+    q = _number(spec, "q") if "q" in spec else None
+    if q is not None and q <= 0:
+        raise SpecError(f"q must be > 0 (got {q})")
+    if kind == "normal":
+        if b <= 0:
+            raise SpecError(f"sigma must be > 0 (got {b})")
+    elif a > b or (a == b and kind != "int_uniform"):
+        raise SpecError(f"min must be less than max (got min {a}, max {b})")
+    if kind == "log_uniform" and a <= 0:
+        raise SpecError(f"log_uniform needs min > 0 (got {a})")
+    if kind == "int_uniform" and not (float(a).is_integer() and float(b).is_integer()):
+        raise SpecError(f"int_uniform needs integer min and max (got {a}, {b})")
+    return Distribution(kind, a, b, q)
+
+
+def parse_spec(spec: Any, *, method: str) -> ParamSpec:
+    """Check one parameter spec; raise :class:`SpecError` saying what was probably meant."""
+    if isinstance(spec, list):
+        raise SpecError(f"a bare list; did you mean {{values: {_short(spec)}}}?")
+    if not isinstance(spec, Mapping):
+        raise SpecError(
+            f"a bare value {spec!r}; did you mean {{values: [{spec!r}]}}, "
+            "or a fixed value in the template?"
+        )
+    forms = [k for k in ("values", "range", "distribution") if k in spec]
+    if len(forms) != 1:
+        found = ", ".join(forms) if forms else "none of them"
+        raise SpecError(f"a spec needs exactly one of values, range, distribution (found {found})")
+    if forms[0] == "values":
+        return _parse_values(spec, method)
+    if forms[0] == "range":
+        return _parse_range(spec)
+    return _parse_distribution(spec, method)
+
+
+def _short(values: list[Any]) -> str:
+    text = repr(values)
+    return text if len(text) <= 40 else text[:37] + "...]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Space:
+    """The points of a sweep, generated lazily."""
+
+    method: str
+    parameters: Mapping[str, ParamSpec]
+    count: int | None = None
+    seed: int = 0
+    trials: tuple[Mapping[str, Any], ...] = ()
+
+    def size(self) -> int:
+        """Number of points, computed without generating them."""
+        if self.method == "random":
+            return self.count or 0
+        if self.method == "list":
+            return len(self.trials)
+        size = 1
+        for spec in self.parameters.values():
+            size *= len(spec) if isinstance(spec, Range) else len(self._axis(spec))
+        return size
+
+    @staticmethod
+    def _axis(spec: ParamSpec) -> Sequence[Any]:
+        if isinstance(spec, Distribution):  # parse_spec refuses these outside random
+            raise SpecError(f"distribution {spec.kind} needs method: random")
+        return spec.grid()
+
+    def points(self) -> Iterator[dict[str, Any]]:
+        if self.method == "random":
+            return self._random()
+        if self.method == "list":
+            return (dict(t) for t in self.trials)
+        return self._grid()
+
+    def _grid(self) -> Iterator[dict[str, Any]]:
+        paths = tuple(self.parameters)
+        axes = [self._axis(spec) for spec in self.parameters.values()]
+        for combo in itertools.product(*axes):
+            yield dict(zip(paths, combo, strict=True))
+
+    def _random(self) -> Iterator[dict[str, Any]]:
+        rng = random.Random(self.seed)
+        specs = tuple(self.parameters.items())
+        for _ in range(self.count or 0):
+            yield {path: spec.sample(rng) for path, spec in specs}
