@@ -1,0 +1,153 @@
+"""Spot credentials pasted into hyperparameters or environment variables.
+
+SageMaker refuses hyperparameters that look like credentials, and environment
+values are readable by anyone allowed to describe the job. Catching both
+locally means a sweep fails before the first call instead of after the
+thousandth, and the message never echoes the secret: values are masked.
+
+Detectors, most specific first:
+
+- AWS access key ids: ``AKIA``/``ASIA`` + 16 upper-case letters or digits.
+- Private-key blocks: ``-----BEGIN ... PRIVATE KEY-----``.
+- AWS secret access keys: a free-standing 40-character run of ``[A-Za-z0-9/+]``.
+  Ordinary 40-character things (SHA-1 digests, S3 keys, CamelCase names) are
+  told apart by how random the run looks (see :func:`_looks_random`).
+- ``password=...``/``token=...``-style assignments inside a value.
+- A credential-sounding key name (``db_password``, ``hf_token``) with a
+  non-trivial value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+__all__ = ["Finding", "mask", "scan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One credential-looking thing found in a value."""
+
+    kind: str  #: e.g. "an AWS access key id"
+    masked: str  #: the offending text with all but a few characters hidden
+
+
+# Nothing shorter than this can trip a value detector ("pwd=secret" is 10).
+_MIN_SCANNED = 10
+
+_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_ASSIGNMENT = re.compile(
+    r"(?i)(?<![a-z0-9_])((?:[a-z0-9]+[_-])*"
+    r"(?:password|passwd|pwd|passphrase|secret|secret[_-]?key|token|api[_-]?key"
+    r"|apikey|private[_-]?key))"
+    r"\s*[:=]\s*['\"]?([^\s'\"&;,]+)"
+)
+# Map keys that name a credential. Plain "token" is left out on purpose:
+# "pad_token"/"eos_token" are common tokenizer hyperparameters.
+_SECRET_NAME = re.compile(
+    r"(?:password|passwd|passphrase|secret|secret_?(?:access_?)?key|api_?key"
+    r"|(?:access|auth|api|session|bearer|hf|github|gh)_?token|private_?key)$"
+)
+# Words that a key is allowed to be set to without being a secret.
+_HARMLESS = frozenset({"true", "false", "none", "null", "yes", "no", "on", "off", "changeme"})
+# Values that point at a secret rather than being one: the recommended practice.
+_REFERENCE_PREFIXES = ("arn:", "s3://", "/", "./", "<", "${", "{{", "%(", "$(")
+
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_DIGIT = frozenset("0123456789")
+
+
+def mask(secret: str) -> str:
+    """Hide a secret, showing at most its first and last four characters."""
+    n = len(secret)
+    if n >= 16:
+        keep = 4
+    elif n >= 10:
+        keep = 2
+    else:
+        keep = 0
+    # A fixed-width star run for long values keeps messages one short line.
+    stars = "*" * min(max(n - 2 * keep, 1), 12)
+    return f"{secret[:keep]}{stars}{secret[n - keep :] if keep else ''}"
+
+
+def _char_class(c: str) -> int:
+    if c in _UPPER:
+        return 0
+    if c in _LOWER:
+        return 1
+    if c in _DIGIT:
+        return 2
+    return 3
+
+
+def _looks_random(token: str, *, threshold: int) -> bool:
+    """Whether a 40-character run has the texture of random base64.
+
+    Random base64 switches between upper, lower, digit and symbol on about two
+    thirds of neighbouring characters (~25 of 39); words, CamelCase and paths
+    switch rarely (~5-11). Requiring all three of upper, lower and digit also
+    rules out hex digests, which have no upper case.
+    """
+    chars = set(token)
+    if not (chars & _UPPER and chars & _LOWER and chars & _DIGIT):
+        return False
+    classes = [_char_class(c) for c in token]
+    switches = sum(1 for a, b in itertools.pairwise(classes) if a != b)
+    return switches >= threshold
+
+
+def _trivial(value: str) -> bool:
+    v = value.strip().strip("'\"")
+    if len(v) < 6 or v.lower() in _HARMLESS or v.startswith(_REFERENCE_PREFIXES):
+        return True
+    if len(set(v)) <= 2:  # "******", "xxxxxx"
+        return True
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def scan(key: str, value: str) -> list[Finding]:
+    """Credential-looking things in one map entry, most specific first (at most one per kind)."""
+    found: list[Finding] = []
+    if len(value) >= _MIN_SCANNED:
+        match = _ACCESS_KEY_ID.search(value)
+        if match:
+            found.append(Finding("an AWS access key id", mask(match.group())))
+        match = _PRIVATE_KEY.search(value)
+        if match:
+            found.append(Finding("a private key block", match.group()))
+        name_hint = _SECRET_NAME.search(key.lower().replace("-", "_")) is not None
+        hinted = name_hint or "secret" in key.lower() or "credential" in key.lower()
+        for match in _SECRET_KEY.finditer(value):
+            token = match.group()
+            has_symbol = "/" in token or "+" in token
+            # A keyword in the name or a base64 symbol makes a key likelier,
+            # so less randomness is demanded of it.
+            if (hinted and _looks_random(token, threshold=10)) or (
+                has_symbol and _looks_random(token, threshold=15)
+            ):
+                found.append(Finding("an AWS secret access key", mask(token)))
+                break
+        if not found:
+            for match in _ASSIGNMENT.finditer(value):
+                secret = match.group(2)
+                if not _trivial(secret):
+                    found.append(
+                        Finding(
+                            f"a '{match.group(1)}=' assignment",
+                            f"{match.group(1)}={mask(secret)}",
+                        )
+                    )
+                    break
+    if not found and _SECRET_NAME.search(key.lower().replace("-", "_")) and not _trivial(value):
+        found.append(Finding(f"a credential (the name {key!r} says so)", mask(value)))
+    return found
