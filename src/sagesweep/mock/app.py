@@ -90,10 +90,21 @@ def _drop_connection(environ: WSGIEnvironment) -> None:
 class RealismApp:
     """WSGI app: moto's SageMaker made to behave like the real service."""
 
-    def __init__(self, config: MockConfig, *, account_id: str, moto_app: WSGIApplication) -> None:
+    def __init__(
+        self,
+        config: MockConfig,
+        *,
+        account_id: str,
+        moto_app: WSGIApplication,
+        sagemaker_app: WSGIApplication,
+    ) -> None:
         self._config = config
         self._account_id = account_id
         self._moto = moto_app
+        # moto's dispatcher works out the service of every request from its
+        # headers, which costs more than moto's SageMaker handling itself; an
+        # ``X-Amz-Target: SageMaker.*`` call can only be for the SageMaker API app.
+        self._sagemaker = sagemaker_app
         # One lock for the table and every moto call of this mock: moto's backends
         # are not meant for concurrent use, and check-then-create must be atomic.
         self._lock = threading.Lock()
@@ -213,7 +224,7 @@ class RealismApp:
             captured[:] = [status, headers]
             return lambda data: None
 
-        chunks = self._moto(environ, capture)
+        chunks = self._sagemaker(environ, capture)
         try:
             body = b"".join(chunks)
         finally:

@@ -102,6 +102,7 @@ class MockServer:
                 self.config,
                 account_id=account,
                 moto_app=DomainDispatcherApplication(create_backend_app),
+                sagemaker_app=create_backend_app("sagemaker"),
             )
             # A previous mock on this account may have left jobs in moto.
             app.reset()
