@@ -10,14 +10,15 @@ in a platform's ``log``/``exp`` cannot change a job name.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import math
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 __all__ = [
     "Distribution",
@@ -53,10 +54,7 @@ def _round_sig(x: float) -> float:
 
 
 def _quantize(x: float, q: float | int) -> float | int:
-    steps = round(x / q)
-    if isinstance(q, int):
-        return int(steps * q)
-    return round(steps * q, _decimals(q))
+    return _multiple(q, round(x / q))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,26 +77,35 @@ class Values:
 
 @dataclass(frozen=True, slots=True)
 class Range:
-    """Python-range semantics (stop excluded); floats rounded to the step's decimals."""
+    """Python-range semantics (stop excluded); floats rounded to the decimals written."""
 
     start: float | int
     stop: float | int
     step: float | int
 
-    def __len__(self) -> int:
+    def count(self) -> int:
+        """Number of values; may exceed ``sys.maxsize``, so this is not ``__len__``."""
         span = Decimal(repr(self.stop)) - Decimal(repr(self.start))
         return max(0, math.ceil(span / Decimal(repr(self.step))))
 
+    def _is_int(self) -> bool:
+        return all(isinstance(v, int) for v in (self.start, self.stop, self.step))
+
+    def value(self, i: int) -> float | int:
+        """The i-th value, computed exactly in decimal, then rounded to the decimals of
+        start or step (whichever has more), so 0.1 + 2 * 0.1 is 0.3."""
+        if self._is_int():
+            return int(self.start) + i * int(self.step)
+        exact = Decimal(repr(self.start)) + i * Decimal(repr(self.step))
+        return round(float(exact), max(_decimals(self.start), _decimals(self.step)))
+
     def grid(self) -> Sequence[Any]:
-        if all(isinstance(v, int) for v in (self.start, self.stop, self.step)):
+        if self._is_int():
             return range(int(self.start), int(self.stop), int(self.step))
-        start, step = Decimal(repr(self.start)), Decimal(repr(self.step))
-        places = _decimals(self.step)
-        return tuple(round(float(start + i * step), places) for i in range(len(self)))
+        return tuple(self.value(i) for i in range(self.count()))
 
     def sample(self, rng: random.Random) -> Any:
-        values = self.grid()
-        return values[int(rng.random() * len(values))]
+        return self.value(int(rng.random() * self.count()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,7 @@ class Distribution:
         if self.kind == "int_uniform":
             lo, hi = int(self.a), int(self.b)
             value = lo + int(u * (hi - lo + 1))
-            return value if self.q is None else int(_quantize(value, self.q))
+            return value if self.q is None else int(self._quantized(value))
         if self.kind == "uniform":
             x = self.a + u * (self.b - self.a)
         elif self.kind == "log_uniform":
@@ -125,8 +132,32 @@ class Distribution:
         else:  # normal, Box-Muller on two draws from the one generator
             v = rng.random()
             x = self.a + self.b * math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2 * math.pi * v)
-        x = _round_sig(x)
-        return x if self.q is None else _quantize(x, self.q)
+            x = _round_sig(x)
+            return x if self.q is None else _quantize(x, self.q)
+        # Rounding (to significant digits, or to q) must not leave [min, max].
+        x = min(max(_round_sig(x), self.a), self.b)
+        return x if self.q is None else self._quantized(x)
+
+    def _quantized(self, x: float | int) -> float | int:
+        """The multiple of q nearest to x that lies within [min, max]."""
+        assert self.q is not None
+        value = _quantize(x, self.q)
+        if value < self.a:
+            value = _multiple(self.q, _steps(self.a, self.q, math.ceil))
+        elif value > self.b:
+            value = _multiple(self.q, _steps(self.b, self.q, math.floor))
+        return value
+
+
+def _steps(x: float | int, q: float | int, rounding: Callable[[Decimal], int]) -> int:
+    """How many q fit in x, in exact decimal arithmetic (0.3 / 0.1 is 3, not 2.99...)."""
+    return rounding(Decimal(repr(x)) / Decimal(repr(q)))
+
+
+def _multiple(q: float | int, steps: int) -> float | int:
+    if isinstance(q, int):
+        return steps * q
+    return round(steps * q, _decimals(q))
 
 
 ParamSpec = Values | Range | Distribution
@@ -136,15 +167,22 @@ def _number(spec: Mapping[str, Any], key: str) -> float | int:
     value = spec.get(key)
     if isinstance(value, str):
         # YAML 1.1 reads 1e-3 as a string; accept what clearly is a number.
-        try:
-            return float(value)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            value = float(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SpecError(f"{key} must be a number (got {value!r})")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SpecError(f"{key} must be finite (got {value!r})")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        raise SpecError(f"{key} must be a finite number (got {_short_repr(value)})")
     return value
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_keys(spec: Mapping[str, Any], allowed: Sequence[str], form: str) -> None:
@@ -183,9 +221,9 @@ def _parse_range(spec: Mapping[str, Any]) -> Range:
         raise SpecError("range step must not be 0")
     try:
         rng = Range(start, stop, step)
-        size = len(rng)
-    except InvalidOperation:
-        raise SpecError(f"range {bounds!r} is not a finite range") from None
+        size = rng.count()
+    except (InvalidOperation, OverflowError, ValueError):
+        raise SpecError(f"range {_short_repr(bounds)} is not a finite range") from None
     if size == 0:
         raise SpecError(f"range {bounds!r} is empty")
     return rng
@@ -193,7 +231,7 @@ def _parse_range(spec: Mapping[str, Any]) -> Range:
 
 def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
     kind = spec["distribution"]
-    if kind not in _DIST_KEYS:
+    if not isinstance(kind, str) or kind not in _DIST_KEYS:
         raise SpecError(f"distribution must be one of {', '.join(_DIST_KEYS)} (got {kind!r})")
     if method != "random":
         raise SpecError(
@@ -217,7 +255,11 @@ def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
         raise SpecError(f"log_uniform needs min > 0 (got {a})")
     if kind == "int_uniform" and not (float(a).is_integer() and float(b).is_integer()):
         raise SpecError(f"int_uniform needs integer min and max (got {a}, {b})")
-    return Distribution(kind, a, b, q)
+    if kind == "uniform" and not math.isfinite(b - a):
+        raise SpecError(f"max - min must be a finite number (got min {a}, max {b})")
+    if q is not None and kind != "normal" and _steps(b, q, math.floor) < _steps(a, q, math.ceil):
+        raise SpecError(f"no multiple of q {q} lies within [{a}, {b}]")
+    return Distribution(cast(DistKind, kind), a, b, q)
 
 
 def parse_spec(spec: Any, *, method: str) -> ParamSpec:
@@ -263,7 +305,7 @@ class Space:
             return len(self.trials)
         size = 1
         for spec in self.parameters.values():
-            size *= len(spec) if isinstance(spec, Range) else len(self._axis(spec))
+            size *= spec.count() if isinstance(spec, Range) else len(self._axis(spec))
         return size
 
     @staticmethod
