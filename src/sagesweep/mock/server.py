@@ -19,6 +19,9 @@ __all__ = ["MockServer", "serve_forever"]
 #: moto's default account; the first live mock gets it, so ARNs look familiar.
 _FIRST_ACCOUNT = 123456789012
 
+#: How often the serving thread checks whether it should stop.
+_POLL_SECONDS = 0.05
+
 _accounts_lock = threading.Lock()
 _accounts_in_use: dict[str, int] = {}
 
@@ -117,7 +120,11 @@ class MockServer:
             _release_account(account)
             raise
         thread = threading.Thread(
-            target=server.serve_forever, name=f"sagesweep-mock-{server.port}", daemon=True
+            # A short poll interval makes stop() quick; idle wake-ups are cheap.
+            target=server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name=f"sagesweep-mock-{server.port}",
+            daemon=True,
         )
         thread.start()
         self._account, self._app, self._server, self._thread = account, app, server, thread
