@@ -7,6 +7,7 @@ each; nothing here ever lets a parser's traceback through.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -54,35 +55,41 @@ class SweepConfig:
     trials: tuple[Mapping[str, Any], ...] = ()
 
 
+_FORMATS = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".json": "JSON"}
+
+
 def _parse_text(path: Path, text: str) -> Any:
     suffix = path.suffix.lower()
     where = str(path)
+    kind = _FORMATS.get(suffix)
+    if kind is None:
+        raise InputError.one(
+            where, "", "", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json"
+        )
     try:
-        if suffix in (".yaml", ".yml"):
+        if kind == "YAML":
             import yaml
 
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
             return yaml.load(text, Loader=loader)
-        if suffix == ".toml":
+        if kind == "TOML":
             return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError.one(
             where, "", f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError.one(where, "", "", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError.one(where, "", "", f"invalid {kind}: nested too deeply") from None
     except Exception as exc:  # yaml.YAMLError and its many subclasses
-        raise InputError.one(where, "", "", f"invalid YAML: {_yaml_message(exc)}") from None
-    raise InputError.one(
-        where, "", "", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json"
-    )
+        raise InputError.one(where, "", "", f"invalid {kind}: {_yaml_message(exc)}") from None
 
 
 def _yaml_message(exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split()) or type(exc).__name__
     if mark is not None:
         return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
     return " ".join(str(exc).split())
@@ -93,7 +100,7 @@ def _read(path: Path, *, what: str, source: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError.one(source, "", what, f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: undecodable, or a NUL in the path
         raise InputError.one(source, "", what, f"cannot read {path}: {exc}") from None
     return _parse_text(path, text)
 
@@ -123,16 +130,24 @@ class _Collector:
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-def _non_json(node: Any, where: str, out: _Collector, subject: str) -> None:
+#: Deeper than any CreateTrainingJob request; stops a self-referencing YAML alias too.
+_MAX_DEPTH = 64
+
+
+def _non_json(node: Any, where: str, out: _Collector, subject: str, depth: int = 0) -> None:
     """YAML reads some unquoted text as dates or bytes; say so instead of failing later."""
-    if isinstance(node, Mapping):
+    if depth > _MAX_DEPTH:
+        out.add(subject, where, f"nested more than {_MAX_DEPTH} levels deep (a recursive alias?)")
+    elif isinstance(node, Mapping):
         for key, child in node.items():
             if not isinstance(key, str):
                 out.add(subject, where, f"key {key!r} must be a string; quote it")
-            _non_json(child, f"{where}.{key}" if where else str(key), out, subject)
+            _non_json(child, f"{where}.{key}" if where else str(key), out, subject, depth + 1)
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            _non_json(child, f"{where}[{i}]", out, subject)
+            _non_json(child, f"{where}[{i}]", out, subject, depth + 1)
+    elif isinstance(node, float) and not math.isfinite(node):
+        out.add(subject, where, f"{node!r} is not a finite number")
     elif not isinstance(node, _JSON_SCALARS):
         out.add(
             subject,
@@ -244,12 +259,12 @@ def _check_method(
     raw: Mapping[str, Any],
     out: _Collector,
 ) -> None:
-    if method == "random" and count is None and "count" not in raw:
+    if method == "random" and raw.get("count") is None:
         out.add("", "count", "required for method: random (the number of samples)")
     if method != "random" and "count" in raw:
         out.add("", "count", f"only used with method: random (method is {method})")
     if method == "list":
-        if "trials" not in raw:
+        if raw.get("trials") is None:
             out.add("", "trials", "required for method: list")
         if parameters:
             out.add("", "parameters", "not used with method: list; put the points in trials")

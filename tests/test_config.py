@@ -1,0 +1,361 @@
+"""Specification of sweep-file loading (SPEC §1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sagesweep.config import DEFAULT_MAX_JOBS, load_config
+from sagesweep.errors import InputError
+from sagesweep.space import Distribution, Range, Values
+
+YAML = """\
+sweep: xgb-churn
+template:
+  RoleArn: arn:aws:iam::123456789012:role/SageMakerRole
+  ResourceConfig: {InstanceType: ml.m5.xlarge, InstanceCount: 1, VolumeSizeInGB: 30}
+  HyperParameters: {objective: "binary:logistic", num_round: 100}
+method: random
+count: 20
+seed: 7
+max_jobs: 50
+parameters:
+  HyperParameters.eta: {distribution: log_uniform, min: 0.01, max: 0.3}
+  HyperParameters.booster: {values: [gbtree, dart], probabilities: [0.7, 0.3]}
+  HyperParameters.depth: {range: [3, 10, 1]}
+"""
+
+TOML = """\
+sweep = "xgb-churn"
+method = "random"
+count = 20
+seed = 7
+max_jobs = 50
+
+[template]
+RoleArn = "arn:aws:iam::123456789012:role/SageMakerRole"
+ResourceConfig = {InstanceType = "ml.m5.xlarge", InstanceCount = 1, VolumeSizeInGB = 30}
+HyperParameters = {objective = "binary:logistic", num_round = 100}
+
+[parameters]
+"HyperParameters.eta" = {distribution = "log_uniform", min = 0.01, max = 0.3}
+"HyperParameters.booster" = {values = ["gbtree", "dart"], probabilities = [0.7, 0.3]}
+"HyperParameters.depth" = {range = [3, 10, 1]}
+"""
+
+BASE: dict[str, Any] = {
+    "sweep": "xgb-churn",
+    "template": {
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+    },
+}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_json(tmp_path: Path, doc: Any, name: str = "sweep.json") -> Path:
+    return write(tmp_path, name, json.dumps(doc))
+
+
+def problems(path: Path, *, inner: Path | None = None) -> list[str]:
+    """The InputError lines of loading ``path``; each names it (or the ``inner`` file)."""
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    lines = info.value.lines()
+    assert lines, "an InputError always says something"
+    files = tuple(str(p) + ": " for p in (path, inner) if p is not None)
+    for line in lines:
+        assert "\n" not in line
+        assert line.startswith(files), line
+    return lines
+
+
+class TestFormats:
+    def test_yaml_toml_json_load_the_same(self, tmp_path: Path) -> None:
+        """The three formats share one schema and give equal configs."""
+        from_yaml = load_config(write(tmp_path, "s.yaml", YAML))
+        from_yml = load_config(write(tmp_path, "s.yml", YAML))
+        from_toml = load_config(write(tmp_path, "s.toml", TOML))
+        import yaml
+
+        from_json = load_config(write_json(tmp_path, yaml.safe_load(YAML)))
+        for config in (from_yml, from_toml, from_json):
+            assert config.sweep == from_yaml.sweep
+            assert config.template == from_yaml.template
+            assert config.method == from_yaml.method == "random"
+            assert (config.count, config.seed, config.max_jobs) == (20, 7, 50)
+            assert config.parameters == from_yaml.parameters
+
+    def test_parsed_specs(self, tmp_path: Path) -> None:
+        """Parameters are parsed into typed specs."""
+        config = load_config(write(tmp_path, "s.yaml", YAML))
+        assert isinstance(config.parameters["HyperParameters.eta"], Distribution)
+        assert isinstance(config.parameters["HyperParameters.booster"], Values)
+        assert isinstance(config.parameters["HyperParameters.depth"], Range)
+
+    def test_defaults(self, tmp_path: Path) -> None:
+        """method defaults to grid, seed to 0, max_jobs to 10000."""
+        config = load_config(write_json(tmp_path, BASE))
+        assert config.method == "grid"
+        assert config.seed == 0
+        assert config.max_jobs == DEFAULT_MAX_JOBS == 10_000
+        assert config.parameters == {}
+
+    def test_unknown_suffix(self, tmp_path: Path) -> None:
+        """Another file type is refused, naming the ones that work."""
+        (line,) = problems(write(tmp_path, "s.txt", YAML))
+        assert ".yaml" in line
+        assert ".toml" in line
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing sweep file is an InputError, not an OSError."""
+        (line,) = problems(tmp_path / "nope.yaml")
+        assert "file not found" in line
+
+
+class TestTemplateFile:
+    REQUEST: dict[str, Any] = {  # noqa: RUF012 - read only
+        "TrainingJobName": "from-the-cli",
+        "RoleArn": "arn:aws:iam::123456789012:role/FromFile",
+        "ResourceConfig": {"InstanceType": "ml.c5.xlarge", "InstanceCount": 2},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }
+
+    def test_template_overrides_the_file_deeply(self, tmp_path: Path) -> None:
+        """template keys deep-override the --cli-input-json file; its name is dropped."""
+        (tmp_path / "req").mkdir()
+        write(tmp_path / "req", "request.json", json.dumps(self.REQUEST))
+        path = write_json(
+            tmp_path,
+            {
+                "sweep": "s",
+                "template_file": "req/request.json",
+                "template": {"ResourceConfig": {"InstanceType": "ml.m5.xlarge"}},
+            },
+        )
+        config = load_config(path)
+        assert config.template == {
+            "RoleArn": "arn:aws:iam::123456789012:role/FromFile",
+            "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        }
+
+    def test_inline_training_job_name_dropped(self, tmp_path: Path) -> None:
+        """A TrainingJobName in the inline template is dropped too: sagesweep names jobs."""
+        doc = {**BASE, "template": {**BASE["template"], "TrainingJobName": "x"}}
+        assert "TrainingJobName" not in load_config(write_json(tmp_path, doc)).template
+
+    @pytest.mark.parametrize(
+        ("content", "needle"),
+        [
+            pytest.param(None, "file not found", id="missing"),
+            pytest.param("{not json", "invalid JSON", id="bad-json"),
+            pytest.param("[1, 2]", "must hold a JSON object", id="not-an-object"),
+        ],
+    )
+    def test_bad_template_file(self, tmp_path: Path, content: str | None, needle: str) -> None:
+        """A missing or malformed template file is reported, naming the file at fault."""
+        inner = tmp_path / "request.json"
+        if content is not None:
+            inner.write_text(content)
+        doc = {"sweep": "s", "template_file": "request.json"}
+        lines = problems(write_json(tmp_path, doc), inner=inner)
+        assert any(needle in line for line in lines), lines
+
+    def test_template_file_path_with_nul(self, tmp_path: Path) -> None:
+        """An impossible path is an input problem, not a ValueError."""
+        lines = problems(write_json(tmp_path, {"sweep": "s", "template_file": "a\x00b.json"}))
+        assert any("template_file" in line for line in lines)
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("doc", "needles"),
+        [
+            pytest.param(
+                {**BASE, "paramters": {}}, ["paramters", "did you mean 'parameters'"], id="typo-key"
+            ),
+            pytest.param({**BASE, "zzz": 1}, ["zzz: unknown key"], id="unknown-key"),
+            pytest.param({"template": BASE["template"]}, ["sweep: required"], id="no-sweep"),
+            pytest.param({**BASE, "sweep": "-bad"}, ["sweep: '-bad' must be"], id="leading-hyphen"),
+            pytest.param({**BASE, "sweep": "a_b"}, ["sweep: 'a_b' must be"], id="underscore"),
+            pytest.param({**BASE, "sweep": "a" * 41}, ["1-40 characters"], id="too-long"),
+            pytest.param({**BASE, "sweep": ""}, ["sweep: '' must be"], id="empty-sweep"),
+            pytest.param({**BASE, "sweep": 12}, ["sweep: must be a string"], id="int-sweep"),
+            pytest.param({"sweep": "s"}, ["template: required"], id="no-template"),
+            pytest.param(
+                {**BASE, "template": [1]}, ["template: must be a mapping"], id="list-template"
+            ),
+            pytest.param(
+                {**BASE, "method": "bayes"},
+                ["method: must be grid, random or list"],
+                id="bad-method",
+            ),
+            pytest.param({**BASE, "method": ["grid"]}, ["method: must be"], id="list-method"),
+            pytest.param(
+                {**BASE, "method": "random"},
+                ["count: required for method: random"],
+                id="random-no-count",
+            ),
+            pytest.param(
+                {**BASE, "method": "random", "count": None},
+                ["count: required"],
+                id="random-null-count",
+            ),
+            pytest.param(
+                {**BASE, "method": "random", "count": "5"},
+                ["count: must be an integer"],
+                id="string-count",
+            ),
+            pytest.param(
+                {**BASE, "method": "random", "count": True},
+                ["count: must be an integer"],
+                id="bool-count",
+            ),
+            pytest.param(
+                {**BASE, "method": "random", "count": -1},
+                ["count: must be at least 0"],
+                id="negative-count",
+            ),
+            pytest.param(
+                {**BASE, "count": 5}, ["count: only used with method: random"], id="count-on-grid"
+            ),
+            pytest.param(
+                {**BASE, "method": "list"},
+                ["trials: required for method: list"],
+                id="list-no-trials",
+            ),
+            pytest.param(
+                {**BASE, "method": "list", "trials": None},
+                ["trials: required"],
+                id="list-null-trials",
+            ),
+            pytest.param(
+                {**BASE, "method": "list", "trials": {"a": 1}},
+                ["trials: must be a list"],
+                id="trials-map",
+            ),
+            pytest.param(
+                {**BASE, "method": "list", "trials": [1]},
+                ["trial 0: trials: must be"],
+                id="trial-scalar",
+            ),
+            pytest.param(
+                {**BASE, "trials": []}, ["trials: only used with method: list"], id="trials-on-grid"
+            ),
+            pytest.param(
+                {**BASE, "max_jobs": 0}, ["max_jobs: must be at least 1"], id="zero-max-jobs"
+            ),
+            pytest.param({**BASE, "seed": 1.5}, ["seed: must be an integer"], id="float-seed"),
+            pytest.param(
+                {**BASE, "parameters": [1]}, ["parameters: must be a mapping"], id="list-parameters"
+            ),
+            pytest.param(
+                {**BASE, "parameters": {"HyperParameters.eta": 0.1}},
+                ["HyperParameters.eta: a bare value 0.1; did you mean {values: [0.1]}"],
+                id="bare-scalar",
+            ),
+            pytest.param(
+                {**BASE, "parameters": {"HyperParameters.eta": [0.1, 0.2]}},
+                ["HyperParameters.eta: a bare list; did you mean {values: [0.1, 0.2]}"],
+                id="bare-list",
+            ),
+            pytest.param(
+                {
+                    **BASE,
+                    "parameters": {
+                        "HyperParameters.eta": {"distribution": "uniform", "min": 0, "max": 1}
+                    },
+                },
+                ["needs method: random"],
+                id="distribution-under-grid",
+            ),
+            pytest.param(
+                {**BASE, "method": "list", "trials": [], "parameters": {"A": {"values": [1]}}},
+                ["parameters: not used with method: list"],
+                id="parameters-under-list",
+            ),
+            pytest.param([1, 2], ["a mapping at the top level"], id="top-level-list"),
+        ],
+    )
+    def test_each_problem_is_one_line_naming_the_file(
+        self, tmp_path: Path, doc: Any, needles: list[str]
+    ) -> None:
+        """Every problem is an InputError line: <file>: <where>: <problem>."""
+        lines = problems(write_json(tmp_path, doc))
+        for needle in needles:
+            assert any(needle in line for line in lines), (needle, lines)
+
+    def test_all_problems_at_once(self, tmp_path: Path) -> None:
+        """Several problems are reported together, one line each."""
+        doc = {"sweep": "-x", "method": "nope", "typo": 1, "template": BASE["template"]}
+        lines = problems(write_json(tmp_path, doc))
+        assert len(lines) == 3
+
+    def test_yaml_syntax_error_has_line_and_column(self, tmp_path: Path) -> None:
+        """A YAML syntax error names the file, the line and the column."""
+        path = write(tmp_path, "s.yaml", "sweep: s\ntemplate:\n  RoleArn: [unclosed\n  X: 1\n")
+        (line,) = problems(path)
+        assert "invalid YAML" in line
+        assert "line 4 column" in line
+
+    def test_json_syntax_error_has_line_and_column(self, tmp_path: Path) -> None:
+        """A JSON syntax error names the file, the line and the column."""
+        (line,) = problems(write(tmp_path, "s.json", '{"sweep": "s",\n  "template": }'))
+        assert "invalid JSON" in line
+        assert "line 2 column 15" in line
+
+    def test_toml_syntax_error(self, tmp_path: Path) -> None:
+        """A TOML syntax error is one line naming the file."""
+        (line,) = problems(write(tmp_path, "s.toml", 'sweep = "s"\ntemplate = {\n'))
+        assert "invalid TOML" in line
+
+    def test_deeply_nested_json_is_an_input_error(self, tmp_path: Path) -> None:
+        """A JSON document nested beyond the parser's limits is a JSON problem."""
+        (line,) = problems(write(tmp_path, "s.json", "[" * 100_000 + "]" * 100_000))
+        assert "invalid JSON" in line
+
+    def test_unquoted_yaml_date(self, tmp_path: Path) -> None:
+        """An unquoted date is read by YAML as a date: say so and suggest quoting it."""
+        text = YAML.replace("objective: ", "since: 2024-01-31, objective: ")
+        (line,) = problems(write(tmp_path, "s.yaml", text))
+        assert "HyperParameters.since" in line
+        assert "datetime.date(2024, 1, 31)" in line
+        assert "quote it" in line
+
+    def test_unquoted_date_in_values(self, tmp_path: Path) -> None:
+        """A date among parameter values is caught the same way."""
+        text = YAML.replace("[gbtree, dart]", "[2024-01-01, dart]")
+        lines = problems(write(tmp_path, "s.yaml", text))
+        assert any("quote it" in line for line in lines)
+
+    def test_recursive_yaml_alias(self, tmp_path: Path) -> None:
+        """A YAML alias that contains itself is an input error, not a RecursionError."""
+        text = YAML.replace("HyperParameters: {", "Self: &loop [*loop]\n  HyperParameters: {")
+        lines = problems(write(tmp_path, "s.yaml", text))
+        assert any("nested" in line for line in lines), lines
+
+    def test_non_finite_numbers(self, tmp_path: Path) -> None:
+        """NaN and Infinity in a template cannot be sent: named where they are."""
+        path = write(
+            tmp_path,
+            "s.json",
+            '{"sweep": "s", "template": {"ResourceConfig": {"VolumeSizeInGB": NaN}}}',
+        )
+        (line,) = problems(path)
+        assert "ResourceConfig.VolumeSizeInGB" in line
+        assert "finite" in line
+
+    def test_non_string_key(self, tmp_path: Path) -> None:
+        """YAML keys that are not strings are refused with a hint to quote them."""
+        text = YAML.replace("num_round: 100", "1: 100")
+        lines = problems(write(tmp_path, "s.yaml", text))
+        assert any("must be a string; quote it" in line for line in lines)
