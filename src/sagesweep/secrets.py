@@ -19,6 +19,7 @@ Detectors, most specific first:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -115,29 +116,41 @@ def _trivial(value: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_name(key: str) -> tuple[bool, bool]:
+    """(names a credential, hints at one) for a map key; keys repeat, so cached."""
+    lowered = key.lower().replace("-", "_")
+    named = _SECRET_NAME.search(lowered) is not None
+    return named, named or "secret" in lowered or "credential" in lowered
+
+
 def scan(key: str, value: str) -> list[Finding]:
     """Credential-looking things in one map entry, most specific first (at most one per kind)."""
     found: list[Finding] = []
+    named, hinted = _secret_name(key)
+    # Each detector has a cheap necessary condition: most values (numbers,
+    # short words) never reach a regex.
     if len(value) >= _MIN_SCANNED:
-        match = _ACCESS_KEY_ID.search(value)
-        if match:
-            found.append(Finding("an AWS access key id", mask(match.group())))
-        match = _PRIVATE_KEY.search(value)
-        if match:
-            found.append(Finding("a private key block", match.group()))
-        name_hint = _SECRET_NAME.search(key.lower().replace("-", "_")) is not None
-        hinted = name_hint or "secret" in key.lower() or "credential" in key.lower()
-        for match in _SECRET_KEY.finditer(value):
-            token = match.group()
-            has_symbol = "/" in token or "+" in token
-            # A keyword in the name or a base64 symbol makes a key likelier,
-            # so less randomness is demanded of it.
-            if (hinted and _looks_random(token, threshold=10)) or (
-                has_symbol and _looks_random(token, threshold=15)
-            ):
-                found.append(Finding("an AWS secret access key", mask(token)))
-                break
-        if not found:
+        if "AKIA" in value or "ASIA" in value:
+            match = _ACCESS_KEY_ID.search(value)
+            if match:
+                found.append(Finding("an AWS access key id", mask(match.group())))
+        if "PRIVATE KEY" in value:
+            match = _PRIVATE_KEY.search(value)
+            if match:
+                found.append(Finding("a private key block", match.group()))
+        if len(value) >= 40:
+            for match in _SECRET_KEY.finditer(value):
+                token = match.group()
+                has_symbol = "/" in token or "+" in token
+                # A keyword in the name or a base64 symbol makes a key likelier,
+                # so less randomness is demanded of it.
+                if (hinted and _looks_random(token, threshold=10)) or (
+                    has_symbol and _looks_random(token, threshold=15)
+                ):
+                    found.append(Finding("an AWS secret access key", mask(token)))
+                    break
+        if not found and ("=" in value or ":" in value):
             for match in _ASSIGNMENT.finditer(value):
                 secret = match.group(2)
                 if not _trivial(secret):
@@ -148,6 +161,6 @@ def scan(key: str, value: str) -> list[Finding]:
                         )
                     )
                     break
-    if not found and _SECRET_NAME.search(key.lower().replace("-", "_")) and not _trivial(value):
+    if not found and named and not _trivial(value):
         found.append(Finding(f"a credential (the name {key!r} says so)", mask(value)))
     return found
