@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import datetime
+import decimal
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +91,11 @@ def edit(change: Callable[[Request], None]) -> Request:
     request = realistic_request()
     change(request)
     return request
+
+
+@functools.cache
+def other_validator(operation: str) -> RequestValidator:
+    return RequestValidator(operation)
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +285,7 @@ class TestModelConstraints:
             pytest.param(
                 _set(("ResourceConfig",), "ml.m5.xlarge"),
                 "ResourceConfig",
-                "must be a structure (a mapping) (got str)",
+                "must be a mapping (got str)",
                 id="scalar-for-structure",
             ),
             pytest.param(
@@ -318,6 +326,51 @@ class TestModelConstraints:
 
         fields = {x.field for x in v.validate(edit(change))}
         assert {"RoleArn", "ResourceConfig.InstanceCount", "Tags[0].Key"} <= fields
+
+
+class TestOtherShapeTypes:
+    """Types CreateTrainingJob does not use, checked through other operations."""
+
+    @pytest.mark.parametrize(
+        ("weight", "expected"),
+        [
+            pytest.param(0.5, None, id="float"),
+            pytest.param(1, None, id="int-is-a-number"),
+            pytest.param(decimal.Decimal("0.5"), None, id="decimal"),
+            pytest.param(-1.0, "must be at least 0 (got -1.0)", id="below-min"),
+            pytest.param(float("nan"), "must be a finite number", id="nan"),
+            pytest.param(decimal.Decimal("sNaN"), "must be a finite number", id="signaling-nan"),
+            pytest.param(True, "must be a number (got bool)", id="bool"),
+            pytest.param("0.5", "must be a number (got str)", id="string"),
+        ],
+    )
+    def test_float(self, weight: object, expected: str | None) -> None:
+        """Float members take int, float and Decimal, within the model's range."""
+        v = other_validator("CreateEndpointConfig")
+        request = {
+            "EndpointConfigName": "x",
+            "ProductionVariants": [{"VariantName": "a", "InitialVariantWeight": weight}],
+        }
+        found = v.validate(request)
+        if expected is None:
+            assert found == []
+        else:
+            assert [f.field for f in found] == ["ProductionVariants[0].InitialVariantWeight"]
+            assert expected in found[0].message
+
+    @pytest.mark.parametrize(
+        ("when", "ok"),
+        [
+            pytest.param(datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), True, id="datetime"),
+            pytest.param("2024-01-01T00:00:00Z", True, id="iso-string"),
+            pytest.param("yesterday", False, id="not-a-time"),
+            pytest.param([2024], False, id="list"),
+        ],
+    )
+    def test_timestamp(self, when: object, ok: bool) -> None:
+        """Timestamps take what botocore can serialise."""
+        v = other_validator("ListTrainingJobs")
+        assert (v.validate({"CreationTimeAfter": when}) == []) is ok
 
 
 class TestJavaPatterns:
@@ -603,7 +656,7 @@ member_names = st.sampled_from(
 
 
 class TestRobustness:
-    @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(json_values, st.dictionaries(member_names, json_values, max_size=8)))
     def test_never_raises(self, request_like: Any) -> None:
         """Any JSON-like input yields a list of one-line Violations, never an exception."""

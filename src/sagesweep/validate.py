@@ -83,11 +83,11 @@ def _join_surrogates(m: re.Match[str]) -> str:
 
 
 def _translate_java(pattern: str) -> str:
+    """Rewrite a Java regex so the regex module (VERSION1) matches what Java would."""
     out: list[str] = []
     depth = 0  # character-class nesting
-    i, n = 0, len(pattern)
     text = _SURROGATE_PAIR.sub(_join_surrogates, pattern)
-    n = len(text)
+    i, n = 0, len(text)
     while i < n:
         c = text[i]
         if c == "\\" and i + 1 < n:
@@ -289,7 +289,10 @@ class _Number(_Node):
             if isinstance(value, bool) or not isinstance(value, float | decimal.Decimal):
                 self._wrong_type(value, path, out, "a number")
                 return
-            if not math.isfinite(value):
+            finite = (
+                value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)
+            )
+            if not finite:
                 out.append(Violation(path, f"must be a finite number (got {value})"))
                 return
         number: Any = value
@@ -321,7 +324,7 @@ class _Timestamp(_Node):
         loose: Any = value  # botocore also takes epoch numbers and date strings
         try:
             parse_to_aware_datetime(loose)
-        except (TypeError, ValueError, AttributeError, OverflowError):
+        except (TypeError, ValueError, AttributeError, OverflowError, OSError):
             self._wrong_type(value, path, out, "a datetime or timestamp string")
 
 
@@ -373,7 +376,7 @@ class _Map(_Node):
     def check(self, value: object, path: str, out: Out) -> None:
         # Exact-type first: an ABC isinstance check costs as much as a field.
         if type(value) is not dict and not isinstance(value, Mapping):
-            self._wrong_type(value, path, out, "a map")
+            self._wrong_type(value, path, out, "a mapping")
             return
         n = len(value)
         if self.lo is not None and n < self.lo:
@@ -418,7 +421,7 @@ class _Structure(_Node):
 
     def check(self, value: object, path: str, out: Out) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):
-            self._wrong_type(value, path, out, "a structure (a mapping)")
+            self._wrong_type(value, path, out, "a mapping")
             return
         members = self.members
         prefix = f"{path}." if path else ""
