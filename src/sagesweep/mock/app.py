@@ -10,12 +10,9 @@ through to moto; ``/_mock/*`` is the mock's own admin API and is never throttled
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,64 +24,18 @@ from sagesweep.mock.bucket import TokenBucket
 from sagesweep.mock.config import MockConfig
 from sagesweep.mock.state import IN_PROGRESS, JobTable, MotoTrainingJob
 from sagesweep.mock.stats import Counters, MockStats
+from sagesweep.mock.transport import DEFAULT_REGION, drop_connection, read_body, request_region
 from sagesweep.mock.wire import Reply
 
 __all__ = ["RealismApp"]
 
 _TARGET_PREFIX = "SageMaker."
-_DEFAULT_REGION = "us-east-1"
-# The same places, in the same order, that moto reads the region from, so the
-# uniqueness key and moto's own storage agree.
-_HOST_REGION = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
-_AGENT_REGION = re.compile(r"region/(?P<region>[a-z]{2}-[a-z]+-\d{1})")
 _JOB_ARN = re.compile(
     r"^arn:[^:]+:sagemaker:(?P<region>[^:]+):(?P<account>\d+):training-job/(?P<name>.+)$"
 )
 
 Params = dict[str, Any]
 _Handler = Callable[[WSGIEnvironment, Params], Reply]
-
-
-def request_region(environ: WSGIEnvironment) -> str:
-    """The region moto will file this request under."""
-    for key, pattern in (("HTTP_HOST", _HOST_REGION), ("HTTP_USER_AGENT", _AGENT_REGION)):
-        match = pattern.search(environ.get(key, ""))
-        if match:
-            return match.group("region")
-    auth: str = environ.get("HTTP_AUTHORIZATION", "")
-    if "AWS4" in auth:
-        parts = auth.split(",")[0].split("/")
-        if len(parts) > 2:
-            return parts[2]
-    return _DEFAULT_REGION
-
-
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    """Read the request body and put it back so moto can read it again."""
-    stream = environ["wsgi.input"]
-    length = environ.get("CONTENT_LENGTH") or ""
-    if length.isdigit():
-        body: bytes = stream.read(int(length))
-    elif environ.get("wsgi.input_terminated"):
-        body = stream.read()
-    else:
-        body = b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    return body
-
-
-def _drop_connection(environ: WSGIEnvironment) -> None:
-    """Close the client's connection before any byte of the response is written.
-
-    werkzeug then fails to write the response, counts it as a dropped connection
-    and moves on; the client sees the connection closed without a response.
-    """
-    sock = environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        # Already gone is fine: the client sees the same thing.
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
 
 
 class RealismApp:
@@ -147,7 +98,7 @@ class RealismApp:
                 if self._account_id in sagemaker_backends:
                     del sagemaker_backends[self._account_id]
 
-    def jobs(self, region: str = _DEFAULT_REGION) -> dict[str, str]:
+    def jobs(self, region: str = DEFAULT_REGION) -> dict[str, str]:
         """Job name -> status in one region, lifecycle brought up to date."""
         with self._lock:
             self._table.advance()
@@ -168,7 +119,7 @@ class RealismApp:
         action = target[len(_TARGET_PREFIX) :]
         reply, drop = self._control_plane(environ, action)
         if drop:
-            _drop_connection(environ)
+            drop_connection(environ)
         return self._send(reply, start_response)
 
     @staticmethod
@@ -200,7 +151,7 @@ class RealismApp:
         if self._roll(self._config.error_rate):
             self._counters.add("errors_injected")
             return wire.internal_failure(), False
-        body = _read_body(environ)
+        body = read_body(environ)
         try:
             params = json.loads(body) if body else {}
         except ValueError:
