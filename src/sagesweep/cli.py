@@ -60,6 +60,95 @@ def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None
 
 
 @main.command()
+@click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--ledger",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="JSONL ledger; default <sweep>.ledger.jsonl beside the sweep file.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    help="Ceiling on AWS calls per second (default 2; adapts down on throttling).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Calls in flight at once (default 16).",
+)
+@click.option("--mock", is_flag=True, help="Submit to an embedded local mock; no AWS account.")
+@click.option("--endpoint-url", default=None, help="Another SageMaker endpoint, e.g. a mock.")
+@click.option("--region", default=None, help="AWS region.")
+@click.option("--profile", default=None, help="AWS profile.")
+@click.option("--max-jobs", type=click.IntRange(1), default=None, help="Override max_jobs.")
+@click.option("--retry-failed", is_flag=True, help="Also resubmit jobs the ledger has as failed.")
+@click.option(
+    "--capacity-wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds a job may wait for instance quota (default 3600).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds in-flight calls get after the first SIGINT/SIGTERM (default 30).",
+)
+@click.option(
+    "--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True
+)
+@click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+def submit(
+    sweep: Path,
+    ledger: Path | None,
+    rate: float | None,
+    concurrency: int | None,
+    mock: bool,
+    endpoint_url: str | None,
+    region: str | None,
+    profile: str | None,
+    max_jobs: int | None,
+    retry_failed: bool,
+    capacity_wait: float | None,
+    grace: float | None,
+    log_format: str,
+    quiet: bool,
+    progress: bool | None,
+) -> None:
+    """Submit every job of SWEEP exactly once, recording each in the ledger."""
+    if mock and endpoint_url:
+        raise click.UsageError("--mock and --endpoint-url are exclusive: pick one target")
+    from sagesweep.api import submit_sync
+    from sagesweep.logs import configure_logging
+
+    configure_logging("json" if log_format == "json" else "console", quiet=quiet)
+    options: dict[str, Any] = {
+        "ledger": ledger,
+        "mock": mock,
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "profile": profile,
+        "max_jobs": max_jobs,
+        "retry_failed": retry_failed,
+        "progress": progress,
+    }
+    for key, value in (
+        ("rate", rate),
+        ("concurrency", concurrency),
+        ("capacity_wait", capacity_wait),
+        ("grace", grace),
+    ):
+        if value is not None:
+            options[key] = value
+    summary = submit_sync(sweep, **options)
+    sys.exit(summary.exit_code)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=0, show_default=True, type=int, help="Port; 0 picks a free one.")
 @click.option("--throttle-rate", type=float, default=None, help="Token refill per second.")

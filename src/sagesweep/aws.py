@@ -1,0 +1,82 @@
+"""The SageMaker client factory: session, profile, region, endpoint, pool size.
+
+SDK retries are off (one attempt per call): the engine owns retries, so that every
+attempt is counted, paced and reconciled against the job name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sagesweep.errors import CredentialsError, InputError
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
+    "ClientSettings",
+    "sagemaker_client",
+]
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: CreateTrainingJob answers in well under a second; a minute without an answer is an
+#: ambiguous outcome the engine reconciles, not something to wait on longer.
+DEFAULT_READ_TIMEOUT = 60.0
+#: Region used against a local endpoint when none is configured.
+LOCAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    concurrency: int = 16
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
+@asynccontextmanager
+async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerClient]:
+    """One aiobotocore SageMaker client for a whole run."""
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = AioSession(profile=settings.profile)
+        region = settings.region or session.get_config_variable("region")
+    except ProfileNotFound as exc:
+        raise InputError.one("<cli>", "", "--profile", str(exc)) from None
+    local = settings.endpoint_url is not None
+    if local and not region:
+        region = LOCAL_REGION
+    credentials = await session.get_credentials()
+    if credentials is None:
+        if not local:
+            raise CredentialsError()
+        # A local endpoint does not check signatures, but botocore must sign something.
+        session.set_credentials(
+            os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+            os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        )
+    if not region:
+        raise InputError.one(
+            "<cli>", "", "--region", "no AWS region configured; pass --region or set AWS_REGION"
+        )
+    config = AioConfig(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        max_pool_connections=max(1, settings.concurrency),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+    async with session.create_client(
+        "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=config
+    ) as client:
+        yield client

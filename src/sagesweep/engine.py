@@ -1,0 +1,294 @@
+"""The async submitter: every planned job created exactly once, every outcome recorded.
+
+A producer streams jobs through a bounded channel to ``concurrency`` workers, so memory
+stays flat however many jobs there are. Every AWS call passes one shared adaptive rate
+limiter. What to do after a failed call is decided by :func:`sagesweep.errors.classify`
+alone; because the job name is the content digest, retrying any create is safe: if an
+earlier attempt took effect, the retry meets ``ResourceInUse`` and is reconciled with
+``DescribeTrainingJob``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+import structlog
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from sagesweep.capacity import CapacityHolds
+from sagesweep.errors import Classified, ErrorKind, classify
+from sagesweep.ledger import JobRecord, JobStatus
+from sagesweep.pacing import AdaptiveRate, Backoff, CapacityProbe
+from sagesweep.plan import JobSpec
+from sagesweep.progress import Counters
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = [
+    "DEFAULT_CAPACITY_WAIT",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_GRACE",
+    "DEFAULT_RETRIES",
+    "Engine",
+    "EngineSettings",
+    "Outcome",
+]
+
+log = structlog.get_logger("sagesweep.engine")
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_RETRIES = 3  #: transient retries of a job that declares no RetryStrategy
+DEFAULT_CAPACITY_WAIT = 3600.0
+DEFAULT_GRACE = 30.0
+#: Throttles do not spend a job's retry budget; this only stops a job looping forever
+#: against a service that throttles every call.
+MAX_THROTTLES_PER_JOB = 1000
+
+
+class Recorder(Protocol):
+    async def record(self, rec: JobRecord) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineSettings:
+    concurrency: int = DEFAULT_CONCURRENCY
+    default_retries: int = DEFAULT_RETRIES
+    capacity_wait: float = DEFAULT_CAPACITY_WAIT
+    grace: float = DEFAULT_GRACE
+    retry_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one job ended in this run; ``None`` status means it waits for capacity."""
+
+    status: JobStatus | None
+    arn: str | None
+    attempts: int
+    error: Classified | None = None
+
+
+def retry_budget(job: JobSpec, default: int) -> int:
+    strategy = job.request.get("RetryStrategy")
+    if isinstance(strategy, dict):
+        value = strategy.get("MaximumRetryAttempts")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return default
+
+
+class Engine:
+    """Submits a stream of jobs; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        client: SageMakerClient,
+        recorder: Recorder,
+        *,
+        limiter: AdaptiveRate,
+        settings: EngineSettings | None = None,
+        backoff: Backoff | None = None,
+        counters: Counters | None = None,
+        rng: random.Random | None = None,
+        skip: Callable[[str], bool] | None = None,
+        capacity_probe: Callable[[], CapacityProbe] = CapacityProbe,
+    ) -> None:
+        self.client = client
+        self.recorder = recorder
+        self.limiter = limiter
+        self.settings = settings or EngineSettings()
+        self.backoff = backoff or Backoff()
+        self.counters = counters or Counters()
+        self.rng = rng or random.Random()
+        self._skip = skip  # already done according to the ledger
+        self._stopping = False
+        self._scope: anyio.CancelScope | None = None
+        self._slots = anyio.CapacityLimiter(max(1, self.settings.concurrency))
+        self.holds = CapacityHolds(
+            submit=self._submit_and_record,
+            fail=self._record_capacity_timeout,
+            max_wait=self.settings.capacity_wait,
+            probe_factory=capacity_probe,
+        )
+
+    # -- control --------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """Stop dispatching; in-flight calls finish (the caller bounds how long)."""
+        if not self._stopping:
+            self._stopping = True
+            log.info("engine.stopping", in_flight=self.counters.in_flight)
+            self.holds.close()
+
+    def cancel(self) -> None:
+        """Cancel everything now; the ledger still holds only whole lines."""
+        self._stopping = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    # -- the run --------------------------------------------------------------
+
+    async def run(self, jobs: Iterable[JobSpec]) -> Counters:
+        size = max(2, 2 * self.settings.concurrency)
+        send, receive = anyio.create_memory_object_stream[JobSpec](size)
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._produce, jobs, send)
+                tg.start_soon(self.holds.run)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(max(1, self.settings.concurrency)):
+                        workers.start_soon(self._work, receive.clone())
+                    receive.close()
+                # All fresh jobs are done: what remains waits for capacity.
+                await self.holds.drain()
+        self._scope = None
+        return self.counters
+
+    async def _produce(self, jobs: Iterable[JobSpec], send: ObjectSendStream[JobSpec]) -> None:
+        counters = self.counters
+        async with send:
+            for n, job in enumerate(jobs):
+                if self._stopping:
+                    return
+                if self._skip is not None and self._skip(job.name):
+                    counters.skipped += 1
+                    continue
+                await send.send(job)
+                if n % 64 == 0:
+                    # Planning is CPU work on this thread: let the workers run.
+                    await anyio.lowlevel.checkpoint()
+
+    async def _work(self, receive: ObjectReceiveStream[JobSpec]) -> None:
+        async with receive:
+            async for job in receive:
+                if self._stopping:
+                    return
+                if self.holds.is_held(job.instance_type):
+                    await self.holds.park(job)
+                    continue
+                await self._submit_and_record(job)
+
+    async def _submit_and_record(self, job: JobSpec) -> bool:
+        """Submit one job; record it unless it has to wait for capacity (return False)."""
+        async with self._slots:
+            self.counters.in_flight += 1
+            try:
+                outcome = await self._submit(job)
+            finally:
+                self.counters.in_flight -= 1
+        if outcome.status is None:
+            await self.holds.hold(job)
+            return False
+        await self._record(job, outcome)
+        return True
+
+    async def _record_capacity_timeout(self, job: JobSpec, waited: float) -> None:
+        error = Classified(
+            ErrorKind.CAPACITY,
+            "ResourceLimitExceeded",
+            f"no capacity for {job.instance_type} within --capacity-wait ({waited:.0f}s)",
+        )
+        await self._record(job, Outcome(JobStatus.FAILED, None, 0, error))
+
+    async def _record(self, job: JobSpec, outcome: Outcome) -> None:
+        assert outcome.status is not None
+        error = (outcome.error.code, outcome.error.message) if outcome.error else None
+        await self.recorder.record(
+            JobRecord(
+                name=job.name,
+                digest=job.digest,
+                status=outcome.status,
+                arn=outcome.arn,
+                attempts=outcome.attempts,
+                params=job.params,
+                error=error,
+            )
+        )
+        self.counters.count(outcome.status)
+        if outcome.status is JobStatus.FAILED:
+            log.warning(
+                "engine.job_failed",
+                job=job.name,
+                code=error[0] if error else None,
+                message=error[1] if error else None,
+                attempts=outcome.attempts,
+            )
+        else:
+            log.debug(
+                f"engine.job_{outcome.status.value}",
+                job=job.name,
+                arn=outcome.arn,
+                attempts=outcome.attempts,
+            )
+
+    # -- one job ----------------------------------------------------------------
+
+    async def _call(self, method: Any, **kwargs: Any) -> tuple[Any, Classified | None]:
+        sent_at = await self.limiter.acquire()
+        self.counters.calls += 1
+        try:
+            response = await method(**kwargs)
+        except Exception as exc:  # every failure is classified in one place
+            verdict = classify(exc)
+            if verdict.kind is ErrorKind.THROTTLED:
+                self.counters.throttled += 1
+                self.limiter.on_throttle(sent_at=sent_at)
+                log.debug("engine.throttled", code=verdict.code, rate=self.limiter.rate)
+            return None, verdict
+        self.limiter.on_success()
+        return response, None
+
+    async def _submit(self, job: JobSpec) -> Outcome:
+        budget = retry_budget(job, self.settings.default_retries)
+        attempts = retries = throttles = 0
+        while True:
+            attempts += 1
+            response, err = await self._call(self.client.create_training_job, **job.request)
+            if err is None:
+                return Outcome(JobStatus.SUBMITTED, str(response["TrainingJobArn"]), attempts)
+            kind = err.kind
+            if kind is ErrorKind.EXISTS:
+                return await self._reconcile(job, attempts)
+            if kind is ErrorKind.CAPACITY:
+                return Outcome(None, None, attempts, err)
+            if kind is ErrorKind.THROTTLED:
+                throttles += 1
+                if throttles < MAX_THROTTLES_PER_JOB:
+                    continue
+            elif kind in (ErrorKind.TRANSIENT, ErrorKind.AMBIGUOUS) and retries < budget:
+                delay = self.backoff.delay(retries, self.rng)
+                retries += 1
+                self.counters.retries += 1
+                log.debug("engine.retry", job=job.name, code=err.code, kind=kind.value, delay=delay)
+                await anyio.sleep(delay)
+                continue
+            return Outcome(JobStatus.FAILED, None, attempts, err)
+
+    async def _reconcile(self, job: JobSpec, attempts: int) -> Outcome:
+        """The name is taken, and the name is the content: find its ARN."""
+        failures = throttles = 0
+        while True:
+            response, err = await self._call(
+                self.client.describe_training_job, TrainingJobName=job.name
+            )
+            if err is None:
+                self.counters.reconciled += 1
+                return Outcome(JobStatus.EXISTS, str(response["TrainingJobArn"]), attempts)
+            if err.kind is ErrorKind.THROTTLED and throttles < MAX_THROTTLES_PER_JOB:
+                throttles += 1
+                continue
+            if err.kind in (ErrorKind.TRANSIENT, ErrorKind.AMBIGUOUS) and failures < 5:
+                await anyio.sleep(self.backoff.delay(failures, self.rng))
+                failures += 1
+                continue
+            return Outcome(JobStatus.FAILED, None, attempts, err)

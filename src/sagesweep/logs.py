@@ -1,0 +1,38 @@
+"""Structured logging setup: console or JSON lines on stderr, namespaced events.
+
+Events are dropped by the level filter before any formatting happens, so per-job
+debug events cost almost nothing when they are not shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal, TextIO
+
+import structlog
+
+__all__ = ["LogFormat", "configure_logging"]
+
+LogFormat = Literal["console", "json"]
+
+
+def configure_logging(
+    fmt: LogFormat = "console", *, quiet: bool = False, stream: TextIO | None = None
+) -> None:
+    """JSON shows every event (per job too); console shows what a person wants to see."""
+    level = logging.WARNING if quiet else logging.DEBUG if fmt == "json" else logging.INFO
+    processors: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if fmt == "json":
+        processors.append(structlog.processors.JSONRenderer())
+    else:
+        processors.append(structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,144 @@
+"""Run counters, the live progress bar and the final summary.
+
+Workers only bump integers; the bar reads them a few times a second, so showing
+progress costs the submit path nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TextIO
+
+import anyio
+
+from sagesweep.ledger import JobStatus
+
+__all__ = ["Counters", "live_progress", "print_summary"]
+
+REFRESH_SECONDS = 0.25
+
+
+@dataclass(slots=True)
+class Counters:
+    total: int = 0  #: jobs in the plan
+    skipped: int = 0  #: already done according to the ledger
+    submitted: int = 0
+    exists: int = 0
+    failed: int = 0
+    calls: int = 0  #: AWS calls made (creates and describes)
+    throttled: int = 0  #: calls answered with a throttling error
+    retries: int = 0  #: transient retries
+    reconciled: int = 0  #: ResourceInUse answered by a describe
+    in_flight: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def count(self, status: JobStatus) -> None:
+        if status is JobStatus.SUBMITTED:
+            self.submitted += 1
+        elif status is JobStatus.EXISTS:
+            self.exists += 1
+        else:
+            self.failed += 1
+
+    @property
+    def done(self) -> int:
+        return self.skipped + self.submitted + self.exists + self.failed
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def as_dict(self) -> dict[str, int]:
+        data = asdict(self)
+        data.pop("started")
+        data.pop("in_flight")
+        return {k: int(v) for k, v in data.items()}
+
+
+@asynccontextmanager
+async def live_progress(
+    counters: Counters, rate: Callable[[], float], *, enabled: bool, stream: TextIO
+) -> AsyncIterator[None]:
+    """A rich progress bar while the body runs (only if ``enabled``, i.e. on a TTY)."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]submit"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=Console(file=stream),
+        transient=False,
+    )
+
+    def detail() -> str:
+        c = counters
+        return (
+            f"new {c.submitted} exists {c.exists} failed {c.failed} "
+            f"throttled {c.throttled} rate {rate():.1f}/s"
+        )
+
+    task = progress.add_task("submit", total=counters.total or None, detail=detail())
+    with progress:
+        async with anyio.create_task_group() as tg:
+
+            async def refresh() -> None:
+                while True:
+                    progress.update(
+                        task, completed=counters.done, total=counters.total, detail=detail()
+                    )
+                    await anyio.sleep(REFRESH_SECONDS)
+
+            tg.start_soon(refresh)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+        progress.update(task, completed=counters.done, detail=detail())
+
+
+def print_summary(
+    counters: Counters, *, stream: TextIO, ledger: str, interrupted: str = ""
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    c = counters
+    elapsed = max(c.elapsed, 1e-9)
+    table = Table(title="sagesweep submit" + (f" ({interrupted})" if interrupted else ""))
+    table.add_column("jobs", justify="left")
+    table.add_column("count", justify="right")
+    rows = [
+        ("planned", c.total),
+        ("created now (submitted)", c.submitted),
+        ("already existed (exists)", c.exists),
+        ("failed", c.failed),
+        ("skipped (in ledger)", c.skipped),
+        ("not reached", max(0, c.total - c.done)),
+    ]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    console = Console(file=stream)
+    console.print(table)
+    console.print(
+        f"{c.calls} calls, {c.throttled} throttled, {c.retries} retried, "
+        f"{(c.submitted + c.exists) / elapsed:.1f} jobs/s over {elapsed:.1f}s; ledger: {ledger}",
+        highlight=False,
+    )
