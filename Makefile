@@ -27,7 +27,10 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	$(BIN)/sagesweep plan configs/demo.yaml
+	rm -f .demo.ledger.jsonl
+	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	@echo '--- the same command again: the ledger says every job is done, so no call is made'
+	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick,)

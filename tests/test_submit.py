@@ -1,0 +1,218 @@
+"""`submit` end to end against the realistic mock: exactly once, resumable, paced."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sagesweep.api import submit
+from sagesweep.mock import MockConfig, MockServer
+from sagesweep.pacing import Backoff, CapacityProbe
+
+FAST = Backoff(base=0.01, cap=0.05)
+ROOT = Path(__file__).resolve().parent.parent
+SAGESWEEP = Path(sys.executable).parent / "sagesweep"
+
+
+def write_sweep(
+    tmp_path: Path,
+    n: int,
+    *,
+    sweep: str = "t",
+    retries: int | None = None,
+    instance_types: list[str] | None = None,
+) -> Path:
+    template: dict[str, Any] = {
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
+        "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }
+    if retries is not None:
+        template["RetryStrategy"] = {"MaximumRetryAttempts": retries}
+    parameters: dict[str, Any] = {"HyperParameters.i": {"range": [0, n, 1]}}
+    if instance_types:
+        parameters["ResourceConfig.InstanceType"] = {"values": instance_types}
+    doc = {"sweep": sweep, "template": template, "max_jobs": 100_000, "parameters": parameters}
+    path = tmp_path / f"{sweep}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def ledger_jobs(path: Path) -> list[dict[str, Any]]:
+    lines = path.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # every line whole
+    return [r for r in records if r["event"] == "job"]
+
+
+def arn_of(server: MockServer, name: str) -> str:
+    return f"arn:aws:sagemaker:us-east-1:{server.account_id}:training-job/{name}"
+
+
+@pytest.fixture
+def server() -> Iterator[MockServer]:
+    with MockServer(MockConfig()) as srv:
+        yield srv
+
+
+class TestExactlyOnce:
+    async def test_fresh_run_creates_every_job_and_records_its_arn(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """12 planned jobs: 12 created, 12 `submitted` lines with the mock's ARNs."""
+        sweep = write_sweep(tmp_path, 12)
+        summary = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        assert summary.exit_code == 0
+        assert summary.counts["submitted"] == 12
+        records = ledger_jobs(summary.ledger)
+        assert sorted(r["name"] for r in records) == sorted(server.jobs())
+        assert all(r["status"] == "submitted" for r in records)
+        assert all(r["arn"] == arn_of(server, r["name"]) for r in records)
+        assert server.stats().created == 12
+
+    async def test_rerun_makes_no_call_and_deleted_ledger_reconciles(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """Re-run: zero creates. Without the ledger: N creates, all reconciled as `exists`."""
+        sweep = write_sweep(tmp_path, 8)
+        await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        calls = server.stats().create_calls
+        again = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        assert again.exit_code == 0
+        assert again.counts["skipped"] == 8
+        assert server.stats().create_calls == calls
+        again.ledger.unlink()
+        fresh = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        assert fresh.exit_code == 0
+        assert fresh.counts["exists"] == 8
+        assert server.stats().create_calls == calls + 8
+        assert server.stats().created == 8
+        records = ledger_jobs(fresh.ledger)
+        assert {r["status"] for r in records} == {"exists"}
+        assert all(r["arn"] == arn_of(server, r["name"]) for r in records)
+
+    async def test_dropped_connections_never_duplicate_a_job(self, tmp_path: Path) -> None:
+        """With half the creates dropped after taking effect, each job exists once."""
+        sweep = write_sweep(tmp_path, 40)
+        with MockServer(MockConfig(drop_rate=0.5, seed=3)) as srv:
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, backoff=FAST)
+            stats = srv.stats()
+            assert summary.exit_code == 0
+            assert stats.created == 40
+            assert stats.dropped_after_apply > 0
+            records = ledger_jobs(summary.ledger)
+            assert len({r["name"] for r in records}) == 40
+            assert all(r["arn"] == arn_of(srv, r["name"]) for r in records)
+
+
+class TestRetries:
+    @pytest.mark.parametrize(
+        ("retries", "attempts"),
+        [
+            pytest.param(1, 2, id="MaximumRetryAttempts-1"),
+            pytest.param(5, 6, id="MaximumRetryAttempts-5"),
+        ],
+    )
+    async def test_retry_strategy_bounds_attempts(
+        self, tmp_path: Path, retries: int, attempts: int
+    ) -> None:
+        """Against --error-rate 1 a job is attempted 1 + MaximumRetryAttempts times, then failed."""
+        sweep = write_sweep(tmp_path, 1, retries=retries)
+        with MockServer(MockConfig(error_rate=1.0)) as srv:
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, backoff=FAST)
+            assert srv.stats().create_calls == attempts
+        assert summary.exit_code == 1
+        (record,) = ledger_jobs(summary.ledger)
+        assert record["status"] == "failed"
+        assert record["attempts"] == attempts
+        assert record["error"]["code"] == "InternalFailure"
+
+
+class TestPacing:
+    async def test_throttled_run_completes_and_slows_to_the_service_rate(
+        self, tmp_path: Path
+    ) -> None:
+        """--rate 5x the mock's bucket: every job created once, a minority of calls throttled."""
+        sweep = write_sweep(tmp_path, 150)
+        with MockServer(MockConfig(throttle_rate=20, throttle_burst=5)) as srv:
+            summary = await submit(sweep, endpoint_url=srv.url, rate=100, backoff=FAST)
+            stats = srv.stats()
+        assert summary.exit_code == 0
+        assert stats.created == 150
+        assert stats.throttled == summary.counts["throttled"]
+        assert 0 < stats.throttled < stats.create_calls / 2
+
+
+class TestCapacity:
+    async def test_quota_is_waited_for_while_other_types_flow(self, tmp_path: Path) -> None:
+        """p3 jobs beyond the quota wait and finish; m5 jobs are not held up meanwhile."""
+        sweep = write_sweep(tmp_path, 6, instance_types=["ml.p3.2xlarge", "ml.m5.xlarge"])
+        config = MockConfig(quotas={"ml.p3.2xlarge": 2}, job_seconds=0.5)
+        with MockServer(config) as srv:
+            summary = await submit(
+                sweep,
+                endpoint_url=srv.url,
+                rate=500,
+                concurrency=4,
+                backoff=FAST,
+                capacity_probe=lambda: CapacityProbe(first=0.2, factor=1.2, cap=0.5),
+            )
+            stats = srv.stats()
+        assert summary.exit_code == 0
+        assert stats.created == 12
+        assert stats.quota_rejected > 0
+        records = ledger_jobs(summary.ledger)
+        m5 = [r["ts"] for r in records if "m5" in json.dumps(r["params"])]
+        p3 = [r["ts"] for r in records if "p3" in json.dumps(r["params"])]
+        assert len(m5) == len(p3) == 6
+        assert max(m5) < max(p3), "m5 jobs finished while p3 jobs still waited"
+
+
+def _run_cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    return subprocess.Popen(
+        [str(SAGESWEEP), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )
+
+
+class TestSignals:
+    def test_sigint_stops_cleanly_and_a_rerun_finishes(self, tmp_path: Path) -> None:
+        """SIGINT mid-run: exit 130, only whole ledger lines; the re-run completes the rest."""
+        sweep = write_sweep(tmp_path, 60)
+        ledger = tmp_path / "l.jsonl"
+        with MockServer(MockConfig(latency_ms=50)) as srv:
+            args = ("submit", str(sweep), "--endpoint-url", srv.url, "--ledger", str(ledger))
+            proc = _run_cli(*args, "--rate", "10", "--concurrency", "2")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if ledger.exists() and len(ledger.read_text().splitlines()) >= 5:
+                    break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == 130, err
+            assert "Traceback" not in err
+            first = ledger_jobs(ledger)
+            assert 0 < len(first) < 60
+            rerun = _run_cli(*args, "--rate", "200")
+            _, err = rerun.communicate(timeout=60)
+            assert rerun.returncode == 0, err
+            records = ledger_jobs(ledger)
+            assert len({r["name"] for r in records}) == 60
+            assert srv.stats().created == 60
