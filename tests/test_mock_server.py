@@ -312,6 +312,10 @@ class TestAdminApi:
         assert sm.list_training_jobs()["TrainingJobSummaries"] == []
         assert http_json(mock_server.url + "/_mock/stats")["created"] == 0
         create(sm, "job-1")  # the name is free again
+        # moto's own reset URL resets this mock only, table and moto together.
+        http_json(mock_server.url + "/moto-api/reset", method="POST")
+        assert mock_server.jobs() == {}
+        create(sm, "job-1")
 
     def test_two_mocks_do_not_share_jobs(self, mock_factory: MockFactory) -> None:
         """Each in-process mock has its own moto account."""

@@ -110,6 +110,10 @@ class RealismApp:
         path: str = environ.get("PATH_INFO", "")
         if path.startswith("/_mock/"):
             return self._send(self._admin(environ, path), start_response)
+        if path.rstrip("/") == "/moto-api/reset":
+            # moto's own reset would wipe every mock in the process and leave this
+            # table out of step with moto; give it this mock's reset instead.
+            return self._send(self._admin(environ, "/_mock/reset"), start_response)
         # moto honours this header ahead of the access key: each mock gets its own
         # account, so two mocks in one process never see each other's jobs.
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
