@@ -656,7 +656,7 @@ member_names = st.sampled_from(
 
 
 class TestRobustness:
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(json_values, st.dictionaries(member_names, json_values, max_size=8)))
     def test_never_raises(self, request_like: Any) -> None:
         """Any JSON-like input yields a list of one-line Violations, never an exception."""
@@ -668,7 +668,7 @@ class TestRobustness:
             assert "\r" not in violation.message
             assert "\n" not in violation.field
 
-    @settings(max_examples=200)
+    @settings(max_examples=200, deadline=None)
     @given(st.text(max_size=60))
     def test_check_path_never_raises(self, path: str) -> None:
         """check_path answers None or one line for any text."""
