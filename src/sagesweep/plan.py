@@ -15,12 +15,16 @@ from typing import Any
 from sagesweep.config import SweepConfig
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
 from sagesweep.naming import DigestIndex, digest_bytes, digest_text, job_name
-from sagesweep.render import PointApplier, RenderError, canonical_template
+from sagesweep.render import PointApplier, RenderError, canonical_template, placeholder_names
 from sagesweep.space import Space
 
 __all__ = ["JobSpec", "PlanStats", "Planner"]
 
-_UNIQUE_CHECKPOINT_MARKERS = ("{job}", "{digest}")
+# The digest index grows as it fills; presizing it past this would reserve memory
+# (32 bytes a slot) for jobs that may never be planned, or duplicates that are dropped.
+_INDEX_PRESIZE_MAX = 1 << 20
+# A checkpoint URI holding one of these is unique per job by construction.
+_UNIQUE_CHECKPOINT_PLACEHOLDERS = frozenset({"job", "digest"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,7 @@ class Planner:
     def jobs(self) -> Iterator[JobSpec]:
         """Stream the valid, distinct jobs; problems are kept for :meth:`check`."""
         config, stats, problems = self.config, self.stats, self._problems
-        seen = DigestIndex(capacity=max(1024, self.size))
+        seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
         validate = self._validator.validate
         for point in self.space.points():
@@ -203,8 +207,9 @@ class Planner:
         name: str,
         seen: dict[str, str],
     ) -> bool:
-        raw = (body.get("CheckpointConfig") or {}).get("S3Uri")
-        if not isinstance(raw, str) or any(m in raw for m in _UNIQUE_CHECKPOINT_MARKERS):
+        config = body.get("CheckpointConfig")
+        raw = config.get("S3Uri") if isinstance(config, Mapping) else None
+        if not isinstance(raw, str) or placeholder_names(raw) & _UNIQUE_CHECKPOINT_PLACEHOLDERS:
             return False
         uri = str(request["CheckpointConfig"]["S3Uri"])
         first = seen.setdefault(uri, name)

@@ -23,6 +23,7 @@ __all__ = [
     "canonical_value",
     "fill_placeholders",
     "parse_path",
+    "placeholder_names",
     "placeholder_problems",
     "set_path",
 ]
@@ -162,6 +163,11 @@ def fill_placeholders(obj: Any, values: Mapping[str, str], field: str = "") -> A
                 items[i] = new
         return obj if items is None else items
     return obj
+
+
+def placeholder_names(text: str) -> frozenset[str]:
+    """The placeholders ``text`` uses; ``{{job}}`` is a literal, not a placeholder."""
+    return frozenset(m.group(1) for m in _BRACES.finditer(text) if m.group(1) is not None)
 
 
 def placeholder_problems(obj: Any) -> list[RenderError]:

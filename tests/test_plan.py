@@ -1,0 +1,404 @@
+"""Specification of the planner: sweep file -> stream of named, validated jobs (SPEC §2, §3)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sagesweep import plan as plan_module
+from sagesweep.config import load_config
+from sagesweep.errors import InputError, PlanError
+from sagesweep.naming import DIGEST_TAG, SWEEP_TAG, digest_of
+from sagesweep.plan import JobSpec, Planner
+
+TEMPLATE: dict[str, Any] = {
+    "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+    "AlgorithmSpecification": {
+        "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        "TrainingInputMode": "File",
+    },
+    "OutputDataConfig": {"S3OutputPath": "s3://bucket/{sweep}/"},
+    "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    "HyperParameters": {"objective": "binary:logistic", "num_round": 100},
+    "Tags": [{"Key": "team", "Value": "churn"}],
+}
+
+
+def sweep_doc(**overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"sweep": "sw", "template": copy.deepcopy(TEMPLATE)}
+    doc.update(overrides)
+    return doc
+
+
+class Plans:
+    """Writes sweep documents to files and plans them."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.n = 0
+
+    def path(self, doc: dict[str, Any]) -> Path:
+        self.n += 1
+        path = self.tmp_path / f"sweep{self.n}.json"
+        path.write_text(json.dumps(doc))
+        return path
+
+    def planner(self, doc: dict[str, Any], **kwargs: Any) -> Planner:
+        return Planner(load_config(self.path(doc)), **kwargs)
+
+    def jobs(self, doc: dict[str, Any], **kwargs: Any) -> list[JobSpec]:
+        planner = self.planner(doc, **kwargs)
+        jobs = list(planner.jobs())
+        planner.check()
+        return jobs
+
+    def problems(self, doc: dict[str, Any], **kwargs: Any) -> list[str]:
+        with pytest.raises(PlanError) as info:
+            self.jobs(doc, **kwargs)
+        lines = info.value.lines()
+        assert all("\n" not in line for line in lines)
+        return lines
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Plans:
+    return Plans(tmp_path)
+
+
+GRID = {
+    "HyperParameters.eta": {"values": [0.05, 0.1, 0.3]},
+    "HyperParameters.max_depth": {"values": [4, 6]},
+    "ResourceConfig.InstanceType": {"values": ["ml.m5.xlarge", "ml.c5.2xlarge"]},
+}
+
+
+class TestJobs:
+    def test_grid_jobs(self, plans: Plans) -> None:
+        """A 3x2x2 grid gives 12 distinct, valid jobs with their params."""
+        jobs = plans.jobs(sweep_doc(parameters=GRID))
+        assert len(jobs) == 12
+        assert len({j.name for j in jobs}) == 12
+        assert [j.index for j in jobs] == list(range(12))
+        first = jobs[0]
+        assert first.params == {
+            "HyperParameters.eta": 0.05,
+            "HyperParameters.max_depth": 4,
+            "ResourceConfig.InstanceType": "ml.m5.xlarge",
+        }
+        assert first.request["HyperParameters"]["eta"] == "0.05"
+        assert first.request["HyperParameters"]["num_round"] == "100"
+        assert first.instance_type == "ml.m5.xlarge"
+
+    def test_name_is_sweep_and_digest(self, plans: Plans) -> None:
+        """Each job is named {sweep}-{digest}; the request carries the name."""
+        for job in plans.jobs(sweep_doc(parameters=GRID)):
+            assert job.name == f"sw-{job.digest}"
+            assert job.request["TrainingJobName"] == job.name
+
+    def test_own_tags(self, plans: Plans) -> None:
+        """Every request has the sweep and digest tags, after the user's own."""
+        for job in plans.jobs(sweep_doc(parameters=GRID)):
+            assert job.request["Tags"] == [
+                {"Key": "team", "Value": "churn"},
+                {"Key": SWEEP_TAG, "Value": "sw"},
+                {"Key": DIGEST_TAG, "Value": job.digest},
+            ]
+
+    def test_digest_is_of_the_request_before_placeholders(self, plans: Plans) -> None:
+        """The digest covers the request with {job} unfilled, name and own tags removed."""
+        doc = sweep_doc(parameters=GRID)
+        doc["template"]["CheckpointConfig"] = {"S3Uri": "s3://bucket/ckpt/{job}/"}
+        for job in plans.jobs(doc):
+            assert job.request["CheckpointConfig"]["S3Uri"] == f"s3://bucket/ckpt/{job.name}/"
+            unfilled = copy.deepcopy(dict(job.request))
+            unfilled["CheckpointConfig"]["S3Uri"] = "s3://bucket/ckpt/{job}/"
+            unfilled["OutputDataConfig"]["S3OutputPath"] = "s3://bucket/{sweep}/"
+            unfilled["Tags"] = [{"Key": "team", "Value": "churn"}]
+            del unfilled["TrainingJobName"]
+            assert digest_of(unfilled) == job.digest
+
+    def test_jobs_are_frozen(self, plans: Plans) -> None:
+        """A JobSpec is an immutable value."""
+        job = plans.jobs(sweep_doc())[0]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            job.name = "x"  # type: ignore[misc]
+
+    def test_types_kept_outside_string_maps(self, plans: Plans) -> None:
+        """InstanceCount swept as ints stays an int in the request."""
+        doc = sweep_doc(parameters={"ResourceConfig.InstanceCount": {"values": [1, 2]}})
+        counts = [j.request["ResourceConfig"]["InstanceCount"] for j in plans.jobs(doc)]
+        assert counts == [1, 2]
+        assert all(type(c) is int for c in counts)
+
+    def test_list_method(self, plans: Plans) -> None:
+        """method: list plans exactly the trials."""
+        doc = sweep_doc(
+            method="list",
+            trials=[
+                {"HyperParameters.eta": 0.1},
+                {"HyperParameters.eta": 0.2, "ResourceConfig.InstanceCount": 2},
+            ],
+        )
+        jobs = plans.jobs(doc)
+        assert [j.request["HyperParameters"]["eta"] for j in jobs] == ["0.1", "0.2"]
+        assert jobs[1].request["ResourceConfig"]["InstanceCount"] == 2
+
+    def test_random_is_reproducible(self, plans: Plans) -> None:
+        """The same random sweep file gives the same names, every time."""
+        doc = sweep_doc(
+            method="random",
+            count=30,
+            seed=4,
+            parameters={
+                "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.01, "max": 0.3},
+                "HyperParameters.depth": {"distribution": "int_uniform", "min": 3, "max": 10},
+            },
+        )
+        first = [j.name for j in plans.jobs(doc)]
+        assert first == [j.name for j in plans.jobs(doc)]
+        assert first != [j.name for j in plans.jobs({**doc, "seed": 5})]
+
+    def test_streams_lazily(self, plans: Plans, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A billion-job plan yields its first jobs without expanding or reserving for all."""
+        capacities: list[int] = []
+        real_index = plan_module.DigestIndex
+
+        def bounded_index(capacity: int) -> Any:
+            capacities.append(capacity)
+            assert capacity <= 1 << 20, "would reserve memory for every planned job up front"
+            return real_index(capacity)
+
+        monkeypatch.setattr(plan_module, "DigestIndex", bounded_index)
+        axis = {"range": [0, 1000, 1]}
+        doc = sweep_doc(
+            max_jobs=10**9,
+            parameters={f"HyperParameters.p{i}": axis for i in range(3)},
+        )
+        planner = plans.planner(doc)
+        assert planner.size == 10**9
+        assert len(list(itertools.islice(planner.jobs(), 3))) == 3
+        assert len(capacities) == 1
+
+
+class TestIdentity:
+    def test_identical_points_dropped_and_counted(self, plans: Plans) -> None:
+        """Points that render to the same request become one job; the rest are counted."""
+        doc = sweep_doc(
+            parameters={
+                "HyperParameters.x": {"values": ["1", 1, "2"]},
+                "HyperParameters.y": {"values": [True, "true"]},
+            }
+        )
+        planner = plans.planner(doc)
+        jobs = list(planner.jobs())
+        planner.check()
+        assert len(jobs) == 2
+        assert planner.stats.points == 6
+        assert planner.stats.duplicates == 4
+        assert planner.stats.jobs == 2
+
+    def test_template_value_equal_to_swept_value(self, plans: Plans) -> None:
+        """Sweeping a value equal to the template's is the same job as not sweeping it."""
+        plain = plans.jobs(sweep_doc())
+        swept = plans.jobs(sweep_doc(parameters={"HyperParameters.num_round": {"values": [100]}}))
+        assert [j.name for j in swept] == [j.name for j in plain]
+
+    @pytest.mark.parametrize(
+        "grow",
+        [
+            pytest.param(lambda v: [*v, 0.7], id="append"),
+            pytest.param(lambda v: [0.01, *v], id="prepend"),
+            pytest.param(lambda v: [v[0], 0.2, *v[1:]], id="insert"),
+        ],
+    )
+    def test_adding_a_grid_value_keeps_every_name(self, plans: Plans, grow: Any) -> None:
+        """Adding a value to an axis adds jobs and renames none."""
+        before = {j.name for j in plans.jobs(sweep_doc(parameters=GRID))}
+        grown = copy.deepcopy(GRID)
+        grown["HyperParameters.eta"]["values"] = grow(GRID["HyperParameters.eta"]["values"])
+        after = {j.name for j in plans.jobs(sweep_doc(parameters=grown))}
+        assert before < after
+        assert len(after) == len(before) // 3 * 4
+
+    def test_order_of_keys_and_axes_does_not_matter(self, plans: Plans) -> None:
+        """Reordering template keys or parameters changes no name."""
+        names = {j.name for j in plans.jobs(sweep_doc(parameters=GRID))}
+        reversed_template = dict(reversed(list(TEMPLATE.items())))
+        reversed_grid = dict(reversed(list(GRID.items())))
+        doc = {"parameters": reversed_grid, "template": reversed_template, "sweep": "sw"}
+        assert {j.name for j in plans.jobs(doc)} == names
+
+    def test_true_collision_is_an_error(
+        self, plans: Plans, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two different requests on one digest are reported, never silently merged."""
+        real = plan_module.digest_bytes
+
+        def colliding(request: Any) -> bytes:
+            full = real(request)
+            return b"\x00" * 8 + full[8:]
+
+        monkeypatch.setattr(plan_module, "digest_bytes", colliding)
+        lines = plans.problems(sweep_doc(parameters=GRID))
+        assert len(lines) == 1
+        assert "collides with a different job" in lines[0]
+        assert "(and 10 other jobs)" in lines[0]
+
+
+class TestCheckpoints:
+    def doc(self, uri: Any) -> dict[str, Any]:
+        doc = sweep_doc(parameters=GRID)
+        doc["template"]["CheckpointConfig"] = {"S3Uri": uri}
+        return doc
+
+    def test_shared_checkpoint_is_an_error(self, plans: Plans) -> None:
+        """A checkpoint URI without {job}/{digest} shared by the sweep's jobs is refused."""
+        lines = plans.problems(self.doc("s3://bucket/ckpt/{sweep}/"))
+        assert len(lines) == 1
+        assert "CheckpointConfig.S3Uri: s3://bucket/ckpt/sw/ is shared with sw-" in lines[0]
+        assert "{job}" in lines[0]
+        assert "(and 10 other jobs)" in lines[0]
+
+    @pytest.mark.parametrize(
+        "uri",
+        [
+            pytest.param("s3://bucket/ckpt/{job}/", id="job"),
+            pytest.param("s3://bucket/{sweep}/{digest}/", id="digest"),
+            pytest.param("s3://bucket/{{x}}/{job}/", id="job-beside-escaped-braces"),
+        ],
+    )
+    def test_unique_checkpoint_is_fine(self, plans: Plans, uri: str) -> None:
+        """{job} or {digest} in the URI makes it unique per job."""
+        jobs = plans.jobs(self.doc(uri))
+        assert len({j.request["CheckpointConfig"]["S3Uri"] for j in jobs}) == 12
+
+    def test_escaped_job_is_not_a_placeholder(self, plans: Plans) -> None:
+        """{{job}} is the literal text {job}: the URI is shared, and that is an error."""
+        lines = plans.problems(self.doc("s3://bucket/{{job}}/"))
+        assert "is shared with" in lines[0]
+
+    def test_swept_distinct_checkpoints_are_fine(self, plans: Plans) -> None:
+        """Distinct fixed URIs, one per job, share nothing."""
+        doc = sweep_doc(
+            parameters={"CheckpointConfig.S3Uri": {"values": ["s3://b/one/", "s3://b/two/"]}}
+        )
+        assert len(plans.jobs(doc)) == 2
+
+    def test_single_job_may_use_a_fixed_uri(self, plans: Plans) -> None:
+        """One job cannot collide with itself."""
+        doc = sweep_doc()
+        doc["template"]["CheckpointConfig"] = {"S3Uri": "s3://bucket/ckpt/"}
+        assert len(plans.jobs(doc)) == 1
+
+    def test_checkpoint_config_of_the_wrong_type(self, plans: Plans) -> None:
+        """A CheckpointConfig that is not a structure is a validation problem, not a crash."""
+        doc = sweep_doc(parameters=GRID)
+        doc["template"]["CheckpointConfig"] = "s3://bucket/ckpt/"
+        lines = plans.problems(doc)
+        assert any("CheckpointConfig" in line for line in lines)
+
+
+class TestRefusals:
+    def test_max_jobs_refused_up_front(self, plans: Plans) -> None:
+        """More jobs than max_jobs is refused before any job is rendered."""
+        with pytest.raises(PlanError) as info:
+            plans.planner(sweep_doc(parameters=GRID, max_jobs=11))
+        (line,) = info.value.lines()
+        assert "max_jobs: the plan has 12 jobs, more than max_jobs 11" in line
+        assert "--max-jobs" in line
+
+    def test_max_jobs_override(self, plans: Plans) -> None:
+        """The CLI's --max-jobs (max_jobs=) overrides the sweep file either way."""
+        assert len(plans.jobs(sweep_doc(parameters=GRID, max_jobs=11), max_jobs=12)) == 12
+        with pytest.raises(PlanError, match="more than max_jobs 5"):
+            plans.planner(sweep_doc(parameters=GRID), max_jobs=5)
+
+    def test_problems_folded_across_jobs(self, plans: Plans) -> None:
+        """One problem shared by many jobs is one line ending 'and N other jobs'."""
+        doc = sweep_doc(
+            parameters={
+                "StoppingCondition.MaxRuntimeInSeconds": {"values": [0]},
+                "HyperParameters.eta": {"values": [0.1, 0.2, 0.3, 0.4]},
+            }
+        )
+        lines = plans.problems(doc)
+        assert len(lines) == 1
+        assert "StoppingCondition.MaxRuntimeInSeconds" in lines[0]
+        assert lines[0].endswith("(and 3 other jobs)")
+
+    def test_one_other_job_is_singular(self, plans: Plans) -> None:
+        """Folding two jobs says 'and 1 other job'."""
+        doc = sweep_doc(
+            parameters={
+                "StoppingCondition.MaxRuntimeInSeconds": {"values": [0]},
+                "HyperParameters.eta": {"values": [0.1, 0.2]},
+            }
+        )
+        assert plans.problems(doc)[0].endswith("(and 1 other job)")
+
+    def test_good_jobs_still_stream_when_some_are_bad(self, plans: Plans) -> None:
+        """Valid jobs are yielded; check() then raises for the invalid ones."""
+        types = ["ml.m5.xlarge", "ml.bogus", "ml.c5.xlarge"]
+        doc = sweep_doc(parameters={"ResourceConfig.InstanceType": {"values": types}})
+        planner = plans.planner(doc)
+        assert [j.instance_type for j in planner.jobs()] == ["ml.m5.xlarge", "ml.c5.xlarge"]
+        assert planner.stats.invalid == 1
+        with pytest.raises(PlanError, match=r"ResourceConfig\.InstanceType"):
+            planner.check()
+
+    @pytest.mark.parametrize(
+        ("parameters", "needle"),
+        [
+            pytest.param(
+                {"ResourceConfig.InstanceTyp": {"values": ["ml.m5.xlarge"]}},
+                "did you mean",
+                id="typo-path",
+            ),
+            pytest.param(
+                {"HyperParameters": {"values": [{"a": "1"}]}},
+                "name a key inside HyperParameters",
+                id="bare-string-map",
+            ),
+            pytest.param({"A..B": {"values": [1]}}, "malformed", id="malformed-path"),
+        ],
+    )
+    def test_bad_paths_refused_up_front(
+        self, plans: Plans, parameters: dict[str, Any], needle: str
+    ) -> None:
+        """A parameter path the request cannot have is refused at construction."""
+        with pytest.raises(PlanError) as info:
+            plans.planner(sweep_doc(parameters=parameters))
+        assert any(needle in line for line in info.value.lines()), info.value.lines()
+
+    def test_unknown_template_placeholder_refused_up_front(self, plans: Plans) -> None:
+        """An unknown placeholder in the template is refused before any job."""
+        doc = sweep_doc()
+        doc["template"]["OutputDataConfig"]["S3OutputPath"] = "s3://b/{name}/"
+        with pytest.raises(PlanError, match=r"unknown placeholder \{name\}"):
+            plans.planner(doc)
+
+    def test_unrenderable_point_reported(self, plans: Plans) -> None:
+        """A swept value a string map cannot hold is reported with its path."""
+        doc = sweep_doc(parameters={"HyperParameters.x": {"values": [[1, 2]]}})
+        lines = plans.problems(doc)
+        assert any("HyperParameters.x: must be a string, number or boolean" in x for x in lines)
+
+    def test_spot_without_max_wait(self, plans: Plans) -> None:
+        """Managed spot without MaxWaitTimeInSeconds is refused (SPEC §3 cross-field rule)."""
+        doc = sweep_doc(EnableManagedSpotTraining=True)
+        doc["template"]["EnableManagedSpotTraining"] = True
+        del doc["EnableManagedSpotTraining"]
+        lines = plans.problems(doc)
+        assert any("MaxWaitTimeInSeconds" in line for line in lines)
+
+    def test_plan_error_is_an_input_error(self) -> None:
+        """PlanError exits with code 2 like every input problem."""
+        assert issubclass(PlanError, InputError)
+        assert PlanError([]).exit_code == 2
