@@ -1,0 +1,126 @@
+"""Ledger load speed: how long resume takes to read a big ledger.
+
+Generates a ledger of N job records (default 1,000,000; realistic params, a few
+status changes, failed records with errors) in a temporary directory, then loads it
+with the fast path (parse only the head of our own lines) and with a full
+``json.loads`` of every line, in the same run, and prints both and their ratio.
+
+    .venv/bin/python benchmarks/ledger_bench.py [--lines N] [--repeat R] [--out FILE]
+
+The machine is shared and has 2 cores: read the ratio; absolute seconds are context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sagesweep.ledger import JobRecord, JobStatus, _job_line, _scan
+
+
+def generate(path: Path, lines: int, seed: int = 0) -> int:
+    """Write ``lines`` job records the way the writer does; returns the file size."""
+    rng = random.Random(seed)
+    statuses = [JobStatus.SUBMITTED] * 8 + [JobStatus.EXISTS, JobStatus.FAILED]
+    with path.open("wb") as out:
+        chunk: list[bytes] = []
+        for i in range(lines):
+            # ~1 in 10 lines re-records an earlier job (retries, resumes): last one wins.
+            job = rng.randrange(i) if i and rng.random() < 0.1 else i
+            name = f"xgb-churn-{job:010d}"
+            status = rng.choice(statuses)
+            rec = JobRecord(
+                name=name,
+                digest=f"{job:010d}",
+                status=status,
+                arn=None
+                if status is JobStatus.FAILED
+                else f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+                attempts=rng.randint(1, 3),
+                params={
+                    "HyperParameters.eta": str(round(rng.uniform(0.01, 0.3), 6)),
+                    "HyperParameters.max_depth": str(rng.randint(3, 10)),
+                    "HyperParameters.subsample": str(round(rng.uniform(0.5, 1), 6)),
+                    "HyperParameters.booster": rng.choice(["gbtree", "dart"]),
+                    "ResourceConfig.InstanceType": rng.choice(["ml.m5.xlarge", "ml.c5.2xlarge"]),
+                    "Environment.API_TOKEN": "secret",
+                },
+                error=("ValidationException", "Invalid hyperparameter value")
+                if status is JobStatus.FAILED
+                else None,
+                ts=1_700_000_000.0 + i * 0.01,
+            )
+            chunk.append(_job_line(rec))
+            if len(chunk) >= 10_000:
+                out.write(b"".join(chunk))
+                chunk.clear()
+        out.write(b"".join(chunk))
+    return path.stat().st_size
+
+
+def timed(path: Path, *, full: bool, repeat: int) -> tuple[float, int]:
+    runs = []
+    jobs = 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        scan = _scan(path, full=full)
+        runs.append(time.perf_counter() - start)
+        jobs = len(scan.jobs)
+    return statistics.median(runs), jobs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None, help="also write results as JSON")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.ledger.jsonl"
+        start = time.perf_counter()
+        size = generate(path, args.lines)
+        gen_s = time.perf_counter() - start
+        # Warm the page cache so both variants read from memory, not the disk.
+        timed(path, full=False, repeat=1)
+        fast_s, jobs = timed(path, full=False, repeat=args.repeat)
+        full_s, jobs_full = timed(path, full=True, repeat=args.repeat)
+        assert jobs == jobs_full, (jobs, jobs_full)
+    rows = [
+        ("fast (head only)", fast_s, args.lines / fast_s, 1.0),
+        ("full json.loads", full_s, args.lines / full_s, full_s / fast_s),
+    ]
+    print(
+        f"ledger: {args.lines:,} lines, {size / 1e6:.0f} MB, {jobs:,} distinct jobs "
+        f"(generated in {gen_s:.1f}s); median of {args.repeat}; "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus (shared, noisy)"
+    )
+    print(f"{'variant':<18} {'seconds':>8} {'lines/s':>12} {'x fast':>7}")
+    for label, seconds, per_s, ratio in rows:
+        print(f"{label:<18} {seconds:>8.2f} {per_s:>12,.0f} {ratio:>7.2f}")
+    if args.out is not None:
+        args.out.write_text(
+            json.dumps(
+                {
+                    "lines": args.lines,
+                    "bytes": size,
+                    "jobs": jobs,
+                    "fast_seconds": fast_s,
+                    "full_seconds": full_s,
+                    "full_over_fast": full_s / fast_s,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
