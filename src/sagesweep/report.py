@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -88,7 +89,17 @@ def _print_table(planner: Planner, preview: list[JobSpec], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; `plan | head` is the reader's choice, so let the CLI
+            # handle it as it does for jsonl (exit 0). Like rich, point stdout at
+            # devnull so the interpreter's final flush cannot fail again.
+            self.quiet = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise BrokenPipeError
+
+    console = _Console(file=out, soft_wrap=False)
     console.print(_summary(planner), highlight=False)
     if not preview:
         return
