@@ -38,7 +38,7 @@ def test_sigkilled_submitter_resumes_to_exactly_once(tmp_path: Path) -> None:
     ledger = tmp_path / "chaos.ledger.jsonl"
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     config = MockConfig(
-        error_rate=0.05, drop_rate=0.02, throttle_rate=250, throttle_burst=25, seed=11
+        error_rate=0.05, drop_rate=0.02, throttle_rate=80, throttle_burst=10, seed=11
     )
     with MockServer(config) as srv:
         command = [

@@ -178,16 +178,19 @@ def mock(
         parsed = parse_quotas(quotas)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quota") from None
-    config = MockConfig(
-        host=host,
-        port=port,
-        throttle_rate=throttle_rate,
-        throttle_burst=throttle_burst,
-        error_rate=error_rate,
-        drop_rate=drop_rate,
-        latency_ms=latency_ms,
-        quotas=parsed,
-        job_seconds=job_seconds,
-        seed=seed,
-    )
+    try:
+        config = MockConfig(
+            host=host,
+            port=port,
+            throttle_rate=throttle_rate,
+            throttle_burst=throttle_burst,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            latency_ms=latency_ms,
+            quotas=parsed,
+            job_seconds=job_seconds,
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     serve_forever(config)
