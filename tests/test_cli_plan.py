@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import yaml
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sagesweep.cli import main
 
@@ -309,3 +312,35 @@ class TestRealProcess:
         _, err = proc.communicate(timeout=60)
         assert b"Traceback" not in err
         assert proc.returncode == 0, err
+
+
+SWEEP_KEYS = ["sweep", "template", "method", "count", "seed", "max_jobs", "parameters", "trials"]
+CLI_GARBAGE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=15),
+    st.lists(st.integers(-3, 3), max_size=3),
+    st.dictionaries(st.sampled_from(["values", "range", "distribution", "x"]), st.integers()),
+)
+
+
+class TestFuzzedCommandLine:
+    @settings(max_examples=40, deadline=None)
+    @given(
+        drop=st.sets(st.sampled_from(SWEEP_KEYS)),
+        replace=st.dictionaries(st.sampled_from(SWEEP_KEYS), CLI_GARBAGE, max_size=2),
+        fmt=st.sampled_from(["jsonl", "table"]),
+    )
+    def test_exit_code_is_0_or_2(self, drop: set[str], replace: dict[str, Any], fmt: str) -> None:
+        """Whatever the sweep file holds, `plan` exits 0 or 2 and never shows a traceback."""
+        doc = {k: v for k, v in copy.deepcopy(VALID).items() if k not in drop}
+        doc.update(replace)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_yaml(Path(tmp), doc)
+            result = plan(path, "--format", fmt, "--max-jobs", "50")
+        assert result.exit_code in (0, 2), (result.stdout, result.stderr, result.exception)
+        assert "Traceback" not in result.stdout + result.stderr
+        if result.exit_code == 2:
+            assert result.stderr.startswith(f"{path}: ")

@@ -6,10 +6,14 @@ import copy
 import dataclasses
 import itertools
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sagesweep import plan as plan_module
 from sagesweep.config import load_config
@@ -402,3 +406,161 @@ class TestRefusals:
         """PlanError exits with code 2 like every input problem."""
         assert issubclass(PlanError, InputError)
         assert PlanError([]).exit_code == 2
+
+
+# --- malformed sweep files ----------------------------------------------------------
+
+GARBAGE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**20, max_value=10**400),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["{job}", "{nope}", "{", "}}", "ml.bogus", "1e-3", "nan", "inf", "-"]),
+    st.lists(st.integers(-5, 5), max_size=4),
+    st.lists(st.floats(), max_size=4),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.sampled_from(
+        [
+            {"values": []},
+            {"values": [[1], {"a": 1}]},
+            {"range": [0, 10**30, 1]},
+            {"range": [0, 1, 0]},
+            {"range": ["a", "b", "c"]},
+            {"distribution": "normal", "mu": 0, "sigma": 1, "q": 10**300},
+            {"distribution": "log_uniform", "min": 1e-300, "max": 1e300},
+            {"distribution": "int_uniform", "min": -(10**15), "max": 10**15},
+            {"distribution": "uniform", "min": 0, "max": 1, "q": 1e-300},
+            {"values": [1, 2], "probabilities": [1, 0]},
+        ]
+    ),
+)
+JSON_DOCS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["sweep", "template", "method", "count", "parameters", "trials", "x"])
+            | st.text(max_size=6),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+BASES: list[dict[str, Any]] = [
+    sweep_doc(parameters=GRID),
+    sweep_doc(
+        method="random",
+        count=5,
+        seed=3,
+        parameters={
+            "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.01, "max": 0.3},
+            "HyperParameters.depth": {"distribution": "int_uniform", "min": 3, "max": 10},
+            "HyperParameters.sub": {"distribution": "uniform", "min": 0.5, "max": 1, "q": 0.05},
+            "HyperParameters.booster": {"values": ["a", "b"], "probabilities": [0.7, 0.3]},
+            "ResourceConfig.InstanceCount": {"range": [1, 4, 1]},
+        },
+    ),
+    sweep_doc(
+        method="list",
+        trials=[{"HyperParameters.eta": 0.1}, {"ResourceConfig.InstanceType": "ml.c5.xlarge"}],
+    ),
+]
+for _base in BASES:
+    _base["template"]["CheckpointConfig"] = {"S3Uri": "s3://bucket/{sweep}/{job}/"}
+    _base["template"]["InputDataConfig"] = [
+        {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://d/t/"}}}
+    ]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found.extend(_paths(child, (*prefix, key)))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            found.extend(_paths(child, (*prefix, i)))
+    return found
+
+
+def _mutate(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        path = data.draw(st.sampled_from(paths))
+        parent: Any = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        op = data.draw(st.sampled_from(["delete", "replace", "wrap", "stringify"]))
+        last = path[-1]
+        if op == "delete":
+            del parent[last]
+        elif op == "replace":
+            parent[last] = data.draw(GARBAGE)
+        elif op == "wrap":
+            parent[last] = [parent[last]]
+        else:
+            parent[last] = str(parent[last])
+    return doc
+
+
+def plan_everything(path: Path) -> None:
+    """load + plan + check; only InputError may come out."""
+    lines = ["(no error)"]
+    try:
+        planner = Planner(load_config(path), max_jobs=50)
+        for _ in planner.jobs():
+            pass
+        planner.check()
+    except InputError as exc:
+        lines = exc.lines()
+    assert lines
+    assert all(line and "\n" not in line for line in lines)
+
+
+class TestMalformedSweepFiles:
+    @settings(max_examples=150, deadline=None)
+    @given(base=st.sampled_from(BASES), data=st.data())
+    def test_mutated_sweeps_give_input_errors_only(
+        self, base: dict[str, Any], data: st.DataObject
+    ) -> None:
+        """Deleted keys, wrong types, garbage values: an InputError, never anything else."""
+        doc = _mutate(base, data)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sweep.json"
+            try:
+                path.write_text(json.dumps(doc))
+            except ValueError:  # an int too long for json to write
+                return
+            plan_everything(path)
+            path = Path(tmp) / "sweep.yaml"
+            path.write_text(yaml.safe_dump(doc))
+            plan_everything(path)
+
+    @settings(max_examples=100, deadline=None)
+    @given(doc=JSON_DOCS, suffix=st.sampled_from([".json", ".yaml", ".toml"]))
+    def test_random_documents_give_input_errors_only(self, doc: Any, suffix: str) -> None:
+        """Any JSON/YAML document as a sweep file: an InputError, never anything else."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"sweep{suffix}"
+            text = json.dumps(doc) if suffix != ".yaml" else yaml.safe_dump(doc)
+            path.write_text(text)
+            plan_everything(path)
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        text=st.text(alphabet=st.sampled_from(list("{}[]:,-&*!|>'\"#\n .01aKtnu@%?")), max_size=60),
+        suffix=st.sampled_from([".json", ".yaml", ".toml"]),
+    )
+    def test_random_text_gives_input_errors_only(self, text: str, suffix: str) -> None:
+        """Random text in a sweep file: an InputError, never a parser's exception."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"sweep{suffix}"
+            path.write_text(text)
+            plan_everything(path)

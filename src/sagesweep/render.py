@@ -243,9 +243,16 @@ class Rendered:
             if new is not old:
                 set_path(request, keys, new, _field(keys))
         request["TrainingJobName"] = name
+        user_tags = request.get("Tags")
+        if user_tags is None:
+            user_tags = []
+        elif not isinstance(user_tags, list):
+            raise RenderError(
+                "Tags", f"must be a list of {{Key, Value}} maps (got {type(user_tags).__name__})"
+            )
         tags = [
             t
-            for t in request.get("Tags") or []
+            for t in user_tags
             if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
         ]
         tags.append({"Key": SWEEP_TAG, "Value": sweep})
