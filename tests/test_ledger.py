@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -288,6 +289,29 @@ class TestGroupCommit:
                 await anyio.sleep(0.01)
             else:
                 pytest.fail("the record was not committed within 5 s")
+
+
+class TestWriteFailure:
+    async def test_disk_error_stops_the_run_and_frees_the_lock(
+        self, ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A failing fsync ends the `async with` with that OSError, unwrapped; the lock is freed."""
+        await write(ledger_path)
+
+        def disk_full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        async def submit() -> None:
+            async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t") as ledger:
+                monkeypatch.setattr(os, "fsync", disk_full)
+                await ledger.record(job("s-a"))
+                await anyio.sleep(30)  # cancelled by the writer's failure
+
+        with anyio.fail_after(10), pytest.raises(OSError, match="No space"):
+            await submit()
+        monkeypatch.undo()
+        await write(ledger_path, job("s-b"))
+        assert load_ledger(ledger_path).done("s-b")
 
 
 class TestLock:

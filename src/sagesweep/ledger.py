@@ -266,8 +266,11 @@ def _entry(obj: object) -> tuple[str, _Raw] | None:
 def _parse(line: bytes) -> tuple[str, _Raw] | None:
     try:
         obj = json.loads(line)
-    except ValueError as exc:
-        raise _BadLine(f"invalid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        # Its own "line 1" would only confuse next to the ledger's line number.
+        raise _BadLine(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except ValueError:
+        raise _BadLine("not UTF-8") from None
     return _entry(obj)
 
 
@@ -414,6 +417,7 @@ class Ledger:
         self._room = anyio.Event()  # set when a batch was taken: blocked record()s go on
         self._io_lock = anyio.Lock()
         self._closed = False
+        self._broken = False  # the writer failed: nothing more can be committed
         self._run_counts: collections.Counter[str] = collections.Counter()
         self._end_counts: dict[str, int] | None = None
 
@@ -485,7 +489,8 @@ class Ledger:
                                 if counts is None:
                                     counts = dict(ledger._run_counts)
                                 ledger._hand_over(_run_line("end", sweep, tool_version, counts))
-                                await ledger._flush()
+                                if not ledger._broken:
+                                    await ledger._flush()
                             tg.cancel_scope.cancel()
                 except BaseExceptionGroup as group:
                     if len(group.exceptions) != 1:
@@ -524,12 +529,18 @@ class Ledger:
             self._full.set()
 
     async def _writer(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            # Linger so records of many workers share one fsync.
-            with anyio.move_on_after(self._flush_interval):
-                await self._full.wait()
-            await self._flush()
+        try:
+            while True:
+                await self._wakeup.wait()
+                # Linger so records of many workers share one fsync.
+                with anyio.move_on_after(self._flush_interval):
+                    await self._full.wait()
+                await self._flush()
+        except OSError:
+            # Disk full, I/O error: the run stops with this error. The jobs of the
+            # lost batch exist in AWS and are reconciled by name on resume.
+            self._broken = True
+            raise
 
     async def _flush(self) -> None:
         async with self._io_lock:
