@@ -170,6 +170,18 @@ class TestThrottleControl:
         limiter.on_throttle()
         assert limiter.rate == pytest.approx(2.5)
 
+    def test_echo_is_judged_by_send_time_when_given(self) -> None:
+        """With sent_at, calls sent before the cut are echoes; a call sent after it cuts again."""
+        clock = FakeClock()
+        limiter = AdaptiveRate(rate=10.0, clock=clock, beta=0.5, throttle_window=60.0)
+        clock.now = 1.0
+        limiter.on_throttle(sent_at=0.9)
+        limiter.on_throttle(sent_at=0.95)  # in flight at the cut: an echo
+        assert limiter.rate == pytest.approx(5.0)
+        clock.now = 1.3
+        limiter.on_throttle(sent_at=1.1)  # sent at the new rate and still throttled
+        assert limiter.rate == pytest.approx(2.5)
+
     def test_floor_at_min_rate(self) -> None:
         """However many throttles arrive, the rate stays at min_rate or above."""
         clock = FakeClock()
