@@ -359,3 +359,8 @@ class TestErrors:
         text = YAML.replace("num_round: 100", "1: 100")
         lines = problems(write(tmp_path, "s.yaml", text))
         assert any("must be a string; quote it" in line for line in lines)
+
+    def test_control_characters_cannot_break_a_line(self, tmp_path: Path) -> None:
+        """A key holding a newline is escaped: a problem stays one line."""
+        lines = problems(write_json(tmp_path, {**BASE, "bad\nkey": 1}))
+        assert any("bad\\nkey: unknown key" in line for line in lines), lines

@@ -57,7 +57,14 @@ class Problem:
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
-        return ": ".join(parts)
+        return ": ".join(_one_line(p) for p in parts)
+
+
+def _one_line(text: str) -> str:
+    """A problem is one line whatever a file held: control characters are escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(SagesweepError):
