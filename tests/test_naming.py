@@ -47,7 +47,11 @@ def expected_digest(request: dict[str, Any]) -> str:
     body = {k: v for k, v in request.items() if k != "TrainingJobName"}
     if isinstance(body.get("Tags"), list):
         own = (SWEEP_TAG, DIGEST_TAG)
-        tags = [t for t in body["Tags"] if not (isinstance(t, dict) and t.get("Key") in own)]
+        tags = [
+            t
+            for t in body["Tags"]
+            if not (isinstance(t, dict) and isinstance(t.get("Key"), str) and t["Key"] in own)
+        ]
         if tags:
             body["Tags"] = tags
         else:
@@ -110,6 +114,20 @@ class TestDigest:
         bare = {k: v for k, v in REQUEST.items() if k != "Tags"}
         with_own = {**bare, "Tags": [{"Key": SWEEP_TAG, "Value": "s"}]}
         assert digest_of(with_own) == digest_of(bare)
+
+    @pytest.mark.parametrize(
+        "tags",
+        [
+            pytest.param([{"Key": ["sagesweep:sweep"], "Value": "x"}], id="list-key"),
+            pytest.param([{"Key": {"a": 1}}], id="map-key"),
+            pytest.param(["sagesweep:sweep"], id="bare-string"),
+            pytest.param("Tags", id="not-a-list"),
+        ],
+    )
+    def test_malformed_tags_are_digested_as_they_are(self, tags: Any) -> None:
+        """Malformed tags are data to digest (the validator reports them), not a crash."""
+        request = {**REQUEST, "Tags": tags}
+        assert digest_of(request) == expected_digest(request)
 
     def test_any_change_changes_the_digest(self) -> None:
         """A different value, even only in type, is a different job."""

@@ -41,11 +41,20 @@ def canonical_json(obj: Any) -> str:
     return _dumps(obj)
 
 
+def _is_own_tag(tag: Any) -> bool:
+    # A malformed tag (a list as its Key, say) is the validator's to report, not a crash.
+    return (
+        isinstance(tag, Mapping)
+        and isinstance(key := tag.get("Key"), str)
+        and (key in _OWN_TAG_KEYS)
+    )
+
+
 def _strip_owned(request: Mapping[str, Any]) -> dict[str, Any]:
     body = {k: v for k, v in request.items() if k != "TrainingJobName"}
     tags = body.get("Tags")
     if isinstance(tags, list):
-        kept = [t for t in tags if not (isinstance(t, Mapping) and t.get("Key") in _OWN_TAG_KEYS)]
+        kept = [t for t in tags if not _is_own_tag(t)]
         if kept:
             body["Tags"] = kept
         else:
