@@ -442,14 +442,17 @@ class TestCancellation:
     async def test_cancel_mid_run_leaves_whole_lines(self, ledger_path: Path) -> None:
         """Cancelled mid-run: every record handed over is on disk, as whole lines, then run end."""
         handed_over: list[str] = []
+        scope = anyio.CancelScope()
 
         async def worker(ledger: Ledger, start: int) -> None:
             for i in range(start, start + 10_000):
                 await ledger.record(job(f"s-{i:06d}"))
                 handed_over.append(f"s-{i:06d}")
+                if len(handed_over) == 500:
+                    scope.cancel()  # as if SIGINT arrived mid-run
                 await anyio.lowlevel.checkpoint()
 
-        with anyio.move_on_after(0.3) as scope:
+        with scope:
             async with (
                 Ledger.open(ledger_path, sweep=SWEEP, tool_version="t", max_batch=50) as ledger,
                 anyio.create_task_group() as tg,
@@ -458,7 +461,7 @@ class TestCancellation:
                     tg.start_soon(worker, ledger, w * 10_000)
         assert scope.cancelled_caught
         records = lines_of(ledger_path)
-        assert handed_over, "the test should cancel mid-run, not before it started"
+        assert 500 <= len(handed_over) < 80_000
         assert set(handed_over) <= {r.get("name") for r in records}
         assert records[-1] | {"phase": "end"} == records[-1]
 

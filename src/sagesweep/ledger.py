@@ -551,8 +551,10 @@ class Ledger:
             room, self._room = self._room, anyio.Event()
             room.set()
             data = b"".join(batch)
-            # Not abandoned on cancel: a batch is either written or the run is over.
-            await anyio.to_thread.run_sync(self._commit, data)
+            # Once off the list, a batch must reach the disk: a cancellation here
+            # (even at the worker thread's start) would silently drop it.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._commit, data)
             _log.debug("ledger.flushed", records=len(batch), bytes=len(data))
 
     def _commit(self, data: bytes) -> None:
