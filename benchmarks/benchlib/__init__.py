@@ -1,0 +1,1 @@
+"""Shared pieces of the benchmark suite: endpoints, contenders, measurement, report."""

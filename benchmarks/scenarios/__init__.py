@@ -1,0 +1,5 @@
+"""One module per scenario; each exposes ``run(ctx) -> Scenario``."""
+
+from __future__ import annotations
+
+NAMES = ("ceiling", "realistic", "latency", "throttled", "scale", "startup")

@@ -1,0 +1,98 @@
+"""1. Engine ceiling: sagesweep vs a raw aiobotocore gather loop on an instant endpoint.
+
+The endpoint (benchlib/nullserver.py, its own process) answers at once, so the client
+is the bottleneck: this measures what sagesweep's pipeline (plan, validate, name,
+ledger with fsync, logging, limiter) costs on top of the HTTP client it wraps. Also
+sweeps the concurrency for the chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchlib.contenders import RunResult, raw_aiobotocore, sagesweep_submit
+from benchlib.measure import (
+    Context,
+    Line,
+    Runner,
+    Scenario,
+    alternate,
+    median_rate,
+    median_ratio,
+    quiet,
+    run_dicts,
+)
+from benchlib.servers import null_endpoint
+from benchlib.sweeps import planned_requests, random_sweep
+
+CONCURRENCY = 32
+#: High enough that the limiter never waits: a one-call bucket drained at 1e6/s lets
+#: any two calls more than a microsecond apart through without awaiting.
+RATE = 1e6
+CURVE = (1, 4, 16, 64)
+
+
+def run(ctx: Context) -> Scenario:
+    jobs = ctx.pick(2000, 20000)
+    reps = 3
+    curve_jobs = ctx.pick(1000, 4000)
+    here = ctx.workdir / "ceiling"
+    sweep = random_sweep(here, jobs)
+    requests = planned_requests(sweep)
+    curve_sweep = random_sweep(here, curve_jobs, name="curve")
+    curve_requests = planned_requests(curve_sweep)
+    warm = random_sweep(here, 200, name="warm")
+    warm_requests = planned_requests(warm)
+    ledger = here / "ledger.jsonl"
+    scenario = Scenario(
+        "ceiling",
+        "Engine ceiling (null endpoint)",
+        f"{jobs} jobs, concurrency {CONCURRENCY}, sagesweep --rate {RATE:g}, "
+        f"{reps} reps; endpoint: raw asyncio HTTP/1.1 keep-alive server, own process",
+    )
+    with null_endpoint() as endpoint:
+        url = endpoint.url
+
+        def contenders(
+            sweep_path: Path, reqs: list[dict[str, Any]], n: int, conc: int
+        ) -> list[tuple[str, Runner]]:
+            return [
+                ("sagesweep", lambda: sagesweep_submit(url, sweep_path, n, conc, RATE, ledger)),
+                ("aiobotocore gather", lambda: raw_aiobotocore(url, reqs, conc)),
+            ]
+
+        print("  warm-up")
+        alternate(contenders(warm, warm_requests, 200, CONCURRENCY), 1, endpoint, log=quiet)
+        results = alternate(contenders(sweep, requests, jobs, CONCURRENCY), reps, endpoint)
+        curve: dict[str, list[tuple[int, float]]] = {"sagesweep": [], "aiobotocore gather": []}
+        for conc in sorted({*CURVE, CONCURRENCY}):
+            if conc == CONCURRENCY:
+                point = {k: median_rate(v) for k, v in results.items()}
+            else:
+                got = alternate(
+                    contenders(curve_sweep, curve_requests, curve_jobs, conc), 1, endpoint
+                )
+                point = {k: median_rate(v) for k, v in got.items()}
+                scenario.runs += run_dicts(got, concurrency=conc)
+            for name, rate in point.items():
+                curve[name].append((conc, rate))
+    ours, raw = results["sagesweep"], results["aiobotocore gather"]
+    scenario.lines.append(
+        Line("ceiling.sagesweep_vs_raw_aiobotocore", median_ratio(ours, raw), "x", ">=", 0.9)
+    )
+    scenario.context += [
+        f"sagesweep {median_rate(ours):.0f} jobs/s, aiobotocore gather {median_rate(raw):.0f}"
+        " jobs/s (wall clock, client creation to last answer, median)",
+        "send phase as the server saw it (calls / first-to-last call): "
+        + ", ".join(f"{k} {_served(v):.0f}/s" for k, v in results.items()),
+    ]
+    scenario.runs += run_dicts(results, concurrency=CONCURRENCY)
+    scenario.series["throughput_vs_concurrency"] = curve
+    return scenario
+
+
+def _served(runs: Sequence[RunResult]) -> float:
+    rates = sorted(r.server["calls"] / r.server["span"] for r in runs if r.server.get("span"))
+    return rates[len(rates) // 2] if rates else 0.0
