@@ -230,19 +230,19 @@ class TestModelConstraints:
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), "1"),
-                "ResourceConfig.InstanceCount",
+                "ResourceConfig.InstanceType",
                 "must be an integer (got str)",
                 id="wrong-type",
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), True),
-                "ResourceConfig.InstanceCount",
+                "ResourceConfig.InstanceType",
                 "must be an integer (got bool)",
                 id="bool-is-not-int",
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), 1.0),
-                "ResourceConfig.InstanceCount",
+                "ResourceConfig.InstanceType",
                 "must be an integer (got float)",
                 id="float-is-not-int",
             ),
@@ -325,7 +325,7 @@ class TestModelConstraints:
             r["Tags"][0]["Key"] = "a!"
 
         fields = {x.field for x in v.validate(edit(change))}
-        assert {"RoleArn", "ResourceConfig.InstanceCount", "Tags[0].Key"} <= fields
+        assert {"RoleArn", "ResourceConfig.InstanceType", "Tags[0].Key"} <= fields
 
 
 class TestOtherShapeTypes:
@@ -576,7 +576,7 @@ class TestCheckPath:
             pytest.param("HyperParameters.eta", "string", id="map-key"),
             pytest.param("HyperParameters.model.lr", "string", id="map-key-with-dot"),
             pytest.param("ResourceConfig.InstanceType", "string", id="member"),
-            pytest.param("ResourceConfig.InstanceCount", "integer", id="integer"),
+            pytest.param("ResourceConfig.InstanceType", "integer", id="integer"),
             pytest.param(
                 "InputDataConfig[0].DataSource.S3DataSource.S3Uri", "string", id="list-index"
             ),
@@ -716,3 +716,29 @@ class TestRobustness:
         before = copy.deepcopy(request)
         v.validate(request)
         assert request == before
+
+
+class TestKnownMembers:
+    def test_valid_members_lists_only_members_valid_on_their_own(self, v: RequestValidator) -> None:
+        """A member with a violation is not offered for skipping."""
+        request = realistic_request()
+        request["ResourceConfig"] = {**request["ResourceConfig"], "InstanceType": "ml.nope"}
+        known = v.valid_members(request)
+        assert "ResourceConfig" not in known
+        assert known["RoleArn"] is request["RoleArn"]
+
+    def test_known_member_objects_are_skipped_and_equal_copies_are_not(
+        self, v: RequestValidator
+    ) -> None:
+        """Skipping is by identity: a copy of a known object is checked again."""
+        request = realistic_request()
+        bad = {**request["ResourceConfig"], "InstanceType": "ml.nope"}
+        request["ResourceConfig"] = bad
+        assert (
+            at(v.validate(request, known={"ResourceConfig": bad}), "ResourceConfig.InstanceType")
+            == []
+        )
+        copied = dict(bad)
+        request["ResourceConfig"] = copied
+        found = v.validate(request, known={"ResourceConfig": bad})
+        assert at(found, "ResourceConfig.InstanceType")

@@ -115,6 +115,9 @@ class Planner:
         self._problems = _Problems(self.source)
         template, render_problems = canonical_template(config.template)
         self._applier = PointApplier(template)
+        # Members no point touches are the template's own objects in every request:
+        # checked once here, skipped per job.
+        self._known = self._validator.valid_members(template)
         for exc in render_problems:
             self._problems.add("template", exc.field, exc.message)
         self._check_paths()
@@ -149,7 +152,7 @@ class Planner:
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
-        validate = self._validator.validate
+        validate, known = self._validator.validate, self._known
         for point in self.space.points():
             stats.points += 1
             subject = f"point {stats.points}"
@@ -185,7 +188,7 @@ class Planner:
                 stats.invalid += 1
                 continue
             bad = False
-            for violation in validate(request):
+            for violation in validate(request, known=known):
                 if violation.severity == "warning":
                     if len(stats.warnings) < DEFAULT_MAX_PROBLEMS:
                         stats.warnings.append(f"{name}: {violation.field}: {violation.message}")

@@ -419,13 +419,17 @@ class _Structure(_Node):
         self.union = bool(meta.get("union"))
         self.hints: dict[str, str | None] = {}
 
-    def check(self, value: object, path: str, out: Out) -> None:
+    def check(
+        self, value: object, path: str, out: Out, known: Mapping[str, object] | None = None
+    ) -> None:
         if type(value) is not dict and not isinstance(value, Mapping):
             self._wrong_type(value, path, out, "a mapping")
             return
         members = self.members
         prefix = f"{path}." if path else ""
         for key, item in value.items():
+            if known is not None and known.get(key) is item:
+                continue  # this very object was checked before and found valid
             node = members.get(key)
             if node is None:
                 out.append(Violation(prefix + _key_text(key), self.unknown(key)))
@@ -536,15 +540,42 @@ class RequestValidator:
         model = botocore.session.get_session().get_service_model(service)
         self.operation = operation
         self.input_shape: Any = model.operation_model(operation).input_shape
-        self._root = _compile(self.input_shape, {})
+        root = _compile(self.input_shape, {})
+        if not isinstance(root, _Structure):
+            raise TypeError(f"{operation} input is not a structure")
+        self._root = root
         self._paths: dict[str, tuple[_Node | None, str | None]] = {}
         self._secret_memo: dict[tuple[str, str, str], tuple[Violation, ...]] = {}
 
-    def validate(self, request: Mapping[str, Any]) -> list[Violation]:
+    def valid_members(self, template: Mapping[str, Any]) -> dict[str, object]:
+        """The top-level members of ``template`` that are valid on their own.
+
+        Pass the result to :meth:`validate` as ``known``: a request that shares such a
+        member *object* (not an equal copy) skips re-checking it. The caller promises
+        not to mutate those objects; the planner shares template subtrees this way.
+        """
+        members = self._root.members
+        known: dict[str, object] = {}
+        for key, item in template.items():
+            node = members.get(key)
+            if node is None:
+                continue
+            out: Out = []
+            try:
+                node.check(item, key, out)
+            except Exception:  # left to validate() to report
+                continue
+            if not out:
+                known[key] = item
+        return known
+
+    def validate(
+        self, request: Mapping[str, Any], *, known: Mapping[str, object] | None = None
+    ) -> list[Violation]:
         """Every problem with ``request``: model constraints, cross-field rules, credentials."""
         out: list[Violation] = []
         try:
-            self._root.check(request, "", out)
+            self._root.check(request, "", out, known)
             if type(request) is dict or isinstance(request, Mapping):
                 self._check_spot(request, out)
                 self._scan_secrets(request, out)
