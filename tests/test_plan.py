@@ -502,7 +502,7 @@ def _mutate(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
         if op == "delete":
             del parent[last]
         elif op == "replace":
-            parent[last] = data.draw(GARBAGE)
+            parent[last] = copy.deepcopy(data.draw(GARBAGE))
         elif op == "wrap":
             parent[last] = [parent[last]]
         else:
