@@ -138,6 +138,7 @@ class Engine:
     # -- the run --------------------------------------------------------------
 
     async def run(self, jobs: Iterable[JobSpec]) -> Counters:
+        self.counters.restart_clock()
         size = max(2, 2 * self.settings.concurrency)
         send, receive = anyio.create_memory_object_stream[JobSpec](size)
         with anyio.CancelScope() as scope:

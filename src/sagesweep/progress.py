@@ -35,6 +35,10 @@ class Counters:
     in_flight: int = 0
     started: float = field(default_factory=time.monotonic)
 
+    def restart_clock(self) -> None:
+        """Rates are measured from the first dispatch, not from start-up."""
+        self.started = time.monotonic()
+
     def count(self, status: JobStatus) -> None:
         if status is JobStatus.SUBMITTED:
             self.submitted += 1
@@ -77,8 +81,7 @@ async def live_progress(
     )
 
     progress = Progress(
-        TextColumn("[bold]submit"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
@@ -91,8 +94,8 @@ async def live_progress(
     def detail() -> str:
         c = counters
         return (
-            f"new {c.submitted} exists {c.exists} failed {c.failed} "
-            f"throttled {c.throttled} rate {rate():.1f}/s"
+            f"new {c.submitted} · exists {c.exists} · failed {c.failed} · "
+            f"throttled {c.throttled} · {rate():.1f}/s"
         )
 
     task = progress.add_task("submit", total=counters.total or None, detail=detail())
