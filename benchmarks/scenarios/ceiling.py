@@ -32,12 +32,13 @@ CONCURRENCY = 32
 #: any two calls more than a microsecond apart through without awaiting.
 RATE = 1e6
 CURVE = (1, 4, 16, 64)
+QUICK_CURVE = (1, 64)
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(2000, 20000)
+    jobs = ctx.pick(400, 6000, 20000)
     reps = 3
-    curve_jobs = ctx.pick(1000, 4000)
+    curve_jobs = ctx.pick(150, 1500, 4000)
     here = ctx.workdir / "ceiling"
     sweep = random_sweep(here, jobs)
     requests = planned_requests(sweep)
@@ -67,7 +68,7 @@ def run(ctx: Context) -> Scenario:
         alternate(contenders(warm, warm_requests, 200, CONCURRENCY), 1, endpoint, log=quiet)
         results = alternate(contenders(sweep, requests, jobs, CONCURRENCY), reps, endpoint)
         curve: dict[str, list[tuple[int, float]]] = {"sagesweep": [], "aiobotocore gather": []}
-        for conc in sorted({*CURVE, CONCURRENCY}):
+        for conc in sorted({*(QUICK_CURVE if ctx.quick else CURVE), CONCURRENCY}):
             if conc == CONCURRENCY:
                 point = {k: median_rate(v) for k, v in results.items()}
             else:

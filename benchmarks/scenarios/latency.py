@@ -29,7 +29,7 @@ def served(run: RunResult) -> float:
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(640, 3200)
+    jobs = ctx.pick(320, 1920, 3200)
     reps = 3
     here = ctx.workdir / "latency"
     sweep = random_sweep(here, jobs)

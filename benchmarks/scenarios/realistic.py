@@ -35,7 +35,7 @@ RATE = 1e6
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(600, 5000)
+    jobs = ctx.pick(200, 1500, 5000)
     reps = 3
     here = ctx.workdir / "realistic"
     sweep = random_sweep(here, jobs)

@@ -21,7 +21,7 @@ COMMANDS = {
 
 
 def run(ctx: Context) -> Scenario:
-    reps = ctx.pick(5, 9)
+    reps = ctx.pick(3, 7)
     scenario = Scenario("startup", "Start-up", f"fresh process per run, median of {reps} runs")
     for name, (argv, target) in COMMANDS.items():
         measure(argv)  # warm the page cache

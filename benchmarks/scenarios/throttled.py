@@ -35,8 +35,8 @@ def throttled_fraction(run: RunResult) -> float:
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(100, 400)
-    reps = 3
+    jobs = ctx.pick(50, 300, 400)
+    reps = ctx.pick(2, 3)  # each run takes seconds at 20/s: quick mode makes do with 2
     here = ctx.workdir / "throttled"
     sweep = random_sweep(here, jobs)
     requests = planned_requests(sweep)
