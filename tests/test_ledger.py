@@ -465,6 +465,39 @@ class TestCancellation:
         assert set(handed_over) <= {r.get("name") for r in records}
         assert records[-1] | {"phase": "end"} == records[-1]
 
+    async def test_sigkill_mid_run_loses_at_most_a_torn_tail(self, ledger_path: Path) -> None:
+        """A writer killed with SIGKILL leaves a ledger the next open loads and repairs."""
+        script = (
+            "import sys, anyio\n"
+            "from pathlib import Path\n"
+            "from sagesweep.ledger import JobRecord, JobStatus, Ledger\n"
+            "async def main() -> None:\n"
+            "    async with Ledger.open(Path(sys.argv[1]), sweep='s', tool_version='t',\n"
+            "                           flush_interval=0.0, max_batch=200) as ledger:\n"
+            "        print('open', flush=True)\n"
+            "        for i in range(10**7):\n"
+            "            await ledger.record(JobRecord(name=f's-{i}', digest='d',\n"
+            "                status=JobStatus.SUBMITTED, arn=None, attempts=1,\n"
+            "                params={'HyperParameters.x': 'y' * 500}))\n"
+            "anyio.run(main)\n"
+        )
+        async with await anyio.open_process(
+            [sys.executable, "-c", script, str(ledger_path)]
+        ) as process:
+            assert process.stdout is not None
+            with anyio.fail_after(30):
+                assert b"open" in await process.stdout.receive()
+            for _ in range(3000):  # kill it mid-stream, a few MB in
+                if len(read(ledger_path)) >= 2_000_000:
+                    break
+                await anyio.sleep(0.01)
+            process.kill()
+        async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t") as ledger:
+            survived = len(ledger.state.jobs)
+        records = lines_of(ledger_path)
+        assert survived == len(records) - 3  # minus the killed run's start, our start and end
+        assert survived > 1000
+
     async def test_body_exception_is_not_wrapped(self, ledger_path: Path) -> None:
         """An error raised inside `async with` comes out as itself, not an exception group."""
 
