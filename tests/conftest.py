@@ -12,6 +12,21 @@ from sagesweep.mock import MockConfig, MockServer
 MockFactory = Callable[..., MockServer]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_aws() -> Iterator[None]:
+    """Tests never use a developer's AWS profile and never probe instance metadata."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        mp.setenv("AWS_CONFIG_FILE", "/nonexistent/sagesweep-test/config")
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sagesweep-test/credentials")
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.delenv("AWS_SESSION_TOKEN", raising=False)
+        yield
+
+
 @pytest.fixture
 def mock_server() -> Iterator[MockServer]:
     """A mock with default settings: no faults, no limits, jobs complete at once."""

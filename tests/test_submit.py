@@ -216,3 +216,40 @@ class TestSignals:
             records = ledger_jobs(ledger)
             assert len({r["name"] for r in records}) == 60
             assert srv.stats().created == 60
+
+
+class TestCredentials:
+    def test_no_credentials_and_no_endpoint_is_one_line_suggesting_mock(
+        self, tmp_path: Path
+    ) -> None:
+        """Without credentials or an endpoint: exit 2, one line that suggests --mock."""
+        sweep = write_sweep(tmp_path, 2)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("AWS_") or k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+        }
+        env.update(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+        proc = subprocess.run(
+            [str(SAGESWEEP), "submit", str(sweep)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr
+        assert "credentials" in lines[0]
+        assert "--mock" in lines[0]
+
+    async def test_mock_flag_needs_no_credentials(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--mock works with no AWS configuration at all."""
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            monkeypatch.delenv(name, raising=False)
+        summary = await submit(write_sweep(tmp_path, 3), mock=True, rate=500, backoff=FAST)
+        assert summary.exit_code == 0
+        assert summary.counts["submitted"] == 3

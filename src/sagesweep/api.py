@@ -145,7 +145,11 @@ async def submit(
     async with Ledger.open(ledger_path, sweep=config.sweep, tool_version=__version__) as book:
         with _endpoint(mock, endpoint_url) as url:
             settings = ClientSettings(
-                region=region, profile=profile, endpoint_url=url, concurrency=concurrency
+                region=region,
+                profile=profile,
+                endpoint_url=url,
+                mock=mock,
+                concurrency=concurrency,
             )
             async with sagemaker_client(settings) as client:
                 limiter = AdaptiveRate(rate=rate)

@@ -6,7 +6,6 @@ attempt is counted, paced and reconciled against the job name.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +36,9 @@ class ClientSettings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    #: The endpoint is sagesweep's own mock: sign with stand-in credentials and never
+    #: walk the credential chain (which may probe the instance metadata service).
+    mock: bool = False
     concurrency: int = 16
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
@@ -57,15 +59,14 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
     local = settings.endpoint_url is not None
     if local and not region:
         region = LOCAL_REGION
-    credentials = await session.get_credentials()
-    if credentials is None:
+    if settings.mock:
+        # The mock does not check signatures, but botocore must sign something.
+        session.set_credentials("testing", "testing")
+    elif await session.get_credentials() is None:
         if not local:
             raise CredentialsError()
-        # A local endpoint does not check signatures, but botocore must sign something.
-        session.set_credentials(
-            os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-            os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-        )
+        # Another local endpoint (a mock started separately): stand-ins will do.
+        session.set_credentials("testing", "testing")
     if not region:
         raise InputError.one(
             "<cli>", "", "--region", "no AWS region configured; pass --region or set AWS_REGION"

@@ -32,6 +32,11 @@ class _Group(click.Group):
             # `sagesweep plan ... | head`: the reader left; that is not an error of ours.
             sys.stderr.close()
             ctx.exit(0)
+        except OSError as exc:
+            # Disk full, unreadable ledger directory...: say it in one line. Jobs
+            # created but not recorded are reconciled by name on the next run.
+            click.echo(f"sagesweep: {exc}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
