@@ -253,3 +253,30 @@ class TestCredentials:
         summary = await submit(write_sweep(tmp_path, 3), mock=True, rate=500, backoff=FAST)
         assert summary.exit_code == 0
         assert summary.counts["submitted"] == 3
+
+
+class TestLogs:
+    def test_json_logs_are_one_object_per_line_with_namespaced_events(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """--log-format json: every stderr line is JSON; per-job and summary events present."""
+        sweep = write_sweep(tmp_path, 5)
+        proc = _run_cli(
+            "submit",
+            str(sweep),
+            "--endpoint-url",
+            server.url,
+            "--rate",
+            "100",
+            "--log-format",
+            "json",
+            "--no-progress",
+        )
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        events = [json.loads(line) for line in err.splitlines()]
+        names = [e["event"] for e in events]
+        assert names.count("engine.job_submitted") == 5
+        (finished,) = [e for e in events if e["event"] == "submit.finished"]
+        assert finished["submitted"] == 5
+        assert all("timestamp" in e and "level" in e for e in events)

@@ -123,12 +123,15 @@ async def submit(
     capacity_wait: float = DEFAULT_CAPACITY_WAIT,
     grace: float = DEFAULT_GRACE,
     progress: bool | None = None,
+    summary: bool = True,
     summary_stream: TextIO | None = None,
     backoff: Backoff | None = None,
     capacity_probe: Callable[[], CapacityProbe] = CapacityProbe,
 ) -> Summary:
     """Submit every job of ``sweep`` exactly once; resumable from the ledger.
 
+    ``summary`` prints the summary table on ``summary_stream`` (default stderr); the
+    ``submit.finished`` log event carries the same counts either way.
     ``backoff`` and ``capacity_probe`` tune the waits between retries and capacity
     probes (tests and benchmarks shorten them).
     """
@@ -176,12 +179,16 @@ async def submit(
                     await engine.run(Planner(config, max_jobs=max_jobs).jobs())
         book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
-    print_summary(
-        counters,
-        stream=stream,
+    reason = signal.Signals(interrupted).name if interrupted else ""
+    log.info(
+        "submit.finished",
         ledger=str(ledger_path),
-        interrupted=signal.Signals(interrupted).name if interrupted else "",
+        interrupted=reason or None,
+        seconds=round(counters.elapsed, 3),
+        **counters.as_dict(),
     )
+    if summary:
+        print_summary(counters, stream=stream, ledger=str(ledger_path), interrupted=reason)
     return Summary(counters.as_dict(), ledger_path, interrupted, tuple(first.stats.warnings))
 
 

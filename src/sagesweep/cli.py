@@ -140,6 +140,8 @@ def submit(
         "max_jobs": max_jobs,
         "retry_failed": retry_failed,
         "progress": progress,
+        # JSON logs stay machine-readable: the counts are in the submit.finished event.
+        "summary": log_format == "console",
     }
     for key, value in (
         ("rate", rate),
