@@ -1,0 +1,222 @@
+"""Loading the ledger for resume: the last record per job, and torn-tail detection.
+
+A torn last line (a crash mid-write) is tolerated and reported; a bad line anywhere
+else is an :class:`~sagesweep.errors.InputError`. Lines our writer spelled are read
+by one regex match on their head instead of a full JSON parse.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import structlog
+
+from sagesweep.errors import InputError
+from sagesweep.ledger.records import JobStatus
+
+__all__ = ["LedgerEntry", "LedgerState", "load_ledger"]
+
+_log = structlog.get_logger()
+
+# The head of a job line as our writer spells it: everything resume needs comes
+# before "params". Strings with escapes (never in job names or ARNs) miss the fast
+# path and are parsed as JSON. One C-level match per line instead of a json.loads
+# of the whole line, params and all.
+_FAST_HEAD = re.compile(
+    rb'\{"event":"job","ts":[-+.eE0-9]+,"name":"([^"\\]+)","digest":"[^"\\]*",'
+    rb'"status":"(submitted|exists|failed)","arn":(?:null|"([^"\\]*)"),'
+    rb'"attempts":([0-9]+),"params":'
+)
+
+
+_STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What resume needs to know about one job: its last record."""
+
+    status: JobStatus
+    arn: str | None
+    attempts: int
+
+
+_Raw = tuple[JobStatus, str | None, int]
+
+
+class _Jobs(Mapping[str, LedgerEntry]):
+    """Name -> last entry, kept as tuples and turned into entries when looked up.
+
+    Building a million frozen dataclasses would be a large share of loading a
+    million-line ledger; a resume only looks up each planned name once.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, _Raw]) -> None:
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> LedgerEntry:
+        return LedgerEntry(*self._raw[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def statuses(self) -> Iterator[JobStatus]:
+        return (raw[0] for raw in self._raw.values())
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerState:
+    """The ledger as loaded: the last record per job name."""
+
+    jobs: Mapping[str, LedgerEntry]
+    repaired: bool  #: a torn tail was found (and, when opened for writing, cut off)
+
+    def done(self, name: str, *, retry_failed: bool = False) -> bool:
+        """Whether the engine should skip ``name``."""
+        entry = self.jobs.get(name)
+        if entry is None:
+            return False
+        if entry.status is JobStatus.FAILED:
+            return not retry_failed
+        return True
+
+    def counts(self) -> dict[str, int]:
+        """Jobs per last status."""
+        jobs = self.jobs
+        statuses = jobs.statuses() if isinstance(jobs, _Jobs) else (e.status for e in jobs.values())
+        tally = collections.Counter(status.value for status in statuses)
+        return {status.value: tally[status.value] for status in JobStatus}
+
+
+class _BadLine(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class _Scan:
+    jobs: dict[str, _Raw] = field(default_factory=dict)
+    torn_line: int | None = None  #: 1-based number of the torn last line
+    torn_offset: int | None = None  #: byte offset where the torn last line starts
+    size: int = 0
+
+
+def _entry(obj: object) -> tuple[str, _Raw] | None:
+    """The job entry a parsed record carries; None for records resume ignores."""
+    if not isinstance(obj, dict):
+        raise _BadLine("not a JSON object")
+    if obj.get("event") != "job":
+        # Run records, and record kinds a newer version may add.
+        return None
+    name, status, arn, attempts = (obj.get(k) for k in ("name", "status", "arn", "attempts"))
+    if not isinstance(name, str) or not name:
+        raise _BadLine("job record without a name")
+    if not isinstance(status, str) or status not in _STATUSES:
+        raise _BadLine(f"unknown status {status!r}")
+    if arn is not None and not isinstance(arn, str):
+        raise _BadLine("arn is not a string")
+    if not isinstance(attempts, int):
+        raise _BadLine("attempts is not an integer")
+    return name, (_STATUSES[status], arn, attempts)
+
+
+def _parse(line: bytes) -> tuple[str, _Raw] | None:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        # Its own "line 1" would only confuse next to the ledger's line number.
+        raise _BadLine(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except ValueError:
+        raise _BadLine("not UTF-8") from None
+    return _entry(obj)
+
+
+def _scan(path: Path, *, full: bool = False) -> _Scan:
+    """Read the ledger; raises InputError on a bad line that is not the last one."""
+    scan = _Scan()
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return scan
+    # A million new tuples would trigger the cyclic GC again and again, each pass
+    # walking the whole growing dict (a quarter to a third of the load time, measured);
+    # none of these objects can form a cycle.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with handle:
+            _scan_lines(path, handle, scan, full=full)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return scan
+
+
+def _scan_lines(path: Path, handle: BinaryIO, scan: _Scan, *, full: bool) -> None:
+    jobs = scan.jobs
+    statuses = {s.value.encode(): s for s in JobStatus}
+    pending_error: tuple[int, str] | None = None
+    offset = 0
+    for lineno, line in enumerate(handle, 1):
+        if pending_error is not None:
+            bad_line, reason = pending_error
+            raise InputError.one(
+                str(path),
+                f"line {bad_line}",
+                "",
+                f"corrupt ledger record ({reason}); fix or delete that line",
+            )
+        start = offset
+        offset += len(line)
+        if not full and line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
+            arn = head[3]
+            jobs[head[1].decode()] = (
+                statuses[head[2]],
+                None if arn is None else arn.decode(),
+                int(head[4]),
+            )
+            continue
+        try:
+            if not line.endswith(b"\n"):
+                raise _BadLine("no newline at the end")
+            if line.isspace():
+                continue
+            parsed = _parse(line)
+        except _BadLine as exc:
+            pending_error = (lineno, str(exc))
+            scan.torn_line, scan.torn_offset = lineno, start
+            continue
+        if parsed is not None:
+            jobs[parsed[0]] = parsed[1]
+    scan.size = offset
+
+
+def load_ledger(path: Path) -> LedgerState:
+    """The ledger's state, read-only and without the lock; a missing file is empty.
+
+    A torn last line is ignored with a ``ledger.torn_tail`` warning; the file is left
+    as it is (only :meth:`Ledger.open` repairs).
+    """
+    scan = _scan(path)
+    if scan.torn_offset is not None:
+        _log.warning(
+            "ledger.torn_tail",
+            path=str(path),
+            line=scan.torn_line,
+            dropped_bytes=scan.size - scan.torn_offset,
+        )
+    return LedgerState(jobs=_Jobs(scan.jobs), repaired=scan.torn_offset is not None)

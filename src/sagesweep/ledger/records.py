@@ -1,0 +1,95 @@
+"""The ledger's records: what a line holds, how it is written, where the file lives.
+
+Job lines put everything resume needs before ``params``: the loader's fast path in
+:mod:`sagesweep.ledger.read` depends on that key order. Secrets never reach a line.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MASK", "JobRecord", "JobStatus", "default_ledger_path", "mask_params"]
+
+#: what secret values are written as.
+MASK = "***"
+
+_SECRET_ROOT = "Environment"
+
+
+class JobStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  #: created by this run
+    EXISTS = "exists"  #: already existed; reconciled by name
+    FAILED = "failed"  #: permanent error
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRecord:
+    """One job outcome, as handed to :meth:`Ledger.record`."""
+
+    name: str
+    digest: str
+    status: JobStatus
+    arn: str | None
+    attempts: int
+    params: Mapping[str, Any]
+    error: tuple[str, str] | None = None  #: (code, message)
+    ts: float | None = None  #: Unix time; filled in when handed over if None
+
+
+def default_ledger_path(sweep_file: Path, sweep: str) -> Path:
+    """``<sweep>.ledger.jsonl`` beside the sweep file."""
+    return sweep_file.parent / f"{sweep}.ledger.jsonl"
+
+
+def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every value under ``Environment`` replaced by :data:`MASK`."""
+    masked: dict[str, Any] = {}
+    for path, value in params.items():
+        if path == _SECRET_ROOT or path.startswith((_SECRET_ROOT + ".", _SECRET_ROOT + "[")):
+            masked[path] = dict.fromkeys(value, MASK) if isinstance(value, Mapping) else MASK
+        else:
+            masked[path] = value
+    return masked
+
+
+def _dumps(obj: Mapping[str, Any]) -> bytes:
+    # default=str: an odd parameter type must not crash a run after AWS said yes.
+    text = json.dumps(obj, separators=(",", ":"), default=str)
+    return (text + "\n").encode()
+
+
+def _run_line(phase: str, sweep: str, tool_version: str, counts: Mapping[str, int]) -> bytes:
+    return _dumps(
+        {
+            "event": "run",
+            "phase": phase,
+            "ts": time.time(),
+            "sweep": sweep,
+            "tool_version": tool_version,
+            "counts": dict(counts),
+        }
+    )
+
+
+def _job_line(rec: JobRecord) -> bytes:
+    error = None if rec.error is None else {"code": rec.error[0], "message": rec.error[1]}
+    # Key order matters: the loader's fast path reads everything before "params".
+    return _dumps(
+        {
+            "event": "job",
+            "ts": time.time() if rec.ts is None else rec.ts,
+            "name": rec.name,
+            "digest": rec.digest,
+            "status": rec.status.value,
+            "arn": rec.arn,
+            "attempts": rec.attempts,
+            "params": mask_params(rec.params),
+            "error": error,
+        }
+    )
