@@ -230,19 +230,19 @@ class TestModelConstraints:
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), "1"),
-                "ResourceConfig.InstanceType",
+                "ResourceConfig.InstanceCount",
                 "must be an integer (got str)",
                 id="wrong-type",
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), True),
-                "ResourceConfig.InstanceType",
+                "ResourceConfig.InstanceCount",
                 "must be an integer (got bool)",
                 id="bool-is-not-int",
             ),
             pytest.param(
                 _set(("ResourceConfig", "InstanceCount"), 1.0),
-                "ResourceConfig.InstanceType",
+                "ResourceConfig.InstanceCount",
                 "must be an integer (got float)",
                 id="float-is-not-int",
             ),
@@ -325,7 +325,7 @@ class TestModelConstraints:
             r["Tags"][0]["Key"] = "a!"
 
         fields = {x.field for x in v.validate(edit(change))}
-        assert {"RoleArn", "ResourceConfig.InstanceType", "Tags[0].Key"} <= fields
+        assert {"RoleArn", "ResourceConfig.InstanceCount", "Tags[0].Key"} <= fields
 
 
 class TestOtherShapeTypes:
@@ -576,7 +576,7 @@ class TestCheckPath:
             pytest.param("HyperParameters.eta", "string", id="map-key"),
             pytest.param("HyperParameters.model.lr", "string", id="map-key-with-dot"),
             pytest.param("ResourceConfig.InstanceType", "string", id="member"),
-            pytest.param("ResourceConfig.InstanceType", "integer", id="integer"),
+            pytest.param("ResourceConfig.InstanceCount", "integer", id="integer"),
             pytest.param(
                 "InputDataConfig[0].DataSource.S3DataSource.S3Uri", "string", id="list-index"
             ),
