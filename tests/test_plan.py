@@ -191,6 +191,32 @@ class TestJobs:
         assert len(capacities) == 1
 
 
+class TestSecondPass:
+    def test_unvalidated_pass_yields_the_same_jobs(self, plans: Plans) -> None:
+        """A second pass with validate=False renders exactly the jobs the first pass checked."""
+        doc = sweep_doc(
+            method="random",
+            count=40,
+            seed=3,
+            parameters={
+                "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.01, "max": 0.3},
+                "HyperParameters.max_depth": {"values": [3, 4]},
+            },
+        )
+        checked = plans.jobs(doc)
+        second = list(plans.planner(doc).jobs(validate=False))
+        assert [(j.name, j.request) for j in second] == [(j.name, j.request) for j in checked]
+
+    def test_unvalidated_pass_skips_the_service_model(self, plans: Plans) -> None:
+        """validate=False does not check requests: it relies on a clean first pass."""
+        doc = sweep_doc(parameters={"ResourceConfig.InstanceCount": {"values": [1, 0, -5]}})
+        planner = plans.planner(doc)
+        assert len(list(planner.jobs(validate=False))) == 3
+        planner.check()
+        with pytest.raises(PlanError):
+            plans.jobs(doc)
+
+
 class TestIdentity:
     def test_identical_points_dropped_and_counted(self, plans: Plans) -> None:
         """Points that render to the same request become one job; the rest are counted."""

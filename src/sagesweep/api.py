@@ -176,7 +176,8 @@ async def submit(
                     _signals(engine, grace, stopped),
                     live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
                 ):
-                    await engine.run(Planner(config, max_jobs=max_jobs).jobs())
+                    # The first pass validated every job: this one only renders them again.
+                    await engine.run(Planner(config, max_jobs=max_jobs).jobs(validate=False))
         book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""

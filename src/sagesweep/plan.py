@@ -147,12 +147,17 @@ class Planner:
             if problem is not None:
                 self._problems.add(path, "", problem)
 
-    def jobs(self) -> Iterator[JobSpec]:
-        """Stream the valid, distinct jobs; problems are kept for :meth:`check`."""
+    def jobs(self, *, validate: bool = True) -> Iterator[JobSpec]:
+        """Stream the valid, distinct jobs; problems are kept for :meth:`check`.
+
+        ``validate=False`` skips the per-job service-model and checkpoint checks: for a
+        second pass over a sweep file whose first pass :meth:`check` found clean (the
+        same file gives the same jobs), so that submitting does not validate twice.
+        """
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
-        validate, known = self._validator.validate, self._known
+        check_request, known = self._validator.validate, self._known
         for point in self.space.points():
             stats.points += 1
             subject = f"point {stats.points}"
@@ -187,8 +192,12 @@ class Planner:
                 problems.add(name, exc.field, exc.message)
                 stats.invalid += 1
                 continue
+            if not validate:
+                yield JobSpec(name, digest, point, request, stats.jobs)
+                stats.jobs += 1
+                continue
             bad = False
-            for violation in validate(request, known=known):
+            for violation in check_request(request, known=known):
                 if violation.severity == "warning":
                     if len(stats.warnings) < DEFAULT_MAX_PROBLEMS:
                         stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
