@@ -76,6 +76,9 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
         max_pool_connections=max(1, settings.concurrency),
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
+        # Every request was checked against the same service model (and more) before
+        # anything was sent; botocore checking it again costs CPU on every call.
+        parameter_validation=False,
     )
     async with session.create_client(
         "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=config
