@@ -81,7 +81,7 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
     class Replay(Planner):
         """The real planner's checks, but jobs() replays what was planned beforehand."""
 
-        def jobs(self) -> Iterator[JobSpec]:
+        def jobs(self, **options: Any) -> Iterator[JobSpec]:
             self.stats.jobs = 0
             for job in planned:
                 self.stats.jobs += 1
