@@ -161,9 +161,12 @@ def sagesweep_submit(
     rate: float,
     ledger: Path,
 ) -> RunResult:
-    """``sagesweep.api.submit``: plan, validate, name, submit, ledger; as ``--quiet``."""
+    """``sagesweep.api.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``.
+
+    The same entry point the CLI uses, event loop included (uvloop where installed).
+    """
     global _logging_configured
-    from sagesweep.api import submit
+    from sagesweep.api import submit_sync
 
     if not _logging_configured:
         from sagesweep.logs import configure_logging
@@ -172,16 +175,14 @@ def sagesweep_submit(
         _logging_configured = True
     ledger.unlink(missing_ok=True)
     start = time.perf_counter()
-    summary = asyncio.run(
-        submit(
-            sweep,
-            ledger=ledger,
-            rate=rate,
-            concurrency=concurrency,
-            endpoint_url=url,
-            progress=False,
-            summary_stream=io.StringIO(),
-        )
+    summary = submit_sync(
+        sweep,
+        ledger=ledger,
+        rate=rate,
+        concurrency=concurrency,
+        endpoint_url=url,
+        progress=False,
+        summary_stream=io.StringIO(),
     )
     elapsed = time.perf_counter() - start
     counts = dict(summary.counts)
