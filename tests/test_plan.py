@@ -217,6 +217,29 @@ class TestSecondPass:
             plans.jobs(doc)
 
 
+class TestAllProblemsAtOnce:
+    def test_a_bad_path_does_not_hide_template_problems(self, plans: Plans) -> None:
+        """A typo'd parameter path and a bad template field are reported in one run."""
+        doc = sweep_doc(parameters={"ResourceConfig.InstanceTyp": {"values": ["ml.m5.xlarge"]}})
+        doc["template"]["RoleArn"] = "arn:aws:iam::12:role/x"
+        lines = plans.problems(doc)
+        assert any("InstanceTyp" in line and "did you mean" in line for line in lines)
+        assert any(": template: RoleArn: " in line for line in lines)
+
+    def test_template_problems_under_a_swept_path_are_left_to_the_jobs(self, plans: Plans) -> None:
+        """A template value a parameter replaces is not reported against the template."""
+        doc = sweep_doc(
+            parameters={
+                "ResourceConfig.InstanceType": {"values": ["ml.m5.xlarge"]},
+                "HyperParameters.nope.x": {"values": [1]},
+                "ResourceConfig.Bogus": {"values": [1]},
+            }
+        )
+        doc["template"]["ResourceConfig"]["InstanceType"] = "ml.nope"
+        lines = plans.problems(doc)
+        assert not any("template: ResourceConfig.InstanceType" in line for line in lines)
+
+
 class TestIdentity:
     def test_identical_points_dropped_and_counted(self, plans: Plans) -> None:
         """Points that render to the same request become one job; the rest are counted."""

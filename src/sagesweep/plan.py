@@ -14,8 +14,14 @@ from typing import Any
 
 from sagesweep.config import SweepConfig
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
-from sagesweep.naming import DigestIndex, digest_bytes, digest_text, job_name
-from sagesweep.render import PointApplier, RenderError, canonical_template, placeholder_names
+from sagesweep.naming import DIGEST_LENGTH, DigestIndex, digest_bytes, digest_text, job_name
+from sagesweep.render import (
+    PointApplier,
+    RenderError,
+    canonical_template,
+    fill_placeholders,
+    placeholder_names,
+)
 from sagesweep.space import Space
 
 __all__ = ["JobSpec", "PlanStats", "Planner"]
@@ -131,7 +137,30 @@ class Planner:
             )
         self.size = size
         if self._problems:
+            # No job can be planned yet; still show what is wrong in the template, so
+            # that one run lists every problem a user has to fix.
+            self._template_problems(template)
             raise self._problems.error()
+
+    def _template_problems(self, template: Mapping[str, Any]) -> None:
+        """Template problems no parameter can be meant to fix (those are left out)."""
+        stand_in = job_name(self.config.sweep, "a" * DIGEST_LENGTH)
+        values = {"sweep": self.config.sweep, "job": stand_in, "digest": "a" * DIGEST_LENGTH}
+        try:
+            request = fill_placeholders(dict(template), values)
+        except RenderError:
+            return  # already reported as a template problem
+        request["TrainingJobName"] = stand_in
+        paths = [*self.config.parameters, *(p for t in self.config.trials for p in t)]
+
+        def swept(fld: str) -> bool:
+            return any(
+                fld == p or fld.startswith((p + ".", p + "[")) or p.startswith(fld) for p in paths
+            )
+
+        for violation in self._validator.validate(request):
+            if violation.severity == "error" and not swept(violation.field):
+                self._problems.add("template", violation.field, violation.message)
 
     def _check_paths(self) -> None:
         paths: dict[str, None] = dict.fromkeys(self.config.parameters)
