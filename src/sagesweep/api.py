@@ -163,8 +163,6 @@ async def submit(
                     settings=EngineSettings(
                         concurrency=concurrency,
                         capacity_wait=capacity_wait,
-                        grace=grace,
-                        retry_failed=retry_failed,
                     ),
                     counters=counters,
                     backoff=backoff,

@@ -59,8 +59,6 @@ class EngineSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     default_retries: int = DEFAULT_RETRIES
     capacity_wait: float = DEFAULT_CAPACITY_WAIT
-    grace: float = DEFAULT_GRACE
-    retry_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
