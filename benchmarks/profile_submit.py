@@ -72,8 +72,8 @@ def _cpu() -> float:
 
 def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, reps: int) -> None:
     import sagesweep.api
-    from sagesweep.config import load_config
-    from sagesweep.plan import JobSpec, Planner
+    from sagesweep.planning.config import load_config
+    from sagesweep.planning.planner import JobSpec, Planner
 
     planned: list[JobSpec] = list(Planner(load_config(sweep)).jobs())
     requests = [dict(job.request) for job in planned]

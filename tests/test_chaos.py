@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sagesweep.config import load_config
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.plan import Planner
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import Planner
 from tests.test_submit import arn_of, write_sweep
 
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"

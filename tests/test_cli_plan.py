@@ -270,7 +270,7 @@ class TestRealProcess:
         configs = [str(p) for p in CONFIGS]
         # One process per run, each planning every shipped config.
         script = "; ".join(
-            ["from sagesweep.report import print_plan", "from pathlib import Path"]
+            ["from sagesweep.planning.report import print_plan", "from pathlib import Path"]
             + [f"print_plan(Path({c!r}), fmt='jsonl')" for c in configs]
         )
         runs = [

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from sagesweep.config import DEFAULT_MAX_JOBS, load_config
 from sagesweep.errors import InputError
-from sagesweep.space import Distribution, Range, Values
+from sagesweep.planning.config import DEFAULT_MAX_JOBS, load_config
+from sagesweep.planning.space import Distribution, Range, Values
 
 YAML = """\
 sweep: xgb-churn

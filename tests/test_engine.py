@@ -13,10 +13,10 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from structlog.testing import capture_logs
 
-from sagesweep.engine import Engine, EngineSettings, retry_budget
 from sagesweep.ledger import JobRecord, JobStatus
-from sagesweep.pacing import AdaptiveRate, Backoff, CapacityProbe
-from sagesweep.plan import JobSpec
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.engine import Engine, EngineSettings, retry_budget
+from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
 
 FAST = Backoff(base=0.001, cap=0.002)
 

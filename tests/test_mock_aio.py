@@ -11,7 +11,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from sagesweep.errors import ErrorKind, classify
+from sagesweep.aws.outcomes import ErrorKind, classify
 from sagesweep.mock import MockServer
 from tests.conftest import MockFactory
 
@@ -55,13 +55,13 @@ async def test_create_duplicate_describe(sm: Any) -> None:
     assert described["TrainingJobStatus"] == "Completed"
 
 
-async def test_dropped_create_is_ambiguous(mock_factory: MockFactory) -> None:
-    """A dropped create is a ConnectionClosedError (ambiguous), yet the job exists."""
+async def test_dropped_create_is_uncertain(mock_factory: MockFactory) -> None:
+    """A dropped create is a ConnectionClosedError (uncertain), yet the job exists."""
     server = mock_factory(drop_rate=1.0)
     async with open_client(server) as client:
         with pytest.raises(ConnectionClosedError) as exc:
             await client.create_training_job(TrainingJobName="aio-1", **REQUEST)
-        assert classify(exc.value).kind is ErrorKind.AMBIGUOUS
+        assert classify(exc.value).kind is ErrorKind.UNCERTAIN
         described = await client.describe_training_job(TrainingJobName="aio-1")
         assert described["TrainingJobName"] == "aio-1"
     assert server.stats().dropped_after_apply == 1

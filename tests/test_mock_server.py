@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from sagesweep.errors import ErrorKind, classify
+from sagesweep.aws.outcomes import ErrorKind, classify
 from sagesweep.mock import MockServer
 from tests.conftest import MockFactory
 
@@ -220,7 +220,7 @@ class TestFaults:
         sm = client(server)
         with pytest.raises(ConnectionClosedError) as exc:
             create(sm, "job-1")
-        assert classify(exc.value).kind is ErrorKind.AMBIGUOUS
+        assert classify(exc.value).kind is ErrorKind.UNCERTAIN
         assert sm.describe_training_job(TrainingJobName="job-1")["TrainingJobName"] == "job-1"
         stats = server.stats()
         assert (stats.created, stats.dropped_after_apply) == (1, 1)

@@ -10,7 +10,7 @@ import pytest
 from sagesweep.mock import MockConfig, parse_quotas
 from sagesweep.mock.bucket import TokenBucket
 from sagesweep.mock.state import JobTable
-from sagesweep.mock.stats import Counters
+from sagesweep.mock.stats import StatsCounter
 from sagesweep.mock.wire import name_errors, validation_summary
 
 
@@ -233,7 +233,7 @@ def test_counters_are_exact_under_threads() -> None:
     """No increment is lost when many threads count at once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    counters = Counters()
+    counters = StatsCounter()
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda _: counters.add("created"), range(5000)))
     assert counters.snapshot().created == 5000

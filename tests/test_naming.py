@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sagesweep.naming import (
+from sagesweep.planning.naming import (
     DIGEST_TAG,
     NAME_PATTERN,
     SWEEP_TAG,

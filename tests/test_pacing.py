@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from sagesweep.pacing import AdaptiveRate, Backoff, CapacityProbe, _AdjustableLimiter
+from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe, _AdjustableLimiter
 
 
 class FakeClock:

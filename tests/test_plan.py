@@ -15,11 +15,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sagesweep import plan as plan_module
-from sagesweep.config import load_config
 from sagesweep.errors import InputError, PlanError
-from sagesweep.naming import DIGEST_TAG, SWEEP_TAG, digest_of
-from sagesweep.plan import JobSpec, Planner
+from sagesweep.planning import planner as plan_module
+from sagesweep.planning.config import load_config
+from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, digest_of
+from sagesweep.planning.planner import JobSpec, Planner
 
 TEMPLATE: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",

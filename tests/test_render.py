@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sagesweep.naming import DIGEST_TAG, SWEEP_TAG
-from sagesweep.render import (
+from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG
+from sagesweep.planning.render import (
     PointApplier,
     RenderError,
     canonical_template,

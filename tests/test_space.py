@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sagesweep.space import Distribution, Range, Space, SpecError, Values, parse_spec
+from sagesweep.planning.space import Distribution, Range, Space, SpecError, Values, parse_spec
 
 
 def grid(**axes: Any) -> Space:

@@ -17,7 +17,7 @@ import yaml
 
 from sagesweep.api import submit
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.pacing import Backoff, CapacityProbe
+from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
 FAST = Backoff(base=0.01, cap=0.05)
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sagesweep.secrets import mask, scan
-from sagesweep.validate import RequestValidator, Violation, compile_java_pattern, validator
+from sagesweep.planning.secrets import mask, scan
+from sagesweep.planning.validate import RequestValidator, Violation, compile_java_pattern, validator
 
 Request = dict[str, Any]
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"

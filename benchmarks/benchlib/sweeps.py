@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sagesweep.config import load_config
-from sagesweep.plan import Planner
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import Planner
 
 ROOT = Path(__file__).resolve().parents[2]
 RANDOM_SWEEP = ROOT / "configs" / "xgb-random-spot.yaml"

@@ -1,14 +1,14 @@
-"""sagesweep: launch thousands of SageMaker training jobs, exactly once."""
+"""sagesweep: launch thousands of SageMaker training jobs, exactly once.
+
+The public Python API is what ``__all__`` names (see ``docs/python-api.md``);
+everything in the subpackages is internal and may change between releases.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("sagesweep")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from sagesweep.version import __version__
 
 if TYPE_CHECKING:
     from sagesweep.api import Summary, submit, submit_sync

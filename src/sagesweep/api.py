@@ -18,20 +18,21 @@ from typing import Any, TextIO
 import anyio
 import structlog
 
-from sagesweep import __version__
-from sagesweep.aws import ClientSettings, sagemaker_client
-from sagesweep.config import load_config
-from sagesweep.engine import (
+from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.ledger import Ledger, default_ledger_path
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import Planner
+from sagesweep.submitting.counters import Counters
+from sagesweep.submitting.display import live_progress, print_summary
+from sagesweep.submitting.engine import (
     DEFAULT_CAPACITY_WAIT,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE,
     Engine,
     EngineSettings,
 )
-from sagesweep.ledger import Ledger, default_ledger_path
-from sagesweep.pacing import DEFAULT_RATE, AdaptiveRate, Backoff, CapacityProbe
-from sagesweep.plan import Planner
-from sagesweep.progress import Counters, live_progress, print_summary
+from sagesweep.submitting.pacing import DEFAULT_RATE, AdaptiveRate, Backoff, CapacityProbe
+from sagesweep.version import __version__
 
 __all__ = ["Summary", "submit", "submit_sync"]
 

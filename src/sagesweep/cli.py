@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from sagesweep import __version__
 from sagesweep.errors import InputError, SagesweepError
+from sagesweep.version import __version__
 
 
 class _Group(click.Group):
@@ -59,7 +59,7 @@ def main() -> None:
 @click.option("--max-jobs", type=click.IntRange(1), default=None, help="Override max_jobs.")
 def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None:
     """Expand and validate SWEEP without sending anything."""
-    from sagesweep.report import print_plan
+    from sagesweep.planning.report import print_plan
 
     print_plan(sweep, fmt=fmt, limit=limit, max_jobs=max_jobs)
 

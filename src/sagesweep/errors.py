@@ -1,4 +1,4 @@
-"""The one exceptions module, and the one place that classifies AWS errors.
+"""sagesweep's own exceptions and the exit codes they end a command with.
 
 Tree::
 
@@ -8,27 +8,22 @@ Tree::
     ├── LedgerLockedError     another submitter holds the ledger: exit code 2
     └── CredentialsError      no credentials and no endpoint: exit code 2
 
-AWS errors are not wrapped in exceptions of ours: :func:`classify` turns any
-exception raised by a botocore/aiobotocore call into a :class:`Classified`
-value the engine acts on.
+AWS errors are not wrapped in exceptions of ours: :func:`sagesweep.aws.outcomes.classify`
+sorts any exception an AWS call raises into what to do about it.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
-    "Classified",
     "CredentialsError",
-    "ErrorKind",
     "InputError",
     "LedgerLockedError",
     "PlanError",
     "Problem",
     "SagesweepError",
-    "classify",
 ]
 
 #: How many problems a plan error prints before it only counts the rest.
@@ -127,99 +122,3 @@ class CredentialsError(SagesweepError):
             f"{extra}; configure a profile (--profile) or environment credentials, "
             "or try the local mock with --mock"
         )
-
-
-class ErrorKind(enum.Enum):
-    """What the engine should do about a failed call."""
-
-    THROTTLED = "throttled"  #: slow the shared limiter, retry without spending budget
-    TRANSIENT = "transient"  #: the request did not take effect: back off and retry
-    AMBIGUOUS = "ambiguous"  #: the request may have taken effect: retry reconciles
-    CAPACITY = "capacity"  #: quota reached for an instance type: hold that type
-    EXISTS = "exists"  #: the name is taken: describe it and record it
-    PERMANENT = "permanent"  #: retrying cannot help
-
-
-@dataclass(frozen=True, slots=True)
-class Classified:
-    kind: ErrorKind
-    code: str
-    message: str
-
-
-_THROTTLE_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-_TRANSIENT_CODES = frozenset(
-    {
-        "InternalFailure",
-        "InternalError",
-        "InternalServerError",
-        "InternalServerException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "RequestExpired",
-    }
-)
-
-
-def _client_error(exc: BaseException) -> tuple[str, str, int] | None:
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return None
-    error = response.get("Error") or {}
-    code = str(error.get("Code") or "")
-    message = str(error.get("Message") or "")
-    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-    return code, message, status
-
-
-def classify(exc: BaseException) -> Classified:
-    """Turn an exception from an AWS call into what to do about it.
-
-    The one boundary between botocore's error vocabulary and ours.
-    """
-    # Imported here: planning never needs botocore's exception classes.
-    from botocore import exceptions as bx
-
-    parsed = _client_error(exc)
-    if parsed is not None:
-        code, message, status = parsed
-        if code == "ResourceInUse":
-            return Classified(ErrorKind.EXISTS, code, message)
-        if code == "ResourceLimitExceeded":
-            return Classified(ErrorKind.CAPACITY, code, message)
-        if code in _THROTTLE_CODES or status == 429:
-            return Classified(ErrorKind.THROTTLED, code, message)
-        if code in _TRANSIENT_CODES or status >= 500:
-            return Classified(ErrorKind.TRANSIENT, code or str(status), message)
-        return Classified(ErrorKind.PERMANENT, code or str(status), message)
-    name = type(exc).__name__
-    # Sent, but no answer came back: the call may have taken effect.
-    if isinstance(exc, bx.ReadTimeoutError | bx.ConnectionClosedError):
-        return Classified(ErrorKind.AMBIGUOUS, name, str(exc))
-    # Never connected: nothing was sent.
-    if isinstance(exc, bx.ConnectTimeoutError | bx.EndpointConnectionError):
-        # aiobotocore maps a reset of an established connection to
-        # EndpointConnectionError too, so it cannot prove nothing was sent.
-        return Classified(ErrorKind.AMBIGUOUS, name, str(exc))
-    if isinstance(exc, bx.HTTPClientError | ConnectionError | TimeoutError):
-        return Classified(ErrorKind.AMBIGUOUS, name, str(exc))
-    return Classified(ErrorKind.PERMANENT, name, str(exc))

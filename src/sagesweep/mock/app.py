@@ -23,7 +23,7 @@ from sagesweep.mock import wire
 from sagesweep.mock.bucket import TokenBucket
 from sagesweep.mock.config import MockConfig
 from sagesweep.mock.state import IN_PROGRESS, JobTable, MotoTrainingJob
-from sagesweep.mock.stats import Counters, MockStats
+from sagesweep.mock.stats import MockStats, StatsCounter
 from sagesweep.mock.transport import DEFAULT_REGION, drop_connection, read_body, request_region
 from sagesweep.mock.wire import Reply
 
@@ -64,7 +64,7 @@ class RealismApp:
             job_seconds=config.job_seconds,
             stopping_seconds=config.stopping_seconds,
         )
-        self._counters = Counters()
+        self._counters = StatsCounter()
         self._bucket = (
             TokenBucket(config.throttle_rate, config.burst) if config.throttle_rate else None
         )

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from sagesweep.mock.bucket import Clock
 
-__all__ = ["JobRecord", "JobTable", "MotoTrainingJob", "QuotaRejection"]
+__all__ = ["JobTable", "MockJob", "MotoTrainingJob", "QuotaRejection"]
 
 IN_PROGRESS = "InProgress"
 COMPLETED = "Completed"
@@ -41,7 +41,7 @@ class MotoTrainingJob(Protocol):
 
 
 @dataclass(slots=True)
-class JobRecord:
+class MockJob:
     """One job as the mock sees it (mutable: its status moves on)."""
 
     region: str
@@ -83,7 +83,7 @@ class JobTable:
         self._job_seconds = job_seconds
         self._stopping_seconds = stopping_seconds
         self._clock = clock
-        self._jobs: dict[tuple[str, str], JobRecord] = {}
+        self._jobs: dict[tuple[str, str], MockJob] = {}
         # (due time, sequence, key, status it must still have, status it moves to).
         # The sequence keeps ordering total without comparing records.
         self._due: list[tuple[float, int, tuple[str, str], str, str]] = []
@@ -100,7 +100,7 @@ class JobTable:
             if record is not None and record.status == expected:
                 self._set_status(record, target)
 
-    def get(self, region: str, name: str) -> JobRecord | None:
+    def get(self, region: str, name: str) -> MockJob | None:
         return self._jobs.get((region, name))
 
     def check_quota(self, region: str, instance_type: str, count: int) -> QuotaRejection | None:
@@ -122,9 +122,9 @@ class JobTable:
         instance_type: str,
         instance_count: int,
         moto_job: MotoTrainingJob | None,
-    ) -> JobRecord:
+    ) -> MockJob:
         """Record a job moto has just created and start its lifecycle."""
-        record = JobRecord(
+        record = MockJob(
             region=region,
             name=name,
             arn=arn,
@@ -141,7 +141,7 @@ class JobTable:
             self._set_status(record, COMPLETED)
         return record
 
-    def stop(self, record: JobRecord) -> None:
+    def stop(self, record: MockJob) -> None:
         """InProgress -> Stopping now, -> Stopped after the stopping delay."""
         self._set_status(record, STOPPING)
         if self._stopping_seconds > 0:
@@ -157,12 +157,12 @@ class JobTable:
         self._due.clear()
         self._in_use.clear()
 
-    def _schedule(self, record: JobRecord, delay: float, expected: str, target: str) -> None:
+    def _schedule(self, record: MockJob, delay: float, expected: str, target: str) -> None:
         self._seq += 1
         key = (record.region, record.name)
         heapq.heappush(self._due, (self._clock() + delay, self._seq, key, expected, target))
 
-    def _set_status(self, record: JobRecord, status: str) -> None:
+    def _set_status(self, record: MockJob, status: str) -> None:
         held_before = record.status in HOLDS_INSTANCES
         held_after = status in HOLDS_INSTANCES
         if held_before != held_after:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["Counters", "MockStats"]
+__all__ = ["MockStats", "StatsCounter"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,7 +27,7 @@ class MockStats:
 _FIELDS = frozenset(f.name for f in fields(MockStats))
 
 
-class Counters:
+class StatsCounter:
     """Thread-safe counters; every increment is under one lock, so none is lost."""
 
     __slots__ = ("_lock", "_stats")

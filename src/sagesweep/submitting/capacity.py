@@ -18,12 +18,12 @@ import anyio
 import structlog
 from anyio.abc import TaskGroup
 
-from sagesweep.pacing import CapacityProbe
-from sagesweep.plan import JobSpec
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.pacing import CapacityProbe
 
 __all__ = ["CapacityHolds"]
 
-log = structlog.get_logger("sagesweep.capacity")
+log = structlog.get_logger("sagesweep.submitting.capacity")
 
 Submit = Callable[[JobSpec], Awaitable[bool]]
 Fail = Callable[[JobSpec, float], Awaitable[None]]

@@ -5,7 +5,7 @@ number, boolean, timestamp, blob, document, list, map, structure) once; each nod
 ``check`` appends a :class:`Violation` per problem. String verdicts are memoised and
 valid scalars short-cut: the planner may check a million requests.
 
-The node classes stay private: :mod:`sagesweep.validate` is their only user.
+The node classes stay private: :mod:`sagesweep.planning.validate` is their only user.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sagesweep.javaregex import compile_java_pattern
+from sagesweep.planning.javaregex import compile_java_pattern
 
 __all__ = ["MEMO_SIZE", "Violation"]
 

@@ -12,17 +12,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagesweep.config import SweepConfig
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
-from sagesweep.naming import DIGEST_LENGTH, DigestIndex, digest_bytes, digest_text, job_name
-from sagesweep.render import (
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.naming import (
+    DIGEST_LENGTH,
+    DigestIndex,
+    digest_bytes,
+    digest_text,
+    job_name,
+)
+from sagesweep.planning.render import (
     PointApplier,
     RenderError,
     canonical_template,
     fill_placeholders,
     placeholder_names,
 )
-from sagesweep.space import Space
+from sagesweep.planning.space import Space
 
 __all__ = ["JobSpec", "PlanStats", "Planner"]
 
@@ -104,7 +110,7 @@ class Planner:
     """
 
     def __init__(self, config: SweepConfig, *, max_jobs: int | None = None) -> None:
-        from sagesweep.validate import validator
+        from sagesweep.planning.validate import validator
 
         self.config = config
         self.source = str(config.source)

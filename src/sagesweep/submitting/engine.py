@@ -2,10 +2,12 @@
 
 A producer streams jobs through a bounded channel to ``concurrency`` workers, so memory
 stays flat however many jobs there are. Every AWS call passes one shared adaptive rate
-limiter. What to do after a failed call is decided by :func:`sagesweep.errors.classify`
-alone; because the job name is the content digest, retrying any create is safe: if an
-earlier attempt took effect, the retry meets ``ResourceInUse`` and is reconciled with
-``DescribeTrainingJob``.
+limiter. What to do after a failed call is decided by
+:func:`sagesweep.aws.outcomes.classify` alone; because the job name is the content
+digest, retrying any create is safe: if an earlier attempt took effect, the retry meets
+``ResourceInUse`` and is reconciled with ``DescribeTrainingJob``. A job is recorded
+``failed`` only when it is known not to exist: when its last tries may have taken effect
+(a 5xx, no answer), the job is looked up by name first.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ import anyio
 import structlog
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
-from sagesweep.capacity import CapacityHolds
-from sagesweep.errors import Classified, ErrorKind, classify
+from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.ledger import JobRecord, JobStatus
-from sagesweep.pacing import AdaptiveRate, Backoff, CapacityProbe
-from sagesweep.plan import JobSpec
-from sagesweep.progress import Counters
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.capacity import CapacityHolds
+from sagesweep.submitting.counters import Counters
+from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
@@ -39,7 +41,7 @@ __all__ = [
     "Outcome",
 ]
 
-log = structlog.get_logger("sagesweep.engine")
+log = structlog.get_logger("sagesweep.submitting.engine")
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_RETRIES = 3  #: transient retries of a job that declares no RetryStrategy
@@ -48,6 +50,8 @@ DEFAULT_GRACE = 30.0
 #: Throttles do not spend a job's retry budget; this only stops a job looping forever
 #: against a service that throttles every call.
 MAX_THROTTLES_PER_JOB = 1000
+#: Failed lookups by name (not throttles) before a job's fate is left to the next run.
+MAX_LOOKUP_RETRIES = 5
 
 
 class Recorder(Protocol):
@@ -250,6 +254,7 @@ class Engine:
     async def _submit(self, job: JobSpec) -> Outcome:
         budget = retry_budget(job, self.settings.default_retries)
         attempts = retries = throttles = 0
+        maybe_applied = False  # some try may have created the job without saying so
         while True:
             attempts += 1
             response, err = await self._call(self.client.create_training_job, **job.request)
@@ -264,17 +269,28 @@ class Engine:
                 throttles += 1
                 if throttles < MAX_THROTTLES_PER_JOB:
                     continue
-            elif kind in (ErrorKind.TRANSIENT, ErrorKind.AMBIGUOUS) and retries < budget:
-                delay = self.backoff.delay(retries, self.rng)
-                retries += 1
-                self.counters.retries += 1
-                log.debug("engine.retry", job=job.name, code=err.code, kind=kind.value, delay=delay)
-                await anyio.sleep(delay)
-                continue
+            elif kind.retryable:
+                maybe_applied = maybe_applied or kind is ErrorKind.UNCERTAIN
+                if retries < budget:
+                    delay = self.backoff.delay(retries, self.rng)
+                    retries += 1
+                    self.counters.retries += 1
+                    log.debug(
+                        "engine.retry", job=job.name, code=err.code, kind=kind.value, delay=delay
+                    )
+                    await anyio.sleep(delay)
+                    continue
+            if maybe_applied:
+                return await self._reconcile(job, attempts, failure=err)
             return Outcome(JobStatus.FAILED, None, attempts, err)
 
-    async def _reconcile(self, job: JobSpec, attempts: int) -> Outcome:
-        """The name is taken, and the name is the content: find its ARN."""
+    async def _reconcile(
+        self, job: JobSpec, attempts: int, failure: Classified | None = None
+    ) -> Outcome:
+        """Look the job up by name: the name is the content, so a job found is this job.
+
+        ``failure`` is why the create gave up; without it the name was reported taken.
+        """
         failures = throttles = 0
         while True:
             response, err = await self._call(
@@ -286,8 +302,10 @@ class Engine:
             if err.kind is ErrorKind.THROTTLED and throttles < MAX_THROTTLES_PER_JOB:
                 throttles += 1
                 continue
-            if err.kind in (ErrorKind.TRANSIENT, ErrorKind.AMBIGUOUS) and failures < 5:
+            if err.kind.retryable and failures < MAX_LOOKUP_RETRIES:
                 await anyio.sleep(self.backoff.delay(failures, self.rng))
                 failures += 1
                 continue
-            return Outcome(JobStatus.FAILED, None, attempts, err)
+            if err.kind is ErrorKind.NOT_FOUND and failure is not None:
+                return Outcome(JobStatus.FAILED, None, attempts, failure)
+            return Outcome(JobStatus.FAILED, None, attempts, failure or err)

@@ -10,8 +10,8 @@ The planner may push a million requests through :meth:`RequestValidator.validate
 so the shape tree is compiled once into small node objects, regexes are compiled
 once, and string verdicts are memoised: a sweep repeats most of its strings.
 
-The Java-pattern translation lives in :mod:`sagesweep.javaregex`, the compiled shape
-tree in :mod:`sagesweep.shapes`; this module puts them behind one validator.
+The Java-pattern translation lives in :mod:`sagesweep.planning.javaregex`, the compiled shape
+tree in :mod:`sagesweep.planning.shapes`; this module puts them behind one validator.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sagesweep import secrets
-from sagesweep.javaregex import compile_java_pattern
-from sagesweep.shapes import (
+from sagesweep.planning import secrets
+from sagesweep.planning.javaregex import compile_java_pattern
+from sagesweep.planning.shapes import (
     MEMO_SIZE,
     Out,
     Violation,

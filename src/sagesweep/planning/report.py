@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from sagesweep.config import load_config
-from sagesweep.plan import JobSpec, Planner
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import JobSpec, Planner
 
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
 

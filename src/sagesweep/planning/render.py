@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagesweep.naming import DIGEST_TAG, SWEEP_TAG
+from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG
 
 __all__ = [
     "STRING_MAPS",

@@ -1,65 +1,22 @@
-"""Run counters, the live progress bar and the final summary.
+"""The live progress bar and the final summary of a submit run.
 
-Workers only bump integers; the bar reads them a few times a second, so showing
-progress costs the submit path nothing.
+Workers only bump integers in :class:`~sagesweep.submitting.counters.Counters`; the bar
+reads them a few times a second, so showing progress costs the submit path nothing.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 import anyio
 
-from sagesweep.ledger import JobStatus
+from sagesweep.submitting.counters import Counters
 
-__all__ = ["Counters", "live_progress", "print_summary"]
+__all__ = ["live_progress", "print_summary"]
 
 REFRESH_SECONDS = 0.25
-
-
-@dataclass(slots=True)
-class Counters:
-    total: int = 0  #: jobs in the plan
-    skipped: int = 0  #: already done according to the ledger
-    submitted: int = 0
-    exists: int = 0
-    failed: int = 0
-    calls: int = 0  #: AWS calls made (creates and describes)
-    throttled: int = 0  #: calls answered with a throttling error
-    retries: int = 0  #: transient retries
-    reconciled: int = 0  #: ResourceInUse answered by a describe
-    in_flight: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    def restart_clock(self) -> None:
-        """Rates are measured from the first dispatch, not from start-up."""
-        self.started = time.monotonic()
-
-    def count(self, status: JobStatus) -> None:
-        if status is JobStatus.SUBMITTED:
-            self.submitted += 1
-        elif status is JobStatus.EXISTS:
-            self.exists += 1
-        else:
-            self.failed += 1
-
-    @property
-    def done(self) -> int:
-        return self.skipped + self.submitted + self.exists + self.failed
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def as_dict(self) -> dict[str, int]:
-        data = asdict(self)
-        data.pop("started")
-        data.pop("in_flight")
-        return {k: int(v) for k, v in data.items()}
 
 
 @asynccontextmanager

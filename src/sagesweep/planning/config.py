@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
-from sagesweep.space import ParamSpec, SpecError, parse_spec
+from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
 __all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
 

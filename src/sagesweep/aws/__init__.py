@@ -1,0 +1,6 @@
+"""The AWS boundary: the only code that speaks botocore.
+
+:mod:`~sagesweep.aws.client` makes the SageMaker client;
+:mod:`~sagesweep.aws.outcomes` sorts every exception a call can raise into what the
+caller should do about it.
+"""
