@@ -71,7 +71,7 @@ def _cpu() -> float:
 
 
 def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, reps: int) -> None:
-    import sagesweep.api
+    from sagesweep.parts import Parts
     from sagesweep.planning.config import load_config
     from sagesweep.planning.planner import JobSpec, Planner
 
@@ -101,11 +101,9 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         def set_end_counts(self, counts: object) -> None:
             return None
 
-    class NullLedger:
-        @staticmethod
-        @asynccontextmanager
-        async def open(*args: object, **kwargs: object) -> AsyncIterator[NullBook]:
-            yield NullBook()
+    @asynccontextmanager
+    async def null_ledger(*args: object, **kwargs: object) -> AsyncIterator[NullBook]:
+        yield NullBook()
 
     class FreeRate:
         """A limiter that never waits and never adapts."""
@@ -122,17 +120,11 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         def on_throttle(self, *, sent_at: float | None = None) -> None:
             return None
 
-    def patched(**swaps: object) -> Callable[[], float]:
+    def built_from(**swaps: Any) -> Callable[[], float]:
+        parts = Parts(**swaps)
+
         def run() -> float:
-            api: Any = sagesweep.api
-            saved = {name: getattr(api, name) for name in swaps}
-            for name, value in swaps.items():
-                setattr(api, name, value)
-            try:
-                return sagesweep_submit(url, sweep, jobs, concurrency, RATE, ledger).elapsed
-            finally:
-                for name, value in saved.items():
-                    setattr(api, name, value)
+            return sagesweep_submit(url, sweep, jobs, concurrency, RATE, ledger, parts).elapsed
 
         return run
 
@@ -140,12 +132,12 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         return raw_aiobotocore(url, requests, concurrency).elapsed
 
     variants: list[tuple[str, Callable[[], float]]] = [
-        ("sagesweep", patched()),
-        ("- planning (replayed)", patched(Planner=Replay)),
-        ("- planning - ledger", patched(Planner=Replay, Ledger=NullLedger)),
+        ("sagesweep", built_from()),
+        ("- planning (replayed)", built_from(make_planner=Replay)),
+        ("- planning - ledger", built_from(make_planner=Replay, open_ledger=null_ledger)),
         (
             "- planning - ledger - limiter",
-            patched(Planner=Replay, Ledger=NullLedger, AdaptiveRate=FreeRate),
+            built_from(make_planner=Replay, open_ledger=null_ledger, make_limiter=FreeRate),
         ),
         ("aiobotocore gather", raw),
     ]

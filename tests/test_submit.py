@@ -17,9 +17,10 @@ import yaml
 
 from sagesweep.api import submit
 from sagesweep.mock import MockConfig, MockServer
+from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
-FAST = Backoff(base=0.01, cap=0.05)
+FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 ROOT = Path(__file__).resolve().parent.parent
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"
 
@@ -72,7 +73,7 @@ class TestExactlyOnce:
     ) -> None:
         """12 planned jobs: 12 created, 12 `submitted` lines with the mock's ARNs."""
         sweep = write_sweep(tmp_path, 12)
-        summary = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        summary = await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
         assert summary.exit_code == 0
         assert summary.counts["submitted"] == 12
         records = ledger_jobs(summary.ledger)
@@ -86,14 +87,14 @@ class TestExactlyOnce:
     ) -> None:
         """Re-run: zero creates. Without the ledger: N creates, all reconciled as `exists`."""
         sweep = write_sweep(tmp_path, 8)
-        await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
         calls = server.stats().create_calls
-        again = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        again = await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
         assert again.exit_code == 0
         assert again.counts["skipped"] == 8
         assert server.stats().create_calls == calls
         again.ledger.unlink()
-        fresh = await submit(sweep, endpoint_url=server.url, rate=500, backoff=FAST)
+        fresh = await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
         assert fresh.exit_code == 0
         assert fresh.counts["exists"] == 8
         assert server.stats().create_calls == calls + 8
@@ -106,7 +107,7 @@ class TestExactlyOnce:
         """With half the creates dropped after taking effect, each job exists once."""
         sweep = write_sweep(tmp_path, 40)
         with MockServer(MockConfig(drop_rate=0.5, seed=3)) as srv:
-            summary = await submit(sweep, endpoint_url=srv.url, rate=500, backoff=FAST)
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, parts=FAST)
             stats = srv.stats()
             assert summary.exit_code == 0
             assert stats.created == 40
@@ -130,7 +131,7 @@ class TestRetries:
         """Against --error-rate 1 a job is attempted 1 + MaximumRetryAttempts times, then failed."""
         sweep = write_sweep(tmp_path, 1, retries=retries)
         with MockServer(MockConfig(error_rate=1.0)) as srv:
-            summary = await submit(sweep, endpoint_url=srv.url, rate=500, backoff=FAST)
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, parts=FAST)
             assert srv.stats().create_calls == attempts
         assert summary.exit_code == 1
         (record,) = ledger_jobs(summary.ledger)
@@ -146,7 +147,7 @@ class TestPacing:
         """--rate 5x the mock's bucket: every job created once, a minority of calls throttled."""
         sweep = write_sweep(tmp_path, 150)
         with MockServer(MockConfig(throttle_rate=20, throttle_burst=5)) as srv:
-            summary = await submit(sweep, endpoint_url=srv.url, rate=100, backoff=FAST)
+            summary = await submit(sweep, endpoint_url=srv.url, rate=100, parts=FAST)
             stats = srv.stats()
         assert summary.exit_code == 0
         assert stats.created == 150
@@ -165,8 +166,10 @@ class TestCapacity:
                 endpoint_url=srv.url,
                 rate=500,
                 concurrency=4,
-                backoff=FAST,
-                capacity_probe=lambda: CapacityProbe(first=0.2, factor=1.2, cap=0.5),
+                parts=Parts(
+                    backoff=FAST.backoff,
+                    capacity_probe=lambda: CapacityProbe(first=0.2, factor=1.2, cap=0.5),
+                ),
             )
             stats = srv.stats()
         assert summary.exit_code == 0
@@ -250,7 +253,7 @@ class TestCredentials:
         """--mock works with no AWS configuration at all."""
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
             monkeypatch.delenv(name, raising=False)
-        summary = await submit(write_sweep(tmp_path, 3), mock=True, rate=500, backoff=FAST)
+        summary = await submit(write_sweep(tmp_path, 3), mock=True, rate=500, parts=FAST)
         assert summary.exit_code == 0
         assert summary.counts["submitted"] == 3
 

@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagesweep.parts import Parts
 
 REGION = "us-east-1"
 KEY = "bench"
@@ -160,10 +163,12 @@ def sagesweep_submit(
     concurrency: int,
     rate: float,
     ledger: Path,
+    parts: Parts | None = None,
 ) -> RunResult:
     """``sagesweep.api.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``.
 
     The same entry point the CLI uses, event loop included (uvloop where installed).
+    ``parts`` swaps components out (the profile's ablations).
     """
     global _logging_configured
     from sagesweep.api import submit_sync
@@ -183,6 +188,7 @@ def sagesweep_submit(
         endpoint_url=url,
         progress=False,
         summary_stream=io.StringIO(),
+        parts=parts,
     )
     elapsed = time.perf_counter() - start
     counts = dict(summary.counts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,10 @@ from typing import Any, TextIO
 import anyio
 import structlog
 
-from sagesweep.aws.client import ClientSettings, sagemaker_client
-from sagesweep.ledger import Ledger, default_ledger_path
+from sagesweep.aws.client import ClientSettings
+from sagesweep.errors import InputError
+from sagesweep.ledger import default_ledger_path
+from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
 from sagesweep.submitting.counters import Counters
@@ -31,7 +33,7 @@ from sagesweep.submitting.engine import (
     Engine,
     EngineSettings,
 )
-from sagesweep.submitting.pacing import DEFAULT_RATE, AdaptiveRate, Backoff, CapacityProbe
+from sagesweep.submitting.pacing import DEFAULT_RATE
 from sagesweep.version import __version__
 
 __all__ = ["Summary", "submit", "submit_sync"]
@@ -66,15 +68,13 @@ def _validated_size(planner: Planner) -> int:
 
 
 @contextmanager
-def _endpoint(mock: bool, endpoint_url: str | None) -> Iterator[str | None]:
+def _endpoint(parts: Parts, mock: bool, endpoint_url: str | None) -> Iterator[str | None]:
     if not mock:
         yield endpoint_url
         return
-    from sagesweep.mock import MockServer
-
-    with MockServer() as server:
-        log.info("submit.mock_started", url=server.url)
-        yield server.url
+    with parts.start_mock() as url:
+        log.info("submit.mock_started", url=url)
+        yield url
 
 
 @asynccontextmanager
@@ -126,19 +126,22 @@ async def submit(
     progress: bool | None = None,
     summary: bool = True,
     summary_stream: TextIO | None = None,
-    backoff: Backoff | None = None,
-    capacity_probe: Callable[[], CapacityProbe] = CapacityProbe,
+    parts: Parts | None = None,
 ) -> Summary:
     """Submit every job of ``sweep`` exactly once; resumable from the ledger.
 
     ``summary`` prints the summary table on ``summary_stream`` (default stderr); the
-    ``submit.finished`` log event carries the same counts either way.
-    ``backoff`` and ``capacity_probe`` tune the waits between retries and capacity
-    probes (tests and benchmarks shorten them).
+    ``submit.finished`` log event carries the same counts either way. ``parts``
+    replaces the components the run is built from (see :class:`sagesweep.parts.Parts`).
     """
+    if mock and endpoint_url:
+        raise InputError.one(
+            "<options>", "", "endpoint_url", "mock and endpoint_url are exclusive: pick one target"
+        )
+    parts = parts or Parts()
     sweep = Path(sweep)
     config = load_config(sweep)
-    total = _validated_size(first := Planner(config, max_jobs=max_jobs))
+    total = _validated_size(first := parts.make_planner(config, max_jobs=max_jobs))
     for warning in first.stats.warnings:
         log.warning("plan.warning", detail=warning)
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
@@ -146,8 +149,9 @@ async def submit(
     show_bar = stream.isatty() if progress is None else progress
     counters = Counters(total=total)
     stopped: list[int] = []
-    async with Ledger.open(ledger_path, sweep=config.sweep, tool_version=__version__) as book:
-        with _endpoint(mock, endpoint_url) as url:
+    book_cm = parts.open_ledger(ledger_path, sweep=config.sweep, tool_version=__version__)
+    async with book_cm as book:
+        with _endpoint(parts, mock, endpoint_url) as url:
             settings = ClientSettings(
                 region=region,
                 profile=profile,
@@ -155,8 +159,8 @@ async def submit(
                 mock=mock,
                 concurrency=concurrency,
             )
-            async with sagemaker_client(settings) as client:
-                limiter = AdaptiveRate(rate=rate)
+            async with parts.open_client(settings) as client:
+                limiter = parts.make_limiter(rate=rate)
                 engine = Engine(
                     client,
                     book,
@@ -166,8 +170,8 @@ async def submit(
                         capacity_wait=capacity_wait,
                     ),
                     counters=counters,
-                    backoff=backoff,
-                    capacity_probe=capacity_probe,
+                    backoff=parts.backoff,
+                    capacity_probe=parts.capacity_probe,
                     skip=lambda name: book.state.done(name, retry_failed=retry_failed),
                 )
                 log.info("submit.started", sweep=config.sweep, jobs=total, ledger=str(ledger_path))
@@ -176,7 +180,8 @@ async def submit(
                     live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
                 ):
                     # The first pass validated every job: this one only renders them again.
-                    await engine.run(Planner(config, max_jobs=max_jobs).jobs(validate=False))
+                    planner = parts.make_planner(config, max_jobs=max_jobs)
+                    await engine.run(planner.jobs(validate=False))
         book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""

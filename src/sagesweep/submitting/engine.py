@@ -26,7 +26,7 @@ from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.capacity import CapacityHolds
 from sagesweep.submitting.counters import Counters
-from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
+from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
@@ -38,7 +38,9 @@ __all__ = [
     "DEFAULT_RETRIES",
     "Engine",
     "EngineSettings",
+    "Limiter",
     "Outcome",
+    "Recorder",
 ]
 
 log = structlog.get_logger("sagesweep.submitting.engine")
@@ -55,7 +57,22 @@ MAX_LOOKUP_RETRIES = 5
 
 
 class Recorder(Protocol):
+    """Where outcomes go: the ledger, or a stand-in."""
+
     async def record(self, rec: JobRecord) -> None: ...
+
+
+class Limiter(Protocol):
+    """The pacing every call waits on (:class:`~sagesweep.submitting.pacing.AdaptiveRate`)."""
+
+    @property
+    def rate(self) -> float: ...
+
+    async def acquire(self) -> float: ...
+
+    def on_success(self) -> None: ...
+
+    def on_throttle(self, *, sent_at: float | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +109,7 @@ class Engine:
         client: SageMakerClient,
         recorder: Recorder,
         *,
-        limiter: AdaptiveRate,
+        limiter: Limiter,
         settings: EngineSettings | None = None,
         backoff: Backoff | None = None,
         counters: Counters | None = None,

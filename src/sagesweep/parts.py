@@ -1,0 +1,75 @@
+"""The parts a run is built from, named in one place.
+
+A command is assembled from a client, a ledger, a planner, a rate limiter, a back-off
+and a capacity probe. :class:`Parts` holds the factories of the real ones; tests and
+benchmarks pass a :class:`Parts` with some of them replaced (a replayed planner, a
+ledger that writes nothing, a limiter that never waits, short back-offs) instead of
+patching module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.ledger import Ledger, LedgerState
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.planner import Planner
+from sagesweep.submitting.engine import Limiter, Recorder
+from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = ["Book", "Parts", "embedded_mock"]
+
+
+class Book(Recorder, Protocol):
+    """What a submit run needs of its ledger: what is done, and a place to record."""
+
+    @property
+    def state(self) -> LedgerState: ...
+
+    def set_end_counts(self, counts: dict[str, int]) -> None: ...
+
+
+class OpenLedger(Protocol):
+    def __call__(
+        self, path: Path, *, sweep: str, tool_version: str
+    ) -> AbstractAsyncContextManager[Book]: ...
+
+
+class MakePlanner(Protocol):
+    def __call__(self, config: SweepConfig, *, max_jobs: int | None = None) -> Planner: ...
+
+
+class MakeLimiter(Protocol):
+    def __call__(self, *, rate: float) -> Limiter: ...
+
+
+@contextmanager
+def embedded_mock() -> Iterator[str]:
+    """The local SageMaker mock on a free port, for as long as the ``with`` lasts."""
+    from sagesweep.mock import MockServer
+
+    with MockServer() as server:
+        yield server.url
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parts:
+    """Factories of everything a run talks to or waits on; the defaults are the real ones."""
+
+    open_client: Callable[[ClientSettings], AbstractAsyncContextManager[SageMakerClient]] = (
+        sagemaker_client
+    )
+    open_ledger: OpenLedger = Ledger.open
+    make_planner: MakePlanner = Planner
+    make_limiter: MakeLimiter = AdaptiveRate
+    start_mock: Callable[[], AbstractContextManager[str]] = embedded_mock
+    backoff: Backoff = field(default_factory=Backoff)
+    capacity_probe: Callable[[], CapacityProbe] = CapacityProbe
