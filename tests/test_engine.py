@@ -304,3 +304,43 @@ class TestRetryBudget:
         if strategy is not None:
             request["RetryStrategy"] = strategy
         assert retry_budget(JobSpec("x", "d", {}, request), 3) == expected
+
+
+class GatedClient(FakeClient):
+    """Creates block until ``gate`` is set, so a test can act while a call is in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = anyio.Event()
+        self.entered = anyio.Event()
+
+    async def create_training_job(self, **request: Any) -> dict[str, Any]:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().create_training_job(**request)
+
+
+class TestStop:
+    async def test_stop_while_jobs_are_queued_ends_the_run_without_error(self) -> None:
+        """stop() with the producer mid-stream: the run returns; nothing is raised."""
+        client, book = GatedClient(), Book()
+        engine = make_engine(client, book, settings=EngineSettings(concurrency=4))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engine.run, jobs(500))
+            await client.entered.wait()
+            engine.stop()
+            client.gate.set()
+        assert len(book.records) <= 4
+        assert set(client.created) == {r.name for r in book.records}
+
+    async def test_calls_waiting_for_the_limiter_are_not_sent_after_stop(self) -> None:
+        """At 1 call/s, stop() abandons the queued creates instead of sending them."""
+        client, book = GatedClient(), Book()
+        engine = make_engine(client, book, rate=1, settings=EngineSettings(concurrency=8))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engine.run, jobs(8))
+            await client.entered.wait()
+            engine.stop()
+            client.gate.set()
+        assert sum(client.create_calls.values()) == 1
+        assert [r.name for r in book.records] == ["t-0000"]

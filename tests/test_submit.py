@@ -220,6 +220,23 @@ class TestSignals:
             assert len({r["name"] for r in records}) == 60
             assert srv.stats().created == 60
 
+    def test_sigint_as_the_run_starts_exits_130_without_a_traceback(self, tmp_path: Path) -> None:
+        """SIGINT the moment `submit.started` is logged: exit 130 and one clean stop."""
+        sweep = write_sweep(tmp_path, 40)
+        with MockServer(MockConfig()) as srv:
+            proc = _run_cli("submit", str(sweep), "--endpoint-url", srv.url, "--rate", "2")
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "submit.started" in line:
+                    proc.send_signal(signal.SIGINT)
+                    break
+            _, err = proc.communicate(timeout=60)
+            stats = srv.stats()
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        # At 2 calls/s, jobs waiting for the limiter are dropped, not sent during the grace.
+        assert stats.create_calls < 5
+
 
 class TestCredentials:
     def test_no_credentials_and_no_endpoint_is_one_line_suggesting_mock(

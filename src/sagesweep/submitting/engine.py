@@ -56,6 +56,10 @@ MAX_THROTTLES_PER_JOB = 1000
 MAX_LOOKUP_RETRIES = 5
 
 
+class _NotSent(Exception):
+    """A create was still waiting for its turn when the run stopped."""
+
+
 class Recorder(Protocol):
     """Where outcomes go: the ledger, or a stand-in."""
 
@@ -127,6 +131,7 @@ class Engine:
         self._skip = skip  # already done according to the ledger
         self._stopping = False
         self._scope: anyio.CancelScope | None = None
+        self._queued: set[anyio.CancelScope] = set()  # creates waiting for the limiter
         self._slots = anyio.CapacityLimiter(max(1, self.settings.concurrency))
         self.holds = CapacityHolds(
             submit=self._submit_and_record,
@@ -147,6 +152,8 @@ class Engine:
             self._stopping = True
             log.info("engine.stopping", in_flight=self.counters.in_flight)
             self.holds.close()
+            for scope in self._queued:
+                scope.cancel()
 
     def cancel(self) -> None:
         """Cancel everything now; the ledger still holds only whole lines."""
@@ -183,7 +190,10 @@ class Engine:
                 if self._skip is not None and self._skip(job.name):
                     counters.skipped += 1
                     continue
-                await send.send(job)
+                try:
+                    await send.send(job)
+                except anyio.BrokenResourceError:
+                    return  # every worker left: the run is stopping
                 if n % 64 == 0:
                     # Planning is CPU work on this thread: let the workers run.
                     await anyio.lowlevel.checkpoint()
@@ -204,6 +214,9 @@ class Engine:
             self.counters.in_flight += 1
             try:
                 outcome = await self._submit(job)
+            except _NotSent:
+                # Unrecorded: the next run sends it (or finds it by name).
+                return True
             finally:
                 self.counters.in_flight -= 1
         if outcome.status is None:
@@ -253,8 +266,22 @@ class Engine:
 
     # -- one job ----------------------------------------------------------------
 
-    async def _call(self, method: Any, **kwargs: Any) -> tuple[Any, Classified | None]:
-        sent_at = await self.limiter.acquire()
+    async def _paced(self) -> float:
+        """Wait for the limiter; a create still waiting when the run stops is not sent."""
+        if self._stopping:
+            raise _NotSent
+        with anyio.CancelScope() as scope:
+            self._queued.add(scope)
+            try:
+                return await self.limiter.acquire()
+            finally:
+                self._queued.discard(scope)
+        raise _NotSent  # stop() cancelled the wait
+
+    async def _call(
+        self, method: Any, *, create: bool = False, **kwargs: Any
+    ) -> tuple[Any, Classified | None]:
+        sent_at = await (self._paced() if create else self.limiter.acquire())
         self.counters.calls += 1
         try:
             response = await method(**kwargs)
@@ -274,7 +301,9 @@ class Engine:
         maybe_applied = False  # some try may have created the job without saying so
         while True:
             attempts += 1
-            response, err = await self._call(self.client.create_training_job, **job.request)
+            response, err = await self._call(
+                self.client.create_training_job, create=True, **job.request
+            )
             if err is None:
                 return Outcome(JobStatus.SUBMITTED, str(response["TrainingJobArn"]), attempts)
             kind = err.kind
