@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import yaml
 
@@ -300,3 +303,54 @@ class TestLogs:
         (finished,) = [e for e in events if e["event"] == "submit.finished"]
         assert finished["submitted"] == 5
         assert all("timestamp" in e and "level" in e for e in events)
+
+
+class TestFailuresStayVisible:
+    async def test_a_rerun_with_failures_in_the_ledger_exits_1_and_says_so(
+        self, tmp_path: Path
+    ) -> None:
+        """A dead endpoint fails every job; the rerun makes no call yet still exits 1."""
+        sweep = write_sweep(tmp_path, 20)
+        dead = "http://127.0.0.1:9"
+        first = await submit(sweep, endpoint_url=dead, outage_wait=0.5, rate=500, parts=FAST)
+        assert (first.exit_code, first.counts["failed"]) == (1, 20)
+        out = io.StringIO()
+        again = await submit(
+            sweep, endpoint_url=dead, outage_wait=0.5, rate=500, parts=FAST, summary_stream=out
+        )
+        assert (again.exit_code, again.counts["calls"]) == (1, 0)
+        assert again.counts["failed_earlier"] == 20
+        assert "--retry-failed" in out.getvalue()
+        with MockServer(MockConfig()) as srv:
+            retried = await submit(
+                sweep, endpoint_url=srv.url, retry_failed=True, rate=500, parts=FAST
+            )
+        assert (retried.exit_code, retried.counts["submitted"]) == (0, 20)
+
+
+class TestOutage:
+    async def test_an_endpoint_down_at_the_start_is_waited_for(self, tmp_path: Path) -> None:
+        """The endpoint comes up 1 s into the run: no job fails, each is created once."""
+        sweep = write_sweep(tmp_path, 30)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = MockConfig(port=port)
+
+        async def start_later() -> None:
+            await anyio.sleep(1.0)
+            servers.append(MockServer(config).__enter__())
+
+        servers: list[MockServer] = []
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(start_later)
+                summary = await submit(
+                    sweep, endpoint_url=f"http://127.0.0.1:{port}", rate=500, parts=FAST
+                )
+            assert summary.exit_code == 0, summary.counts
+            assert summary.counts["failed"] == 0
+            assert servers[0].stats().created == 30
+        finally:
+            for srv in servers:
+                srv.__exit__(None, None, None)

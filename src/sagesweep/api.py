@@ -20,7 +20,7 @@ import structlog
 
 from sagesweep.aws.client import ClientSettings
 from sagesweep.errors import InputError
-from sagesweep.ledger import default_ledger_path
+from sagesweep.ledger import JobStatus, LedgerState, default_ledger_path
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -33,6 +33,7 @@ from sagesweep.submitting.engine import (
     Engine,
     EngineSettings,
 )
+from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
 from sagesweep.submitting.pacing import DEFAULT_RATE
 from sagesweep.version import __version__
 
@@ -56,7 +57,8 @@ class Summary:
     def exit_code(self) -> int:
         if self.interrupted_by is not None:
             return _SIGNAL_EXIT.get(signal.Signals(self.interrupted_by), 130)
-        return 1 if self.counts.get("failed", 0) else 0
+        failed = self.counts.get("failed", 0) + self.counts.get("failed_earlier", 0)
+        return 1 if failed else 0
 
 
 def _validated_size(planner: Planner) -> int:
@@ -65,6 +67,18 @@ def _validated_size(planner: Planner) -> int:
         pass
     planner.check()
     return planner.stats.jobs
+
+
+def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: Counters) -> bool:
+    """Whether the ledger settles ``name``; failures left alone are counted, not hidden."""
+    entry = state.jobs.get(name)
+    if entry is None:
+        return False
+    if entry.status is JobStatus.FAILED:
+        if retry_failed:
+            return False
+        counters.failed_earlier += 1
+    return True
 
 
 @contextmanager
@@ -122,6 +136,7 @@ async def submit(
     max_jobs: int | None = None,
     retry_failed: bool = False,
     capacity_wait: float = DEFAULT_CAPACITY_WAIT,
+    outage_wait: float = DEFAULT_OUTAGE_WAIT,
     grace: float = DEFAULT_GRACE,
     progress: bool | None = None,
     summary: bool = True,
@@ -168,11 +183,12 @@ async def submit(
                     settings=EngineSettings(
                         concurrency=concurrency,
                         capacity_wait=capacity_wait,
+                        outage_wait=outage_wait,
                     ),
                     counters=counters,
                     backoff=parts.backoff,
                     capacity_probe=parts.capacity_probe,
-                    skip=lambda name: book.state.done(name, retry_failed=retry_failed),
+                    skip=lambda name: _already_done(book.state, name, retry_failed, counters),
                 )
                 log.info("submit.started", sweep=config.sweep, jobs=total, ledger=str(ledger_path))
                 async with (

@@ -97,6 +97,12 @@ def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None
     help="Seconds a job may wait for instance quota (default 3600).",
 )
 @click.option(
+    "--outage-wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to wait for an unreachable endpoint before failing jobs (default 300).",
+)
+@click.option(
     "--grace",
     type=click.FloatRange(min=0),
     default=None,
@@ -119,6 +125,7 @@ def submit(
     max_jobs: int | None,
     retry_failed: bool,
     capacity_wait: float | None,
+    outage_wait: float | None,
     grace: float | None,
     log_format: str,
     quiet: bool,
@@ -147,6 +154,7 @@ def submit(
         ("rate", rate),
         ("concurrency", concurrency),
         ("capacity_wait", capacity_wait),
+        ("outage_wait", outage_wait),
         ("grace", grace),
     ):
         if value is not None:

@@ -152,6 +152,6 @@ def classify(exc: BaseException) -> Classified:
     if _never_connected(exc):
         return Classified(ErrorKind.NOT_SENT, name, str(exc))
     # Sent, and no usable answer came back: the call may have taken effect.
-    if isinstance(exc, bx.HTTPClientError | ConnectionError | TimeoutError):
+    if isinstance(exc, bx.HTTPClientError | bx.ConnectionError | ConnectionError | TimeoutError):
         return Classified(ErrorKind.UNCERTAIN, name, str(exc))
     return Classified(ErrorKind.PERMANENT, name, str(exc))

@@ -16,7 +16,8 @@ __all__ = ["Counters"]
 @dataclass(slots=True)
 class Counters:
     total: int = 0  #: jobs in the plan
-    skipped: int = 0  #: already done according to the ledger
+    skipped: int = 0  #: settled according to the ledger (failed_earlier included)
+    failed_earlier: int = 0  #: skipped, but failed in an earlier run (see --retry-failed)
     submitted: int = 0
     exists: int = 0
     failed: int = 0

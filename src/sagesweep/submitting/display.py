@@ -91,6 +91,7 @@ def print_summary(
         ("already existed (exists)", c.exists),
         ("failed", c.failed),
         ("skipped (in ledger)", c.skipped),
+        ("  of which failed earlier", c.failed_earlier),
         ("not reached", max(0, c.total - c.done)),
     ]
     for label, value in rows:
@@ -102,3 +103,9 @@ def print_summary(
         f"{(c.submitted + c.exists) / elapsed:.1f} jobs/s over {elapsed:.1f}s; ledger: {ledger}",
         highlight=False,
     )
+    if c.failed_earlier:
+        console.print(
+            f"{c.failed_earlier} job(s) failed in an earlier run and were not retried: "
+            "rerun with --retry-failed to submit them again",
+            highlight=False,
+        )

@@ -26,6 +26,7 @@ from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.capacity import CapacityHolds
 from sagesweep.submitting.counters import Counters
+from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT, OutageGate
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class EngineSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     default_retries: int = DEFAULT_RETRIES
     capacity_wait: float = DEFAULT_CAPACITY_WAIT
+    outage_wait: float = DEFAULT_OUTAGE_WAIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class Engine:
         rng: random.Random | None = None,
         skip: Callable[[str], bool] | None = None,
         capacity_probe: Callable[[], CapacityProbe] = CapacityProbe,
+        outage: OutageGate | None = None,
     ) -> None:
         self.client = client
         self.recorder = recorder
@@ -128,6 +131,7 @@ class Engine:
         self.backoff = backoff or Backoff()
         self.counters = counters or Counters()
         self.rng = rng or random.Random()
+        self.outage = outage or OutageGate(max_wait=self.settings.outage_wait)
         self._skip = skip  # already done according to the ledger
         self._stopping = False
         self._scope: anyio.CancelScope | None = None
@@ -266,14 +270,20 @@ class Engine:
 
     # -- one job ----------------------------------------------------------------
 
-    async def _paced(self) -> float:
-        """Wait for the limiter; a create still waiting when the run stops is not sent."""
+    async def _turn(self) -> float | None:
+        """Wait for a reachable endpoint and the limiter; None: the outage outlasted the wait."""
+        if not await self.outage.admit():
+            return None
+        return await self.limiter.acquire()
+
+    async def _queued_turn(self) -> float | None:
+        """:meth:`_turn` for a create: one still waiting when the run stops is not sent."""
         if self._stopping:
             raise _NotSent
         with anyio.CancelScope() as scope:
             self._queued.add(scope)
             try:
-                return await self.limiter.acquire()
+                return await self._turn()
             finally:
                 self._queued.discard(scope)
         raise _NotSent  # stop() cancelled the wait
@@ -281,17 +291,26 @@ class Engine:
     async def _call(
         self, method: Any, *, create: bool = False, **kwargs: Any
     ) -> tuple[Any, Classified | None]:
-        sent_at = await (self._paced() if create else self.limiter.acquire())
+        sent_at = await (self._queued_turn() if create else self._turn())
+        if sent_at is None:
+            wait = self.outage.max_wait
+            message = f"the endpoint could not be reached for {wait:.0f}s (--outage-wait)"
+            return None, Classified(ErrorKind.NOT_SENT, "EndpointUnreachable", message)
         self.counters.calls += 1
         try:
             response = await method(**kwargs)
         except Exception as exc:  # every failure is classified in one place
             verdict = classify(exc)
+            if verdict.kind is ErrorKind.NOT_SENT:
+                self.outage.unreachable(verdict.message)
+            else:
+                self.outage.reached()
             if verdict.kind is ErrorKind.THROTTLED:
                 self.counters.throttled += 1
                 self.limiter.on_throttle(sent_at=sent_at)
                 log.debug("engine.throttled", code=verdict.code, rate=self.limiter.rate)
             return None, verdict
+        self.outage.reached()
         self.limiter.on_success()
         return response, None
 
@@ -315,6 +334,9 @@ class Engine:
                 throttles += 1
                 if throttles < MAX_THROTTLES_PER_JOB:
                     continue
+            elif kind is ErrorKind.NOT_SENT:
+                if not self.outage.exhausted:
+                    continue  # the outage gate holds the next try until the endpoint answers
             elif kind.retryable:
                 maybe_applied = maybe_applied or kind is ErrorKind.UNCERTAIN
                 if retries < budget:
