@@ -81,6 +81,9 @@ class FakeClient:
 
     async def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:
         self.describe_calls += 1
+        if TrainingJobName not in self.created:
+            # What SageMaker answers for a name it does not know.
+            raise client_error("ValidationException", message="Requested resource not found.")
         return {"TrainingJobArn": self.created[TrainingJobName], "TrainingJobStatus": "InProgress"}
 
 
@@ -344,3 +347,53 @@ class TestStop:
             client.gate.set()
         assert sum(client.create_calls.values()) == 1
         assert [r.name for r in book.records] == ["t-0000"]
+
+
+class TestReconciliation:
+    async def test_a_name_taken_by_another_request_is_a_conflict(self) -> None:
+        """ResourceInUse, and Describe shows another image: recorded `conflict`."""
+
+        class Squatted(FakeClient):
+            async def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:
+                answer = await super().describe_training_job(TrainingJobName)
+                return {**answer, "ResourceConfig": {"InstanceType": "ml.p3.2xlarge"}}
+
+        client, book = Squatted(), Book()
+        client.created["t-0001"] = "arn:aws:sagemaker:us-east-1:1:training-job/t-0001"
+        counters = await make_engine(client, book).run(jobs(3))
+        rec = book.by_name()["t-0001"]
+        assert rec.status is JobStatus.CONFLICT
+        assert rec.error is not None
+        assert "ResourceConfig.InstanceType" in rec.error[1]
+        assert (counters.conflict, counters.submitted) == (1, 2)
+
+    async def test_an_uncertain_create_that_took_effect_is_not_called_failed(self) -> None:
+        """Every try dropped after the service acted: the lookup finds it, `exists`."""
+
+        def script(name: str, attempt: int) -> BaseException:
+            return ApplyThenFail(ConnectionClosedError(endpoint_url="http://x"))
+
+        client, book = FakeClient(script), Book()
+        await make_engine(client, book).run(jobs(4, retries=0))
+        assert {r.status for r in book.records} == {JobStatus.EXISTS}
+
+    async def test_an_uncertain_create_with_no_answer_to_the_lookup_is_unknown(self) -> None:
+        """A 5xx, then lookups that fail too: `unknown`, never `failed`."""
+
+        class Broken(FakeClient):
+            async def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:
+                self.describe_calls += 1
+                raise client_error("InternalFailure", 500)
+
+        client, book = Broken(lambda n, a: client_error("InternalFailure", 500)), Book()
+        counters = await make_engine(client, book).run(jobs(2, retries=1))
+        assert {r.status for r in book.records} == {JobStatus.UNKNOWN}
+        assert counters.unknown == 2
+
+    async def test_a_refused_create_is_failed_without_a_lookup(self) -> None:
+        """A ValidationException proves the job was not created: `failed`, no Describe."""
+        client = FakeClient(lambda n, a: client_error("ValidationException"))
+        book = Book()
+        await make_engine(client, book).run(jobs(2))
+        assert {r.status for r in book.records} == {JobStatus.FAILED}
+        assert client.describe_calls == 0

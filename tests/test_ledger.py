@@ -112,7 +112,13 @@ class TestRecords:
         await write(ledger_path, job("s-a"), job("s-c", JobStatus.FAILED, error=("E", "m")))
         start, first, failed, end = lines_of(ledger_path)
         assert start == start | {"event": "run", "phase": "start", "sweep": SWEEP}
-        assert start["counts"] == {"submitted": 0, "exists": 0, "failed": 0}
+        assert start["counts"] == {
+            "submitted": 0,
+            "exists": 0,
+            "failed": 0,
+            "conflict": 0,
+            "unknown": 0,
+        }
         assert list(first) == [
             "event", "ts", "name", "digest", "status", "arn", "attempts", "params", "error",
         ]  # fmt: skip
@@ -134,7 +140,13 @@ class TestRecords:
         await write(ledger_path)
         start = lines_of(ledger_path)[4]
         assert start["phase"] == "start"
-        assert start["counts"] == {"submitted": 1, "exists": 0, "failed": 1}
+        assert start["counts"] == {
+            "submitted": 1,
+            "exists": 0,
+            "failed": 1,
+            "conflict": 0,
+            "unknown": 0,
+        }
 
     async def test_lines_in_another_key_order_still_load(self, ledger_path: Path) -> None:
         """Records our fast path does not recognise (hand-written, escaped) load in full."""

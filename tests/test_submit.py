@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import boto3
 import pytest
 import yaml
 
@@ -354,3 +355,56 @@ class TestOutage:
         finally:
             for srv in servers:
                 srv.__exit__(None, None, None)
+
+
+class TestLedgerTruth:
+    async def test_failed_means_the_job_does_not_exist(self, tmp_path: Path) -> None:
+        """Dropped answers and 5xx everywhere: no job the mock holds is recorded failed."""
+        sweep = write_sweep(tmp_path, 40)
+        with MockServer(MockConfig(drop_rate=1.0, error_rate=0.8, seed=1)) as srv:
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, parts=FAST)
+            existing = set(srv.jobs())
+        records = {r["name"]: r for r in ledger_jobs(summary.ledger)}
+        assert len(records) == 40
+        for name, rec in records.items():
+            if rec["status"] == "failed":
+                assert name not in existing, rec
+            elif rec["status"] in ("submitted", "exists"):
+                assert name in existing, rec
+        assert summary.exit_code == (0 if len(existing) == 40 else 1)
+
+    async def test_names_taken_by_other_jobs_are_conflicts(self, tmp_path: Path) -> None:
+        """The sweep's names pre-created with another image: `conflict`, exit 1."""
+        sweep = write_sweep(tmp_path, 4)
+        with MockServer(MockConfig()) as srv:
+            probe = await submit(sweep, endpoint_url=srv.url, rate=500, parts=FAST)
+            names = [r["name"] for r in ledger_jobs(probe.ledger)]
+            srv.reset()
+            probe.ledger.unlink()
+            sm = boto3.client(
+                "sagemaker",
+                endpoint_url=srv.url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            for name in names:
+                sm.create_training_job(
+                    TrainingJobName=name,
+                    RoleArn="arn:aws:iam::123456789012:role/SageMakerRole",
+                    AlgorithmSpecification={
+                        "TrainingImage": "squat:9",
+                        "TrainingInputMode": "File",
+                    },
+                    OutputDataConfig={"S3OutputPath": "s3://b/x/"},
+                    ResourceConfig={
+                        "InstanceType": "ml.m5.xlarge",
+                        "InstanceCount": 1,
+                        "VolumeSizeInGB": 5,
+                    },
+                    StoppingCondition={"MaxRuntimeInSeconds": 600},
+                )
+            summary = await submit(sweep, endpoint_url=srv.url, rate=500, parts=FAST)
+        assert summary.exit_code == 1
+        assert summary.counts["conflict"] == 4
+        assert {r["status"] for r in ledger_jobs(summary.ledger)} == {"conflict"}

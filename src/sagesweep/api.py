@@ -57,8 +57,8 @@ class Summary:
     def exit_code(self) -> int:
         if self.interrupted_by is not None:
             return _SIGNAL_EXIT.get(signal.Signals(self.interrupted_by), 130)
-        failed = self.counts.get("failed", 0) + self.counts.get("failed_earlier", 0)
-        return 1 if failed else 0
+        unsettled = ("failed", "failed_earlier", "conflict", "unknown")
+        return 1 if any(self.counts.get(key, 0) for key in unsettled) else 0
 
 
 def _validated_size(planner: Planner) -> int:
@@ -74,7 +74,9 @@ def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: C
     entry = state.jobs.get(name)
     if entry is None:
         return False
-    if entry.status is JobStatus.FAILED:
+    if entry.status is JobStatus.UNKNOWN:
+        return False
+    if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
         if retry_failed:
             return False
         counters.failed_earlier += 1

@@ -31,7 +31,7 @@ _log = structlog.get_logger()
 # of the whole line, params and all.
 _FAST_HEAD = re.compile(
     rb'\{"event":"job","ts":[-+.eE0-9]+,"name":"([^"\\]+)","digest":"[^"\\]*",'
-    rb'"status":"(submitted|exists|failed)","arn":(?:null|"([^"\\]*)"),'
+    rb'"status":"(submitted|exists|failed|conflict|unknown)","arn":(?:null|"([^"\\]*)"),'
     rb'"attempts":([0-9]+),"params":'
 )
 
@@ -91,7 +91,9 @@ class LedgerState:
         entry = self.jobs.get(name)
         if entry is None:
             return False
-        if entry.status is JobStatus.FAILED:
+        if entry.status is JobStatus.UNKNOWN:
+            return False
+        if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
             return not retry_failed
         return True
 

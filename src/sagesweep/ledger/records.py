@@ -25,7 +25,9 @@ _SECRET_ROOT = "Environment"
 class JobStatus(enum.StrEnum):
     SUBMITTED = "submitted"  #: created by this run
     EXISTS = "exists"  #: already existed; reconciled by name
-    FAILED = "failed"  #: permanent error
+    FAILED = "failed"  #: known not to exist: the service refused it, or it never got there
+    CONFLICT = "conflict"  #: the name is taken by a job with another request
+    UNKNOWN = "unknown"  #: may have been created, and no lookup could tell: the next run will
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,8 @@ class Counters:
     submitted: int = 0
     exists: int = 0
     failed: int = 0
+    conflict: int = 0  #: the name was taken by a job with another request
+    unknown: int = 0  #: may exist; the next run finds out by name
     calls: int = 0  #: AWS calls made (creates and describes)
     throttled: int = 0  #: calls answered with a throttling error
     retries: int = 0  #: transient retries
@@ -37,12 +39,18 @@ class Counters:
             self.submitted += 1
         elif status is JobStatus.EXISTS:
             self.exists += 1
+        elif status is JobStatus.CONFLICT:
+            self.conflict += 1
+        elif status is JobStatus.UNKNOWN:
+            self.unknown += 1
         else:
             self.failed += 1
 
     @property
     def done(self) -> int:
-        return self.skipped + self.submitted + self.exists + self.failed
+        return (
+            self.skipped + self.submitted + self.exists + self.failed + self.conflict + self.unknown
+        )
 
     @property
     def elapsed(self) -> float:

@@ -90,6 +90,8 @@ def print_summary(
         ("created now (submitted)", c.submitted),
         ("already existed (exists)", c.exists),
         ("failed", c.failed),
+        ("name taken by another job (conflict)", c.conflict),
+        ("outcome unknown (rerun to settle)", c.unknown),
         ("skipped (in ledger)", c.skipped),
         ("  of which failed earlier", c.failed_earlier),
         ("not reached", max(0, c.total - c.done)),

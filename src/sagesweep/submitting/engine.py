@@ -26,6 +26,7 @@ from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.capacity import CapacityHolds
 from sagesweep.submitting.counters import Counters
+from sagesweep.submitting.identity import differences
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT, OutageGate
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
@@ -252,9 +253,9 @@ class Engine:
             )
         )
         self.counters.count(outcome.status)
-        if outcome.status is JobStatus.FAILED:
+        if outcome.status in (JobStatus.FAILED, JobStatus.CONFLICT, JobStatus.UNKNOWN):
             log.warning(
-                "engine.job_failed",
+                f"engine.job_{outcome.status.value}",
                 job=job.name,
                 code=error[0] if error else None,
                 message=error[1] if error else None,
@@ -366,7 +367,17 @@ class Engine:
             )
             if err is None:
                 self.counters.reconciled += 1
-                return Outcome(JobStatus.EXISTS, str(response["TrainingJobArn"]), attempts)
+                arn = str(response["TrainingJobArn"])
+                differ = differences(job.request, response)
+                if differ:
+                    shown = ", ".join(differ[:3]) + (" ..." if len(differ) > 3 else "")
+                    clash = Classified(
+                        ErrorKind.EXISTS,
+                        "NameTakenByAnotherJob",
+                        f"{job.name} exists with a different request ({shown} differ)",
+                    )
+                    return Outcome(JobStatus.CONFLICT, arn, attempts, clash)
+                return Outcome(JobStatus.EXISTS, arn, attempts)
             if err.kind is ErrorKind.THROTTLED and throttles < MAX_THROTTLES_PER_JOB:
                 throttles += 1
                 continue
@@ -374,6 +385,7 @@ class Engine:
                 await anyio.sleep(self.backoff.delay(failures, self.rng))
                 failures += 1
                 continue
-            if err.kind is ErrorKind.NOT_FOUND and failure is not None:
-                return Outcome(JobStatus.FAILED, None, attempts, failure)
-            return Outcome(JobStatus.FAILED, None, attempts, failure or err)
+            if err.kind is ErrorKind.NOT_FOUND:
+                return Outcome(JobStatus.FAILED, None, attempts, failure or err)
+            # The create may have taken effect and the lookup cannot tell.
+            return Outcome(JobStatus.UNKNOWN, None, attempts, failure or err)
