@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sagesweep.ledger import JobRecord, JobStatus, _job_line, _scan
+from sagesweep.ledger.read import scan_ledger
+from sagesweep.ledger.records import JobRecord, JobStatus, job_line
 
 
 def generate(path: Path, lines: int, seed: int = 0) -> int:
@@ -58,7 +59,7 @@ def generate(path: Path, lines: int, seed: int = 0) -> int:
                 else None,
                 ts=1_700_000_000.0 + i * 0.01,
             )
-            chunk.append(_job_line(rec))
+            chunk.append(job_line(rec))
             if len(chunk) >= 10_000:
                 out.write(b"".join(chunk))
                 chunk.clear()
@@ -71,7 +72,7 @@ def timed(path: Path, *, full: bool, repeat: int) -> tuple[float, int]:
     jobs = 0
     for _ in range(repeat):
         start = time.perf_counter()
-        scan = _scan(path, full=full)
+        scan = scan_ledger(path, full=full)
         runs.append(time.perf_counter() - start)
         jobs = len(scan.jobs)
     return statistics.median(runs), jobs

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe, _AdjustableLimiter
+from sagesweep.submitting.pacing import AdaptiveRate, AdjustableLimiter, Backoff, CapacityProbe
 
 
 class FakeClock:
@@ -81,7 +81,7 @@ async def vtime(monkeypatch: pytest.MonkeyPatch) -> VirtualLoopTime:
 class TestLimiterInternals:
     def test_aiolimiter_internals_we_rely_on_exist(self) -> None:
         """The private names set_rate() uses still exist in the installed aiolimiter."""
-        limiter = _AdjustableLimiter(1, 0.5)
+        limiter = AdjustableLimiter(1, 0.5)
         assert limiter._rate_per_sec == pytest.approx(2.0)
         assert callable(limiter._leak)
         assert callable(limiter._wake_next)

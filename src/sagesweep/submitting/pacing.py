@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_RECOVERY",
     "DEFAULT_THROTTLE_WINDOW",
     "AdaptiveRate",
+    "AdjustableLimiter",
     "Backoff",
     "CapacityProbe",
 ]
@@ -50,7 +51,7 @@ DEFAULT_THROTTLE_WINDOW = 1.0
 _log = structlog.get_logger()
 
 
-class _AdjustableLimiter(AsyncLimiter):
+class AdjustableLimiter(AsyncLimiter):
     """An ``AsyncLimiter`` whose drain rate can change while tasks wait on it.
 
     ``AsyncLimiter`` computes its private drain rate (``_rate_per_sec``) once in
@@ -142,7 +143,7 @@ class AdaptiveRate:
         self._rate = rate
         self._w_max = rate
         self._last_cut: float | None = None
-        self._limiter = _AdjustableLimiter(capacity, capacity / rate)
+        self._limiter = AdjustableLimiter(capacity, capacity / rate)
         self._limiter_rate = rate
 
     @property
