@@ -115,11 +115,6 @@ class RequestValidator:
         """None if the model allows a sweep parameter at ``path``, else what is wrong."""
         return self._resolve(path)[1]
 
-    def leaf_kind(self, path: str) -> str | None:
-        """The model type at ``path`` ("string", "integer", "structure", ...), or None."""
-        node = self._resolve(path)[0]
-        return node.kind if node is not None else None
-
     # -- cross-field rules --------------------------------------------------------
 
     def _check_spot(self, request: Mapping[str, Any], out: Out) -> None:
