@@ -149,7 +149,7 @@ def _parse(line: bytes) -> tuple[str, _Raw] | None:
     return _entry(obj)
 
 
-def scan_ledger(path: Path, *, full: bool = False) -> LedgerScan:
+def scan_ledger(path: Path) -> LedgerScan:
     """Read the ledger; raises InputError on a bad line that is not the last one."""
     scan = LedgerScan()
     try:
@@ -163,14 +163,14 @@ def scan_ledger(path: Path, *, full: bool = False) -> LedgerScan:
     gc.disable()
     try:
         with handle:
-            _scan_lines(path, handle, scan, full=full)
+            _scan_lines(path, handle, scan)
     finally:
         if gc_was_enabled:
             gc.enable()
     return scan
 
 
-def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan, *, full: bool) -> None:
+def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
     jobs = scan.jobs
     statuses = {s.value.encode(): s for s in JobStatus}
     pending_error: tuple[int, str] | None = None
@@ -186,7 +186,7 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan, *, full: bool) -
             )
         start = offset
         offset += len(line)
-        if not full and line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
+        if line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
             arn = head[3]
             jobs[head[1].decode()] = (
                 statuses[head[2]],
