@@ -49,7 +49,7 @@ VALID: dict[str, Any] = {
 }
 
 
-def plan(*args: str) -> Result:
+def plan(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["plan", *map(str, args)])
 
 

@@ -25,7 +25,13 @@ def client_error(code: str, status: int = 400, message: str = "boom") -> ClientE
     return ClientError(
         {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status},
+            "ResponseMetadata": {
+                "RequestId": "req-1",
+                "HostId": "",
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
         },
         "CreateTrainingJob",
     )

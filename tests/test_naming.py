@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from sagesweep.planning.naming import (
     DIGEST_TAG,
-    NAME_PATTERN,
     SWEEP_TAG,
     DigestIndex,
     digest_bytes,
@@ -22,7 +21,9 @@ from sagesweep.planning.naming import (
     job_name,
 )
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+#: SageMaker's pattern for TrainingJobName.
+NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+NAME_RE = re.compile(NAME_PATTERN)
 SWEEP_NAMES = st.from_regex(r"\A[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}\Z").filter(lambda s: len(s) <= 40)
 
 JSON_SCALARS = st.one_of(
@@ -156,21 +157,35 @@ class TestDigest:
 
 class TestJobName:
     @settings(max_examples=120, deadline=None)
-    @given(sweep=SWEEP_NAMES, request=REQUESTS, resubmission=st.integers(0, 99))
-    def test_names_always_valid(
-        self, sweep: str, request: dict[str, Any], resubmission: int
-    ) -> None:
+    @given(sweep=SWEEP_NAMES, request=REQUESTS, attempt=st.integers(0, 99))
+    def test_names_always_valid(self, sweep: str, request: dict[str, Any], attempt: int) -> None:
         """Names match the SageMaker pattern, fit 51 (+ -rN) chars, and are stable."""
         digest = digest_of(request)
         name = job_name(sweep, digest)
         assert NAME_RE.fullmatch(name)
-        assert re.fullmatch(NAME_PATTERN, name)
         assert len(name) <= 51
         assert name == f"{sweep}-{digest}"
         assert job_name(sweep, digest_of(reordered(request))) == name
-        again = job_name(sweep, digest, resubmission)
+        again = job_name(sweep, digest, attempt)
         assert NAME_RE.fullmatch(again)
-        assert again == name + (f"-r{resubmission}" if resubmission else "")
+        assert again == name + (f"-r{attempt}" if attempt else "")
+
+    @pytest.mark.parametrize(
+        ("attempt", "expected"),
+        [
+            pytest.param(0, "xgb-abcdefghij", id="first-attempt"),
+            pytest.param(1, "xgb-abcdefghij-r1", id="first-resubmission"),
+            pytest.param(12, "xgb-abcdefghij-r12", id="later-resubmission"),
+        ],
+    )
+    def test_attempt_suffix(self, attempt: int, expected: str) -> None:
+        """Attempt 0 is {sweep}-{digest}; attempt n >= 1 appends -r{n}."""
+        assert job_name("xgb", "abcdefghij", attempt) == expected
+
+    def test_negative_attempt_is_a_bug(self) -> None:
+        """Attempts count from 0."""
+        with pytest.raises(ValueError, match="attempt"):
+            job_name("xgb", "abcdefghij", -1)
 
     def test_longest_sweep(self) -> None:
         """A 40-character sweep gives a 51-character name."""

@@ -8,10 +8,11 @@ moves when the test advances it (the way aiolimiter's own tests mock loop time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe, _AdjustableLimiter
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.capacity import CapacityHolds
+from sagesweep.submitting.pacing import AdaptiveRate, AdjustableLimiter, Backoff, CapacityProbe
 
 
 class FakeClock:
@@ -81,7 +84,7 @@ async def vtime(monkeypatch: pytest.MonkeyPatch) -> VirtualLoopTime:
 class TestLimiterInternals:
     def test_aiolimiter_internals_we_rely_on_exist(self) -> None:
         """The private names set_rate() uses still exist in the installed aiolimiter."""
-        limiter = _AdjustableLimiter(1, 0.5)
+        limiter = AdjustableLimiter(1, 0.5)
         assert limiter._rate_per_sec == pytest.approx(2.0)
         assert callable(limiter._leak)
         assert callable(limiter._wake_next)
@@ -331,22 +334,66 @@ class TestCapacityProbe:
         probe = CapacityProbe(first=5.0, factor=2.0, cap=30.0)
         assert [probe.next_interval() for _ in range(6)] == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
 
-    def test_reset_starts_over(self) -> None:
+    async def test_reset_starts_over(self, vtime: VirtualLoopTime) -> None:
         """After capacity frees up, the next hold starts from the first interval."""
-        probe = CapacityProbe(first=5.0, factor=1.5, cap=60.0)
-        probe.next_interval()
-        probe.next_interval()
-        probe.reset()
-        assert probe.next_interval() == 5.0
+        holds = ProbedHolds(vtime, lambda: CapacityProbe(first=5.0, factor=1.5, cap=60.0))
+        holds.answers = [False, True, True]  # one refused probe, then capacity is back
+        async with holds.running():
+            await holds.holds.hold(capacity_job(0))
+            await vtime.advance_to(20.0)
+            await holds.holds.hold(capacity_job(1))
+            await vtime.advance_to(40.0)
+        # 5, then 5 * 1.5 later; the second hold starts again from 5.
+        assert holds.probed == [(0, 5.0), (0, 12.5), (1, 25.0)]
 
-    def test_due_follows_the_clock(self) -> None:
+    async def test_due_follows_the_clock(self, vtime: VirtualLoopTime) -> None:
         """A probe is due once its interval has elapsed on the injected clock."""
-        clock = FakeClock(100.0)
-        probe = CapacityProbe(first=5.0, clock=clock)
-        assert probe.is_due()
-        probe.next_interval()
-        assert probe.due_at == 105.0
-        clock.advance(4.9)
-        assert not probe.is_due()
-        clock.advance(0.1)
-        assert probe.is_due()
+        vtime.clock.now = 100.0
+        holds = ProbedHolds(vtime, lambda: CapacityProbe(first=5.0))
+        async with holds.running():
+            await holds.holds.hold(capacity_job(0))
+            await vtime.advance_to(104.9)
+            assert holds.probed == []
+            await vtime.advance_to(105.0)
+            assert holds.probed == [(0, 105.0)]
+
+
+def capacity_job(n: int) -> JobSpec:
+    request = {"ResourceConfig": {"InstanceType": "ml.p3.2xlarge"}}
+    return JobSpec(f"j-{n}", f"d{n}", {}, request, n)
+
+
+class ProbedHolds:
+    """CapacityHolds on virtual time, whose submissions answer from a script."""
+
+    def __init__(self, vtime: VirtualLoopTime, probe: Callable[[], CapacityProbe]) -> None:
+        self.vtime = vtime
+        self.answers: list[bool] = []  #: True: created; False: still at the quota
+        self.probed: list[tuple[int, float]] = []  #: (job index, clock time)
+        self.holds = CapacityHolds(
+            submit=self._submit,
+            fail=self._fail,
+            max_wait=1e9,
+            clock=vtime.clock,
+            probe_factory=probe,
+        )
+
+    async def _submit(self, job: JobSpec) -> bool:
+        self.probed.append((job.index, self.vtime.clock()))
+        created = self.answers.pop(0) if self.answers else True
+        if not created:
+            await self.holds.hold(job)  # what the engine does on ResourceLimitExceeded
+        return created
+
+    async def _fail(self, job: JobSpec, waited: float) -> None:
+        raise AssertionError(f"{job.name} gave up after {waited}s")
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self.holds.run())
+        try:
+            yield
+        finally:
+            self.holds.close()
+            await self.vtime.advance_to(self.vtime.clock() + 1.0)
+            await task

@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 import json
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from sagesweep.errors import InputError, PlanError
 from sagesweep.planning import planner as plan_module
 from sagesweep.planning.config import load_config
-from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, digest_of
+from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, DigestIndex, digest_bytes, digest_of
 from sagesweep.planning.planner import JobSpec, Planner
 
 TEMPLATE: dict[str, Any] = {
@@ -76,7 +77,8 @@ def plans(tmp_path: Path) -> Plans:
     return Plans(tmp_path)
 
 
-GRID = {
+Axis = dict[str, list[float | str]]
+GRID: dict[str, Axis] = {
     "HyperParameters.eta": {"values": [0.05, 0.1, 0.3]},
     "HyperParameters.max_depth": {"values": [4, 6]},
     "ResourceConfig.InstanceType": {"values": ["ml.m5.xlarge", "ml.c5.2xlarge"]},
@@ -172,12 +174,11 @@ class TestJobs:
     def test_streams_lazily(self, plans: Plans, monkeypatch: pytest.MonkeyPatch) -> None:
         """A billion-job plan yields its first jobs without expanding or reserving for all."""
         capacities: list[int] = []
-        real_index = plan_module.DigestIndex
 
-        def bounded_index(capacity: int) -> Any:
+        def bounded_index(capacity: int) -> DigestIndex:
             capacities.append(capacity)
             assert capacity <= 1 << 20, "would reserve memory for every planned job up front"
-            return real_index(capacity)
+            return DigestIndex(capacity)
 
         monkeypatch.setattr(plan_module, "DigestIndex", bounded_index)
         axis = {"range": [0, 1000, 1]}
@@ -271,7 +272,9 @@ class TestIdentity:
             pytest.param(lambda v: [v[0], 0.2, *v[1:]], id="insert"),
         ],
     )
-    def test_adding_a_grid_value_keeps_every_name(self, plans: Plans, grow: Any) -> None:
+    def test_adding_a_grid_value_keeps_every_name(
+        self, plans: Plans, grow: Callable[[list[float | str]], list[float | str]]
+    ) -> None:
         """Adding a value to an axis adds jobs and renames none."""
         before = {j.name for j in plans.jobs(sweep_doc(parameters=GRID))}
         grown = copy.deepcopy(GRID)
@@ -292,10 +295,9 @@ class TestIdentity:
         self, plans: Plans, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Two different requests on one digest are reported, never silently merged."""
-        real = plan_module.digest_bytes
 
-        def colliding(request: Any) -> bytes:
-            full = real(request)
+        def colliding(request: Mapping[str, Any]) -> bytes:
+            full = digest_bytes(request)
             return b"\x00" * 8 + full[8:]
 
         monkeypatch.setattr(plan_module, "digest_bytes", colliding)

@@ -38,7 +38,6 @@ the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
 from sagesweep.ledger.read import LedgerEntry, LedgerState, load_ledger
-from sagesweep.ledger.read import _scan as _scan
 from sagesweep.ledger.records import (
     MASK,
     JobRecord,
@@ -46,7 +45,6 @@ from sagesweep.ledger.records import (
     default_ledger_path,
     mask_params,
 )
-from sagesweep.ledger.records import _job_line as _job_line
 from sagesweep.ledger.write import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_BATCH, Ledger
 
 __all__ = [

@@ -21,7 +21,7 @@ import structlog
 from sagesweep.errors import InputError
 from sagesweep.ledger.records import JobStatus
 
-__all__ = ["LedgerEntry", "LedgerState", "load_ledger"]
+__all__ = ["JobIndex", "LedgerEntry", "LedgerScan", "LedgerState", "load_ledger", "scan_ledger"]
 
 _log = structlog.get_logger()
 
@@ -51,7 +51,7 @@ class LedgerEntry:
 _Raw = tuple[JobStatus, str | None, int]
 
 
-class _Jobs(Mapping[str, LedgerEntry]):
+class JobIndex(Mapping[str, LedgerEntry]):
     """Name -> last entry, kept as tuples and turned into entries when looked up.
 
     Building a million frozen dataclasses would be a large share of loading a
@@ -100,7 +100,9 @@ class LedgerState:
     def counts(self) -> dict[str, int]:
         """Jobs per last status."""
         jobs = self.jobs
-        statuses = jobs.statuses() if isinstance(jobs, _Jobs) else (e.status for e in jobs.values())
+        statuses = (
+            jobs.statuses() if isinstance(jobs, JobIndex) else (e.status for e in jobs.values())
+        )
         tally = collections.Counter(status.value for status in statuses)
         return {status.value: tally[status.value] for status in JobStatus}
 
@@ -110,7 +112,9 @@ class _BadLine(ValueError):
 
 
 @dataclass(slots=True)
-class _Scan:
+class LedgerScan:
+    """What one pass over the ledger file found: the raw last entry per job, and a torn tail."""
+
     jobs: dict[str, _Raw] = field(default_factory=dict)
     torn_line: int | None = None  #: 1-based number of the torn last line
     torn_offset: int | None = None  #: byte offset where the torn last line starts
@@ -147,9 +151,9 @@ def _parse(line: bytes) -> tuple[str, _Raw] | None:
     return _entry(obj)
 
 
-def _scan(path: Path, *, full: bool = False) -> _Scan:
+def scan_ledger(path: Path) -> LedgerScan:
     """Read the ledger; raises InputError on a bad line that is not the last one."""
-    scan = _Scan()
+    scan = LedgerScan()
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -161,14 +165,14 @@ def _scan(path: Path, *, full: bool = False) -> _Scan:
     gc.disable()
     try:
         with handle:
-            _scan_lines(path, handle, scan, full=full)
+            _scan_lines(path, handle, scan)
     finally:
         if gc_was_enabled:
             gc.enable()
     return scan
 
 
-def _scan_lines(path: Path, handle: BinaryIO, scan: _Scan, *, full: bool) -> None:
+def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
     jobs = scan.jobs
     statuses = {s.value.encode(): s for s in JobStatus}
     pending_error: tuple[int, str] | None = None
@@ -184,7 +188,7 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: _Scan, *, full: bool) -> Non
             )
         start = offset
         offset += len(line)
-        if not full and line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
+        if line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
             arn = head[3]
             jobs[head[1].decode()] = (
                 statuses[head[2]],
@@ -213,7 +217,7 @@ def load_ledger(path: Path) -> LedgerState:
     A torn last line is ignored with a ``ledger.torn_tail`` warning; the file is left
     as it is (only :meth:`Ledger.open` repairs).
     """
-    scan = _scan(path)
+    scan = scan_ledger(path)
     if scan.torn_offset is not None:
         _log.warning(
             "ledger.torn_tail",
@@ -221,4 +225,4 @@ def load_ledger(path: Path) -> LedgerState:
             line=scan.torn_line,
             dropped_bytes=scan.size - scan.torn_offset,
         )
-    return LedgerState(jobs=_Jobs(scan.jobs), repaired=scan.torn_offset is not None)
+    return LedgerState(jobs=JobIndex(scan.jobs), repaired=scan.torn_offset is not None)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MASK", "JobRecord", "JobStatus", "default_ledger_path", "mask_params"]
+__all__ = [
+    "MASK",
+    "JobRecord",
+    "JobStatus",
+    "default_ledger_path",
+    "job_line",
+    "mask_params",
+    "run_line",
+]
 
 #: what secret values are written as.
 MASK = "***"
@@ -66,7 +74,8 @@ def _dumps(obj: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode()
 
 
-def _run_line(phase: str, sweep: str, tool_version: str, counts: Mapping[str, int]) -> bytes:
+def run_line(phase: str, sweep: str, tool_version: str, counts: Mapping[str, int]) -> bytes:
+    """The line that marks a run's start or end, with the jobs per status at that moment."""
     return _dumps(
         {
             "event": "run",
@@ -79,7 +88,8 @@ def _run_line(phase: str, sweep: str, tool_version: str, counts: Mapping[str, in
     )
 
 
-def _job_line(rec: JobRecord) -> bytes:
+def job_line(rec: JobRecord) -> bytes:
+    """The line that records ``rec``, secrets masked."""
     error = None if rec.error is None else {"code": rec.error[0], "message": rec.error[1]}
     # Key order matters: the loader's fast path reads everything before "params".
     return _dumps(

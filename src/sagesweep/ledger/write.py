@@ -18,8 +18,8 @@ import anyio
 import structlog
 
 from sagesweep.errors import InputError, LedgerLockedError
-from sagesweep.ledger.read import LedgerState, _Jobs, _scan
-from sagesweep.ledger.records import JobRecord, _job_line, _run_line
+from sagesweep.ledger.read import JobIndex, LedgerState, scan_ledger
+from sagesweep.ledger.records import JobRecord, job_line, run_line
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger"]
 
@@ -152,7 +152,7 @@ class Ledger:
         lock = _Lock.acquire(path)
         try:
             # A big ledger takes seconds to read: keep the event loop responsive.
-            scan = await anyio.to_thread.run_sync(_scan, path)
+            scan = await anyio.to_thread.run_sync(scan_ledger, path)
             if scan.torn_offset is not None:
                 os.truncate(path, scan.torn_offset)
                 _log.warning(
@@ -161,11 +161,11 @@ class Ledger:
                     line=scan.torn_line,
                     dropped_bytes=scan.size - scan.torn_offset,
                 )
-            state = LedgerState(jobs=_Jobs(scan.jobs), repaired=scan.torn_offset is not None)
+            state = LedgerState(jobs=JobIndex(scan.jobs), repaired=scan.torn_offset is not None)
             fd = _open_for_append(path)
             try:
                 ledger = cls(path, fd, state, flush_interval=flush_interval, max_batch=max_batch)
-                ledger._hand_over(_run_line("start", sweep, tool_version, state.counts()))
+                ledger._hand_over(run_line("start", sweep, tool_version, state.counts()))
                 try:
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(ledger._writer)
@@ -178,7 +178,7 @@ class Ledger:
                                 counts = ledger._end_counts
                                 if counts is None:
                                     counts = dict(ledger._run_counts)
-                                ledger._hand_over(_run_line("end", sweep, tool_version, counts))
+                                ledger._hand_over(run_line("end", sweep, tool_version, counts))
                                 if not ledger._broken:
                                     await ledger._flush()
                             tg.cancel_scope.cancel()
@@ -200,7 +200,7 @@ class Ledger:
 
     async def record(self, rec: JobRecord) -> None:
         """Hand a job outcome to the writer; waits only if the writer lags a batch behind."""
-        line = _job_line(rec)
+        line = job_line(rec)
         while len(self._pending) >= self._max_batch and not self._closed:
             await self._room.wait()
         if self._closed:

@@ -252,12 +252,7 @@ def _load_trials(raw: Mapping[str, Any], out: _Collector) -> tuple[Mapping[str, 
 
 
 def _check_method(
-    method: str,
-    count: int | None,
-    parameters: Mapping[str, ParamSpec],
-    trials: tuple[Mapping[str, Any], ...],
-    raw: Mapping[str, Any],
-    out: _Collector,
+    method: str, parameters: Mapping[str, ParamSpec], raw: Mapping[str, Any], out: _Collector
 ) -> None:
     if method == "random" and raw.get("count") is None:
         out.add("", "count", "required for method: random (the number of samples)")
@@ -301,7 +296,7 @@ def load_config(path: Path | str) -> SweepConfig:
     count = _int_field(raw, "count", out, minimum=0)
     seed = _int_field(raw, "seed", out, minimum=0)
     max_jobs = _int_field(raw, "max_jobs", out, minimum=1)
-    _check_method(method, count, parameters, trials, raw, out)
+    _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
     return SweepConfig(

@@ -2,7 +2,8 @@
 
 ``digest`` = first 10 characters of lowercase, unpadded base32 of sha256 over the
 canonical JSON (sorted keys, no whitespace) of the request without ``TrainingJobName``
-and without sagesweep's own tags. ``name`` = ``{sweep}-{digest}``.
+and without sagesweep's own tags. ``name`` = ``{sweep}-{digest}`` for attempt 0 and
+``{sweep}-{digest}-r{n}`` for attempt ``n`` >= 1 (a resubmission).
 """
 
 from __future__ import annotations
@@ -16,19 +17,16 @@ from typing import Any, Literal
 __all__ = [
     "DIGEST_LENGTH",
     "DIGEST_TAG",
-    "NAME_PATTERN",
     "SWEEP_TAG",
     "DigestIndex",
     "canonical_json",
     "digest_of",
     "job_name",
-    "own_tags",
 ]
 
 DIGEST_LENGTH = 10
 SWEEP_TAG = "sagesweep:sweep"
 DIGEST_TAG = "sagesweep:digest"
-NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 _OWN_TAG_KEYS = frozenset({SWEEP_TAG, DIGEST_TAG})
 
 _dumps = json.JSONEncoder(
@@ -81,13 +79,12 @@ def digest_of(request: Mapping[str, Any]) -> str:
     return digest_text(digest_bytes(request))
 
 
-def job_name(sweep: str, digest: str, resubmission: int = 0) -> str:
-    suffix = f"-r{resubmission}" if resubmission else ""
+def job_name(sweep: str, digest: str, attempt: int = 0) -> str:
+    """The job's name: ``{sweep}-{digest}``, then ``-r{attempt}`` for a resubmission."""
+    if attempt < 0:
+        raise ValueError(f"attempt must be >= 0, got {attempt}")
+    suffix = f"-r{attempt}" if attempt else ""
     return f"{sweep}-{digest}{suffix}"
-
-
-def own_tags(sweep: str, digest: str) -> list[dict[str, str]]:
-    return [{"Key": SWEEP_TAG, "Value": sweep}, {"Key": DIGEST_TAG, "Value": digest}]
 
 
 Seen = Literal["new", "duplicate", "collision"]

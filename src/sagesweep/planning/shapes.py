@@ -1,11 +1,12 @@
 """The service model's shape tree, compiled into small node objects that check values.
 
-:func:`_compile` turns a botocore input shape into :class:`_Node` subclasses (string,
+:func:`compile_shape` turns a botocore input shape into :class:`Node` subclasses (string,
 number, boolean, timestamp, blob, document, list, map, structure) once; each node's
 ``check`` appends a :class:`Violation` per problem. String verdicts are memoised and
 valid scalars short-cut: the planner may check a million requests.
 
-The node classes stay private: :mod:`sagesweep.planning.validate` is their only user.
+An internal module: :mod:`sagesweep.planning.validate` is its only user, and the
+node classes and message helpers it needs are public here for that reason alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from typing import Any, Literal
 
 from sagesweep.planning.javaregex import compile_java_pattern
 
-__all__ = ["MEMO_SIZE", "Violation"]
+__all__ = [
+    "MEMO_SIZE",
+    "ListNode",
+    "MapNode",
+    "Node",
+    "Out",
+    "StructureNode",
+    "Violation",
+    "compile_shape",
+    "key_text",
+    "plural",
+    "short_repr",
+]
 
 #: Memoised verdicts per string shape before the memo is dropped and refilled.
 MEMO_SIZE = 4096
@@ -55,18 +68,21 @@ def _type_name(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def _short(value: object, limit: int = 60) -> str:
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a one-line message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """``"1 item"``, ``"2 items"``, ``"3 entries"``."""
     if n == 1:
         return f"{n} {word}"
     return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
-def _key_text(key: object) -> str:
+def key_text(key: object) -> str:
+    """A mapping key as it appears in a field path."""
     text = key if isinstance(key, str) else repr(key)
     # Field paths end up on one output line each.
     return text if text.isprintable() else repr(text)[1:-1]
@@ -85,7 +101,7 @@ def _suggest(word: str, choices: Sequence[str]) -> str | None:
 Out = list[Violation]
 
 
-class _Node:
+class Node:
     """A compiled shape: checks a value and appends what is wrong with it."""
 
     __slots__ = ("int_range", "kind", "memo", "name")
@@ -107,7 +123,7 @@ class _Node:
         out.append(Violation(path, f"must be {what} (got {_type_name(value)})"))
 
 
-class _String(_Node):
+class _String(Node):
     __slots__ = ("enum", "hi", "lo", "pattern", "pattern_text")
 
     def __init__(self, name: str, meta: Mapping[str, Any]) -> None:
@@ -140,9 +156,9 @@ class _String(_Node):
         problems: list[str] = []
         n = len(value)
         if self.lo is not None and n < self.lo:
-            problems.append(f"must be at least {_plural(self.lo, 'character')} (got {n})")
+            problems.append(f"must be at least {plural(self.lo, 'character')} (got {n})")
         if self.hi is not None and n > self.hi:
-            problems.append(f"must be at most {_plural(self.hi, 'character')} (got {n})")
+            problems.append(f"must be at most {plural(self.hi, 'character')} (got {n})")
         elif self.pattern is not None and self.pattern.fullmatch(value) is None:
             text = self.pattern_text or ""
             shown = (
@@ -159,15 +175,15 @@ class _String(_Node):
         hint = _suggest(value, self.enum)
         tail = f"; did you mean {hint!r}?" if hint else ""
         if len(self.enum) <= MAX_LISTED_ENUM:
-            return f"must be one of {', '.join(self.enum)} (got {_short(value)}){tail}"
+            return f"must be one of {', '.join(self.enum)} (got {short_repr(value)}){tail}"
         examples = ", ".join(self.enum[:3])
         return (
             f"must be one of {len(self.enum)} {self.name} values such as {examples}"
-            f" (got {_short(value)}){tail}"
+            f" (got {short_repr(value)}){tail}"
         )
 
 
-class _Number(_Node):
+class _Number(Node):
     __slots__ = ("hi", "lo")
 
     def __init__(self, kind: str, name: str, meta: Mapping[str, Any]) -> None:
@@ -200,7 +216,7 @@ class _Number(_Node):
             out.append(Violation(path, f"must be at most {self.hi} (got {value})"))
 
 
-class _Boolean(_Node):
+class _Boolean(Node):
     __slots__ = ()
 
     def check(self, value: object, path: str, out: Out) -> None:
@@ -208,7 +224,7 @@ class _Boolean(_Node):
             self._wrong_type(value, path, out, "a boolean")
 
 
-class _Timestamp(_Node):
+class _Timestamp(Node):
     __slots__ = ()
 
     def check(self, value: object, path: str, out: Out) -> None:
@@ -226,7 +242,7 @@ class _Timestamp(_Node):
             self._wrong_type(value, path, out, "a datetime or timestamp string")
 
 
-class _Blob(_Node):
+class _Blob(Node):
     __slots__ = ()
 
     def check(self, value: object, path: str, out: Out) -> None:
@@ -234,18 +250,18 @@ class _Blob(_Node):
             self._wrong_type(value, path, out, "bytes, a string or a file-like object")
 
 
-class _Document(_Node):
+class _Document(Node):
     __slots__ = ()
 
 
-class _List(_Node):
+class ListNode(Node):
     __slots__ = ("hi", "item", "lo")
 
     def __init__(self, name: str, meta: Mapping[str, Any]) -> None:
         super().__init__("list", name)
         self.lo: int | None = meta.get("min")
         self.hi: int | None = meta.get("max")
-        self.item: _Node = _Node("unknown", "")
+        self.item: Node = Node("unknown", "")
 
     def check(self, value: object, path: str, out: Out) -> None:
         if type(value) is not list and not isinstance(value, list | tuple):
@@ -253,15 +269,15 @@ class _List(_Node):
             return
         n = len(value)
         if self.lo is not None and n < self.lo:
-            out.append(Violation(path, f"must have at least {_plural(self.lo, 'item')} (got {n})"))
+            out.append(Violation(path, f"must have at least {plural(self.lo, 'item')} (got {n})"))
         elif self.hi is not None and n > self.hi:
-            out.append(Violation(path, f"must have at most {_plural(self.hi, 'item')} (got {n})"))
+            out.append(Violation(path, f"must have at most {plural(self.hi, 'item')} (got {n})"))
         check = self.item.check
         for i, item in enumerate(value):
             check(item, f"{path}[{i}]", out)
 
 
-class _Map(_Node):
+class MapNode(Node):
     __slots__ = ("hi", "key", "lo", "value")
 
     def __init__(self, name: str, meta: Mapping[str, Any]) -> None:
@@ -269,7 +285,7 @@ class _Map(_Node):
         self.lo: int | None = meta.get("min")
         self.hi: int | None = meta.get("max")
         self.key = _String(name, {})
-        self.value: _Node = _Node("unknown", "")
+        self.value: Node = Node("unknown", "")
 
     def check(self, value: object, path: str, out: Out) -> None:
         # Exact-type first: an ABC isinstance check costs as much as a field.
@@ -278,9 +294,9 @@ class _Map(_Node):
             return
         n = len(value)
         if self.lo is not None and n < self.lo:
-            out.append(Violation(path, f"must have at least {_plural(self.lo, 'entry')} (got {n})"))
+            out.append(Violation(path, f"must have at least {plural(self.lo, 'entry')} (got {n})"))
         elif self.hi is not None and n > self.hi:
-            out.append(Violation(path, f"must have at most {_plural(self.hi, 'entry')} (got {n})"))
+            out.append(Violation(path, f"must have at most {plural(self.hi, 'entry')} (got {n})"))
         check_key = self.key.messages
         check_value = self.value.check
         key_memo = self.key.memo
@@ -297,7 +313,7 @@ class _Map(_Node):
                 continue
             where = f"{path}.{key}" if type(key) is str and key.isprintable() else ""
             if not where:
-                where = f"{path}.{_key_text(key)}"
+                where = f"{path}.{key_text(key)}"
                 if not isinstance(key, str):
                     out.append(Violation(where, f"key must be a string (got {_type_name(key)})"))
                     check_value(item, where, out)
@@ -307,12 +323,12 @@ class _Map(_Node):
             check_value(item, where, out)
 
 
-class _Structure(_Node):
+class StructureNode(Node):
     __slots__ = ("hints", "members", "required", "union")
 
     def __init__(self, name: str, meta: Mapping[str, Any]) -> None:
         super().__init__("structure", name)
-        self.members: dict[str, _Node] = {}
+        self.members: dict[str, Node] = {}
         self.required: tuple[str, ...] = tuple(meta.get("required") or ())
         self.union = bool(meta.get("union"))
         self.hints: dict[str, str | None] = {}
@@ -330,7 +346,7 @@ class _Structure(_Node):
                 continue  # this very object was checked before and found valid
             node = members.get(key)
             if node is None:
-                out.append(Violation(prefix + _key_text(key), self.unknown(key)))
+                out.append(Violation(prefix + key_text(key), self.unknown(key)))
                 continue
             # A scalar known to be valid needs neither a call nor a path.
             kind = type(item)
@@ -355,7 +371,7 @@ class _Structure(_Node):
 
     def unknown(self, key: object) -> str:
         if not isinstance(key, str):
-            return f"unknown member {_short(key)}: member names are strings"
+            return f"unknown member {short_repr(key)}: member names are strings"
         hint = self.hint(key)
         if hint:
             return f"unknown member {key!r}; did you mean {hint!r}?"
@@ -375,33 +391,33 @@ class _Structure(_Node):
         return self.hints[key]
 
 
-def _compile(shape: Any, seen: dict[str, _Node]) -> _Node:
+def compile_shape(shape: Any, seen: dict[str, Node]) -> Node:
     """Turn a botocore shape into a node, sharing nodes between equal shapes."""
     key = f"{shape.name}:{shape.type_name}"
     if key in seen:
         return seen[key]
     meta: Mapping[str, Any] = shape.metadata
     kind: str = shape.type_name
-    node: _Node
+    node: Node
     if kind == "structure":
         if getattr(shape, "is_document_type", False):
             node = seen[key] = _Document("document", shape.name)
             return node
-        struct = _Structure(shape.name, meta)
+        struct = StructureNode(shape.name, meta)
         seen[key] = struct  # before the members: recursive shapes terminate
         for name, member in shape.members.items():
-            struct.members[name] = _compile(member, seen)
+            struct.members[name] = compile_shape(member, seen)
         return struct
     if kind == "list":
-        lst = seen[key] = _List(shape.name, meta)
-        lst.item = _compile(shape.member, seen)
+        lst = seen[key] = ListNode(shape.name, meta)
+        lst.item = compile_shape(shape.member, seen)
         return lst
     if kind == "map":
-        mp = seen[key] = _Map(shape.name, meta)
+        mp = seen[key] = MapNode(shape.name, meta)
         mp.key = _String(shape.key.name, shape.key.metadata)
-        mp.value = _compile(shape.value, seen)
+        mp.value = compile_shape(shape.value, seen)
         return mp
-    makers: dict[str, Callable[[], _Node]] = {
+    makers: dict[str, Callable[[], Node]] = {
         "string": lambda: _String(shape.name, meta),
         "boolean": lambda: _Boolean(kind, shape.name),
         "timestamp": lambda: _Timestamp(kind, shape.name),

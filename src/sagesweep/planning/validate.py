@@ -25,16 +25,16 @@ from sagesweep.planning import secrets
 from sagesweep.planning.javaregex import compile_java_pattern
 from sagesweep.planning.shapes import (
     MEMO_SIZE,
+    ListNode,
+    MapNode,
+    Node,
     Out,
+    StructureNode,
     Violation,
-    _compile,
-    _key_text,
-    _List,
-    _Map,
-    _Node,
-    _plural,
-    _short,
-    _Structure,
+    compile_shape,
+    key_text,
+    plural,
+    short_repr,
 )
 
 __all__ = ["RequestValidator", "Violation", "compile_java_pattern", "validator"]
@@ -66,11 +66,11 @@ class RequestValidator:
         model = botocore.session.get_session().get_service_model(service)
         self.operation = operation
         self.input_shape: Any = model.operation_model(operation).input_shape
-        root = _compile(self.input_shape, {})
-        if not isinstance(root, _Structure):
+        root = compile_shape(self.input_shape, {})
+        if not isinstance(root, StructureNode):
             raise TypeError(f"{operation} input is not a structure")
         self._root = root
-        self._paths: dict[str, tuple[_Node | None, str | None]] = {}
+        self._paths: dict[str, tuple[Node | None, str | None]] = {}
         self._secret_memo: dict[tuple[str, str, str], tuple[Violation, ...]] = {}
 
     def valid_members(self, template: Mapping[str, Any]) -> dict[str, object]:
@@ -106,17 +106,14 @@ class RequestValidator:
                 self._check_spot(request, out)
                 self._scan_secrets(request, out)
         except Exception as exc:  # an exotic Mapping that fails to iterate, say
-            out.append(Violation("", f"cannot be validated: {type(exc).__name__}: {_short(exc)}"))
+            out.append(
+                Violation("", f"cannot be validated: {type(exc).__name__}: {short_repr(exc)}")
+            )
         return out
 
     def check_path(self, path: str) -> str | None:
         """None if the model allows a sweep parameter at ``path``, else what is wrong."""
         return self._resolve(path)[1]
-
-    def leaf_kind(self, path: str) -> str | None:
-        """The model type at ``path`` ("string", "integer", "structure", ...), or None."""
-        node = self._resolve(path)[0]
-        return node.kind if node is not None else None
 
     # -- cross-field rules --------------------------------------------------------
 
@@ -163,7 +160,7 @@ class RequestValidator:
                 if found is None:
                     found = tuple(
                         Violation(
-                            f"{member}.{_key_text(key)}",
+                            f"{member}.{key_text(key)}",
                             f"looks like {finding.kind} ({finding.masked}); {why}: "
                             "pass it through a secret store or an IAM role",
                             severity,
@@ -178,7 +175,7 @@ class RequestValidator:
 
     # -- paths --------------------------------------------------------------------
 
-    def _resolve(self, path: str) -> tuple[_Node | None, str | None]:
+    def _resolve(self, path: str) -> tuple[Node | None, str | None]:
         cached = self._paths.get(path)
         if cached is None:
             cached = self._walk(path)
@@ -187,14 +184,16 @@ class RequestValidator:
             self._paths[path] = cached
         return cached
 
-    def _walk(self, path: str) -> tuple[_Node | None, str | None]:
+    def _walk(self, path: str) -> tuple[Node | None, str | None]:
         if not isinstance(path, str) or not path:
             return None, "empty parameter path"
-        node: _Node = self._root
+        node: Node = self._root
         done = ""  # the part of the path already resolved, for messages
         rest = path
         while rest:
-            if isinstance(node, _Map) and not isinstance(node.value, _Structure | _List | _Map):
+            if isinstance(node, MapNode) and not isinstance(
+                node.value, StructureNode | ListNode | MapNode
+            ):
                 # A scalar-valued map (HyperParameters): everything left is the key.
                 return node.value, None
             if rest.startswith("["):
@@ -202,7 +201,7 @@ class RequestValidator:
                 if m is None:
                     return None, f"malformed index in {path!r}: use [n] with n a whole number"
                 here = done + m.group()
-                if not isinstance(node, _List):
+                if not isinstance(node, ListNode):
                     return (
                         None,
                         f"{done!r} is a {node.kind}, not a list: {m.group()} indexes lists only",
@@ -212,7 +211,7 @@ class RequestValidator:
                     return (
                         None,
                         f"index {index} is out of range: {done!r} holds at most "
-                        f"{_plural(node.hi, 'item')}",
+                        f"{plural(node.hi, 'item')}",
                     )
                 node, done, rest = node.item, here, rest[m.end() :]
                 continue
@@ -224,12 +223,12 @@ class RequestValidator:
             if not name:
                 return None, f"malformed path {path!r}: empty member name"
             here = f"{done}.{name}" if done else name
-            if isinstance(node, _Map):
+            if isinstance(node, MapNode):
                 node, done, rest = node.value, here, rest[len(name) :]
                 continue
-            if isinstance(node, _List):
+            if isinstance(node, ListNode):
                 return None, f"{done!r} is a list: index it first, as in '{done}[0].{name}'"
-            if not isinstance(node, _Structure):
+            if not isinstance(node, StructureNode):
                 return None, f"{done!r} is a {node.kind}: it has no member {name!r}"
             child = node.members.get(name)
             if child is None:

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_RECOVERY",
     "DEFAULT_THROTTLE_WINDOW",
     "AdaptiveRate",
+    "AdjustableLimiter",
     "Backoff",
     "CapacityProbe",
 ]
@@ -50,7 +51,7 @@ DEFAULT_THROTTLE_WINDOW = 1.0
 _log = structlog.get_logger()
 
 
-class _AdjustableLimiter(AsyncLimiter):
+class AdjustableLimiter(AsyncLimiter):
     """An ``AsyncLimiter`` whose drain rate can change while tasks wait on it.
 
     ``AsyncLimiter`` computes its private drain rate (``_rate_per_sec``) once in
@@ -65,10 +66,7 @@ class _AdjustableLimiter(AsyncLimiter):
         self._leak()
         self.time_period = self.max_rate / rate
         self._rate_per_sec = rate
-        # aiolimiter >= 1.2 keeps one timer for the head waiter; older versions poll.
-        wake_next: Callable[[], None] | None = getattr(self, "_wake_next", None)
-        if wake_next is not None:
-            wake_next()
+        self._wake_next()
 
 
 class AdaptiveRate:
@@ -142,7 +140,7 @@ class AdaptiveRate:
         self._rate = rate
         self._w_max = rate
         self._last_cut: float | None = None
-        self._limiter = _AdjustableLimiter(capacity, capacity / rate)
+        self._limiter = AdjustableLimiter(capacity, capacity / rate)
         self._limiter_rate = rate
 
     @property
@@ -253,45 +251,21 @@ class CapacityProbe:
 
     While ``ResourceLimitExceeded`` says an instance type is at its quota, the engine
     holds that type and lets one job through every ``next_interval()`` seconds to see
-    whether capacity freed up; a success calls ``reset()``.
+    whether capacity freed up. Each hold gets a new probe, so once capacity is back the
+    next hold starts from ``first`` again; the holder keeps the clock.
     """
 
-    def __init__(
-        self,
-        *,
-        first: float = 5.0,
-        factor: float = 1.5,
-        cap: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, *, first: float = 5.0, factor: float = 1.5, cap: float = 60.0) -> None:
         if not 0 < first <= cap:
             raise ValueError(f"need 0 < first <= cap, got first={first} cap={cap}")
         if factor < 1:
             raise ValueError(f"factor must be >= 1, got {factor}")
-        self._first = first
-        self._factor = factor
         self._cap = cap
-        self._clock = clock
+        self._factor = factor
         self._next = first
-        self._due: float | None = None
 
     def next_interval(self) -> float:
         """The interval until the next probe; each call grows the following one."""
         interval = self._next
         self._next = min(self._cap, self._next * self._factor)
-        self._due = self._clock() + interval
         return interval
-
-    def reset(self) -> None:
-        """Capacity is back: the next hold starts from ``first`` again."""
-        self._next = self._first
-        self._due = None
-
-    @property
-    def due_at(self) -> float | None:
-        """Clock time of the probe scheduled by the last ``next_interval()``."""
-        return self._due
-
-    def is_due(self) -> bool:
-        """Whether the scheduled probe time has passed (or none is scheduled)."""
-        return self._due is None or self._clock() >= self._due
