@@ -189,7 +189,9 @@ class TestOutcomes:
         assert book.records[0].status is JobStatus.SUBMITTED
         assert book.records[0].attempts == 6
         assert counters.throttled == 5
-        assert engine.limiter.rate < engine.limiter.ceiling
+        limiter = engine.limiter
+        assert isinstance(limiter, AdaptiveRate)
+        assert limiter.rate < limiter.ceiling
 
     @pytest.mark.parametrize(
         "exc",
