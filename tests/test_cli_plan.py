@@ -1,4 +1,4 @@
-"""Specification of `sagesweep plan` (SPEC §4), through click and as a real process."""
+"""Specification of `sagesweep plan` (docs/cli.md), through click and as a real process."""
 
 from __future__ import annotations
 

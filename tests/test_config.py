@@ -1,4 +1,4 @@
-"""Specification of sweep-file loading (SPEC §1)."""
+"""Specification of sweep-file loading (docs/sweep-file.md)."""
 
 from __future__ import annotations
 

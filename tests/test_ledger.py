@@ -108,7 +108,7 @@ class TestRecords:
         assert not state.repaired
 
     async def test_line_format(self, ledger_path: Path) -> None:
-        """Run start, job records in the SPEC's shape, run end with this run's counts."""
+        """Run start, job records as docs/ledger.md shows them, run end with this run's counts."""
         await write(ledger_path, job("s-a"), job("s-c", JobStatus.FAILED, error=("E", "m")))
         start, first, failed, end = lines_of(ledger_path)
         assert start == start | {"event": "run", "phase": "start", "sweep": SWEEP}

@@ -1,4 +1,4 @@
-"""Specification of digests and job names, the idempotency key (SPEC §2)."""
+"""Specification of digests and job names, the idempotency key (docs/naming.md)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ REQUESTS = st.dictionaries(st.text(min_size=1, max_size=12), JSON_VALUES, max_si
 
 
 def expected_digest(request: dict[str, Any]) -> str:
-    """SPEC §2, recomputed here from the standard library alone."""
+    """The digest of docs/naming.md, recomputed here from the standard library alone."""
     body = {k: v for k, v in request.items() if k != "TrainingJobName"}
     if isinstance(body.get("Tags"), list):
         own = (SWEEP_TAG, DIGEST_TAG)

@@ -1,4 +1,4 @@
-"""Specification of the planner: sweep file -> stream of named, validated jobs (SPEC §2, §3)."""
+"""Specification of the planner: sweep file -> jobs (docs/naming.md, docs/validation.md)."""
 
 from __future__ import annotations
 
@@ -446,7 +446,7 @@ class TestRefusals:
         assert any("HyperParameters.x: must be a string, number or boolean" in x for x in lines)
 
     def test_spot_without_max_wait(self, plans: Plans) -> None:
-        """Managed spot without MaxWaitTimeInSeconds is refused (SPEC §3 cross-field rule)."""
+        """Managed spot without MaxWaitTimeInSeconds is refused (docs/validation.md)."""
         doc = sweep_doc(EnableManagedSpotTraining=True)
         doc["template"]["EnableManagedSpotTraining"] = True
         del doc["EnableManagedSpotTraining"]

@@ -1,4 +1,4 @@
-"""Specification of rendering: paths, canonical values, placeholders (SPEC §1, "Paths"...)."""
+"""Specification of rendering: paths, canonical values, placeholders (docs/sweep-file.md)."""
 
 from __future__ import annotations
 

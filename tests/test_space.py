@@ -1,4 +1,4 @@
-"""Specification of parameter specs and their expansion (SPEC §1, "Parameter specs")."""
+"""Specification of parameter specs and their expansion (docs/sweep-file.md)."""
 
 from __future__ import annotations
 
