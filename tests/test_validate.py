@@ -13,6 +13,7 @@ import botocore.validate
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from sagesweep.planning.secrets import mask, scan
 from sagesweep.planning.validate import RequestValidator, Violation, compile_java_pattern, validator
@@ -659,8 +660,14 @@ class TestRobustness:
     @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(json_values, st.dictionaries(member_names, json_values, max_size=8)))
     def test_never_raises(self, request_like: Any) -> None:
-        """Any JSON-like input yields a list of one-line Violations, never an exception."""
-        found = validator().validate(request_like)
+        """Any JSON-like input yields one-line Violations, never an exception nor a crash."""
+        with capture_logs() as logs:
+            found = validator().validate(request_like)
+            if isinstance(request_like, dict):
+                validator().valid_members(request_like)
+        # validate() turns any exception into a problem: a crash shows only as that one.
+        assert not [e for e in logs if e["event"] == "validate.internal_error"]
+        assert not [v for v in found if v.field == "" and "cannot be validated" in v.message]
         assert isinstance(found, list)
         for violation in found:
             assert isinstance(violation, Violation)
@@ -709,6 +716,37 @@ class TestRobustness:
         found = v.validate(Broken(RoleArn="x"))
         assert found
         assert "cannot be validated" in found[-1].message
+
+    def test_a_failure_inside_the_validator_is_reported_and_logged(
+        self, v: RequestValidator
+    ) -> None:
+        """The catch-all says the validator failed, and logs the exception's type."""
+
+        class Broken(dict[str, Any]):
+            def items(self) -> Any:
+                raise RuntimeError("boom")
+
+        with capture_logs() as logs:
+            found = v.validate(Broken(RoleArn="x"))
+        assert found[-1].field == ""
+        assert "internal error" in found[-1].message
+        assert "RuntimeError('boom')" in found[-1].message
+        events = [e for e in logs if e["event"] == "validate.internal_error"]
+        assert [e["error"] for e in events] == ["RuntimeError"]
+
+    def test_a_member_that_fails_to_check_is_logged(self, v: RequestValidator) -> None:
+        """valid_members leaves a failing member to validate(), but not silently."""
+
+        class Broken(dict[str, Any]):
+            def items(self) -> Any:
+                raise RuntimeError("boom")
+
+        with capture_logs() as logs:
+            role = realistic_request()["RoleArn"]
+            known = v.valid_members({"RoleArn": role, "HyperParameters": Broken(a="1")})
+        assert set(known) == {"RoleArn"}
+        events = [e for e in logs if e["event"] == "validate.internal_error"]
+        assert [(e["member"], e["error"]) for e in events] == [("HyperParameters", "RuntimeError")]
 
     def test_input_is_not_modified(self, v: RequestValidator) -> None:
         """Validation never changes the request it is given."""
