@@ -404,6 +404,20 @@ class TestJavaPatterns:
         assert pattern.fullmatch("abc")
         assert pattern.fullmatch("abc1") is None
 
+    @pytest.mark.parametrize(
+        "field",
+        [
+            pytest.param("RoleArn", id="role-arn"),
+            pytest.param("TrainingJobName", id="job-name"),
+        ],
+    )
+    def test_a_trailing_newline_breaks_the_pattern(self, v: RequestValidator, field: str) -> None:
+        """Java's matches() is whole-input: a '$' pattern does not allow a final newline."""
+        request = edit(lambda r: r.update({field: r[field] + "\n"}))
+        (found,) = at(v.validate(request), field)
+        assert found.message.startswith("must match pattern ^")
+        assert found.message.endswith("(it contains a line break)")
+
     def test_dot_stops_at_java_line_terminators(self) -> None:
         """Java's '.' matches neither '\\r' nor '\\u2028'."""
         pattern = compile_java_pattern(".*")
