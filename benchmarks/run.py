@@ -6,7 +6,9 @@ Usage::
 
 Every scenario prints ``name: value (target: X) PASS|MISS``. A MISS is a finding, not
 a failure: the exit status is 0 unless a scenario could not run at all. Results go to
-``benchmarks/results/latest.{json,md,png}``. Quick mode uses fewer jobs (< 2 minutes);
+``benchmarks/results/latest.{json,md,png}``, those of a quick run to the git-ignored
+``benchmarks/results/quick/`` so that they never replace the committed full-run results.
+Quick mode uses fewer jobs (< 2 minutes);
 the full run takes about a quarter of an hour on two cores; ``--issue-sizes`` runs the
 job counts named in the issue (20,000 jobs against the null endpoint, 5,000 against
 the mock, 100,000 submitted for the memory check), which takes much longer there.
@@ -28,7 +30,13 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from benchlib.measure import Context, Scenario  # noqa: E402
-from benchlib.report import machine, write_chart, write_json, write_markdown  # noqa: E402
+from benchlib.report import (  # noqa: E402
+    machine,
+    results_dir,
+    write_chart,
+    write_json,
+    write_markdown,
+)
 from scenarios import NAMES  # noqa: E402
 
 
@@ -42,7 +50,12 @@ def main() -> int:
         "takes about three times as long as the default full run",
     )
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(NAMES)}")
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="results directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results directory (default: results/, or results/quick/ with --quick)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args()
     wanted = [n for n in args.only.split(",") if n] or list(NAMES)
@@ -52,10 +65,12 @@ def main() -> int:
 
     info = machine()
     mode = "quick" if args.quick else "issue" if args.issue_sizes else "full"
+    out: Path = args.out or results_dir(mode)
     print(
         f"sagesweep benchmarks ({mode}): {info['nproc']} cores ({info['cpu']}), "
         f"Python {info['python']}; load generator and server share the cores"
     )
+    print(f"results will be written to {out}" + (" (git-ignored)" if mode == "quick" else ""))
     workdir = Path(tempfile.mkdtemp(prefix="sagesweep-bench-"))
     ctx = Context(mode=mode, workdir=workdir)
     done: list[Scenario] = []
@@ -85,20 +100,20 @@ def main() -> int:
     total = time.perf_counter() - started
     info["seconds"] = round(total, 1)
 
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/run.py" + {"quick": " --quick", "issue": " --issue-sizes"}.get(
         mode, ""
     )
     if args.only:
         command += f" --only {args.only}"
-    write_json(args.out / "latest.json", info, done, mode)
-    write_markdown(args.out / "latest.md", info, done, mode, command)
-    write_chart(args.out / "latest.png", done, info)
+    write_json(out / "latest.json", info, done, mode)
+    write_markdown(out / "latest.md", info, done, mode, command)
+    write_chart(out / "latest.png", done, info)
     lines = [line for s in done for line in s.lines]
     misses = sum(not line.passed for line in lines)
     print(
         f"\n{len(lines)} measures, {misses} MISS, {len(broken)} scenario(s) broken; "
-        f"{total:.0f} s; results in {args.out}"
+        f"{total:.0f} s; results in {out}"
     )
     for line in lines:
         print(line.text())

@@ -187,6 +187,9 @@ class TestErrors:
             pytest.param({"template": BASE["template"]}, ["sweep: required"], id="no-sweep"),
             pytest.param({**BASE, "sweep": "-bad"}, ["sweep: '-bad' must be"], id="leading-hyphen"),
             pytest.param({**BASE, "sweep": "a_b"}, ["sweep: 'a_b' must be"], id="underscore"),
+            pytest.param(
+                {**BASE, "sweep": "abc\n"}, ["sweep: 'abc\\n' must be"], id="trailing-newline"
+            ),
             pytest.param({**BASE, "sweep": "a" * 41}, ["1-40 characters"], id="too-long"),
             pytest.param({**BASE, "sweep": ""}, ["sweep: '' must be"], id="empty-sweep"),
             pytest.param({**BASE, "sweep": 12}, ["sweep: must be a string"], id="int-sweep"),

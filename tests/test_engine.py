@@ -228,6 +228,29 @@ class TestFlow:
         assert counters.skipped == 5
         assert set(client.create_calls) == {f"t-{i:04d}" for i in range(1, 10, 2)}
 
+    async def test_skipping_done_jobs_lets_other_tasks_run(self) -> None:
+        """A resume skipping thousands of done jobs still yields to concurrent tasks."""
+        ticks = 0
+        seen: list[int] = []  # the other task's tick count at each skip check
+
+        def skip(name: str) -> bool:
+            seen.append(ticks)
+            return True
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await anyio.lowlevel.checkpoint()
+
+        engine = make_engine(FakeClient(), Book(), skip=skip)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(tick)
+            counters = await engine.run(jobs(5000))
+            tg.cancel_scope.cancel()
+        assert counters.skipped == 5000
+        assert len(set(seen)) >= 10, "the other task never ran during the skip pass"
+
     async def test_stop_lets_in_flight_calls_finish_and_dispatches_nothing_more(self) -> None:
         """After stop(), every call already sent is recorded; nothing new is sent."""
         book = Book()

@@ -112,6 +112,18 @@ class TestNames:
         assert mock_server.jobs() == {}
         assert mock_server.stats().created == 0
 
+    def test_name_with_a_trailing_newline_is_validation_exception(
+        self, mock_server: MockServer
+    ) -> None:
+        """A name with a trailing newline is refused as the service refuses it, not created."""
+        sm = client(mock_server)
+        with pytest.raises(ClientError) as exc:
+            create(sm, "job-1\n")
+        code, message, status = error_of(exc)
+        assert (code, status) == ("ValidationException", 400)
+        assert "regular expression pattern" in message
+        assert mock_server.jobs() == {}
+
 
 class TestThrottling:
     def test_token_bucket_and_exact_counts(self, mock_factory: MockFactory) -> None:
@@ -291,6 +303,18 @@ class TestListingAndTags:
         ]
         with pytest.raises(ClientError, match="Could not find training job"):
             sm.list_tags(ResourceArn=arn + "-missing")
+
+    def test_tags_of_a_job_arn_with_a_trailing_newline_are_not_found(
+        self, mock_server: MockServer
+    ) -> None:
+        """An ARN one newline off a real job's names no job: not found, not a crash."""
+        sm = client(mock_server)
+        arn = create(sm, "job-1")
+        with pytest.raises(ClientError) as exc:
+            sm.list_tags(ResourceArn=arn + "\n")
+        code, message, status = error_of(exc)
+        assert (code, status) == ("ValidationException", 400)
+        assert message.startswith("Could not find training job")
 
 
 class TestAdminApi:

@@ -228,6 +228,18 @@ class TestNameErrors:
         """Leading/trailing hyphens and other characters are rejected."""
         assert name_errors(name)
 
+    @pytest.mark.parametrize(
+        "name",
+        [
+            pytest.param("job-1\n", id="trailing-newline"),
+            pytest.param("job-1\r\n", id="trailing-crlf"),
+            pytest.param("\njob-1", id="leading-newline"),
+        ],
+    )
+    def test_a_line_break_is_not_part_of_a_name(self, name: str) -> None:
+        """The whole name must match: a trailing newline is not let through."""
+        assert name_errors(name)
+
 
 def test_counters_are_exact_under_threads() -> None:
     """No increment is lost when many threads count at once."""

@@ -14,6 +14,7 @@ import botocore.validate
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from sagesweep.planning.secrets import mask, scan
 from sagesweep.planning.validate import RequestValidator, Violation, compile_java_pattern, validator
@@ -425,6 +426,20 @@ class TestJavaPatterns:
         assert pattern.fullmatch("abc")
         assert pattern.fullmatch("abc1") is None
 
+    @pytest.mark.parametrize(
+        "field",
+        [
+            pytest.param("RoleArn", id="role-arn"),
+            pytest.param("TrainingJobName", id="job-name"),
+        ],
+    )
+    def test_a_trailing_newline_breaks_the_pattern(self, v: RequestValidator, field: str) -> None:
+        """Java's matches() is whole-input: a '$' pattern does not allow a final newline."""
+        request = edit(lambda r: r.update({field: r[field] + "\n"}))
+        (found,) = at(v.validate(request), field)
+        assert found.message.startswith("must match pattern ^")
+        assert found.message.endswith("(it contains a line break)")
+
     def test_dot_stops_at_java_line_terminators(self) -> None:
         """Java's '.' matches neither '\\r' nor '\\u2028'."""
         pattern = compile_java_pattern(".*")
@@ -681,8 +696,14 @@ class TestRobustness:
     @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(json_values, st.dictionaries(member_names, json_values, max_size=8)))
     def test_never_raises(self, request_like: Any) -> None:
-        """Any JSON-like input yields a list of one-line Violations, never an exception."""
-        found = validator().validate(request_like)
+        """Any JSON-like input yields one-line Violations, never an exception nor a crash."""
+        with capture_logs() as logs:
+            found = validator().validate(request_like)
+            if isinstance(request_like, dict):
+                validator().valid_members(request_like)
+        # validate() turns any exception into a problem: a crash shows only as that one.
+        assert not [e for e in logs if e["event"] == "validate.internal_error"]
+        assert not [v for v in found if v.field == "" and "cannot be validated" in v.message]
         assert isinstance(found, list)
         for violation in found:
             assert isinstance(violation, Violation)
@@ -731,6 +752,37 @@ class TestRobustness:
         found = v.validate(Broken(RoleArn="x"))
         assert found
         assert "cannot be validated" in found[-1].message
+
+    def test_a_failure_inside_the_validator_is_reported_and_logged(
+        self, v: RequestValidator
+    ) -> None:
+        """The catch-all says the validator failed, and logs the exception's type."""
+
+        class Broken(dict[str, Any]):
+            def items(self) -> Any:
+                raise RuntimeError("boom")
+
+        with capture_logs() as logs:
+            found = v.validate(Broken(RoleArn="x"))
+        assert found[-1].field == ""
+        assert "internal error" in found[-1].message
+        assert "RuntimeError('boom')" in found[-1].message
+        events = [e for e in logs if e["event"] == "validate.internal_error"]
+        assert [e["error"] for e in events] == ["RuntimeError"]
+
+    def test_a_member_that_fails_to_check_is_logged(self, v: RequestValidator) -> None:
+        """valid_members leaves a failing member to validate(), but not silently."""
+
+        class Broken(dict[str, Any]):
+            def items(self) -> Any:
+                raise RuntimeError("boom")
+
+        with capture_logs() as logs:
+            role = realistic_request()["RoleArn"]
+            known = v.valid_members({"RoleArn": role, "HyperParameters": Broken(a="1")})
+        assert set(known) == {"RoleArn"}
+        events = [e for e in logs if e["event"] == "validate.internal_error"]
+        assert [(e["member"], e["error"]) for e in events] == [("HyperParameters", "RuntimeError")]
 
     def test_input_is_not_modified(self, v: RequestValidator) -> None:
         """Validation never changes the request it is given."""

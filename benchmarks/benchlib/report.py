@@ -13,6 +13,13 @@ from typing import Any
 
 from benchlib.measure import Scenario
 
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def results_dir(mode: str) -> Path:
+    """Where a run writes by default: a quick run never replaces the committed results."""
+    return RESULTS / "quick" if mode == "quick" else RESULTS
+
 
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or "unknown"

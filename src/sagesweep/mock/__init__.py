@@ -5,8 +5,9 @@ has no quotas, creates jobs already ``Completed`` and cannot stop them. The laye
 :mod:`sagesweep.mock.app` adds all of that, plus fault injection, and counts what
 it did (:class:`MockStats`) so a client's exactly-once claims can be checked.
 
-Three ways in: ``sagesweep mock`` (:func:`serve_forever`), ``with MockServer(...)``
-in-process, and the ``mock_server`` / ``mock_factory`` pytest fixtures.
+Two ways in: ``sagesweep mock`` (:func:`serve_forever`) as a process, and
+``with MockServer(...)`` in-process (``MockServer(...).start()`` / ``.stop()`` where a
+``with`` block does not fit, as in a pytest fixture).
 """
 
 from sagesweep.mock.config import MockConfig, parse_quotas

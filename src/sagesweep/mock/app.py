@@ -30,8 +30,11 @@ from sagesweep.mock.wire import Reply
 __all__ = ["RealismApp"]
 
 _TARGET_PREFIX = "SageMaker."
+# Matched whole, the name being any text: an ARN that differs from a job's by a trailing
+# newline must name no job rather than that job.
 _JOB_ARN = re.compile(
-    r"^arn:[^:]+:sagemaker:(?P<region>[^:]+):(?P<account>\d+):training-job/(?P<name>.+)$"
+    r"arn:[^:]+:sagemaker:(?P<region>[^:]+):(?P<account>\d+):training-job/(?P<name>.+)",
+    re.DOTALL,
 )
 
 Params = dict[str, Any]
@@ -267,7 +270,7 @@ class RealismApp:
 
     def _tags(self, environ: WSGIEnvironment, params: Params) -> Reply:
         # moto answers tags of a missing training job with a crash (HTTP 500).
-        match = _JOB_ARN.match(str(params.get("ResourceArn", "")))
+        match = _JOB_ARN.fullmatch(str(params.get("ResourceArn", "")))
         with self._lock:
             self._table.advance()
             if match is not None and self._table.get(match["region"], match["name"]) is None:
@@ -279,7 +282,7 @@ def _moto_job(arn: str) -> MotoTrainingJob | None:
     """moto's object for the job behind ``arn``, so its status can be rewritten."""
     from moto.sagemaker.models import sagemaker_backends
 
-    match = _JOB_ARN.match(arn)
+    match = _JOB_ARN.fullmatch(arn)
     if match is None:
         return None
     backend = sagemaker_backends[match.group("account")][match.group("region")]

@@ -30,7 +30,7 @@ __all__ = [
 #: The TrainingJobName pattern as the service model and the service's message spell it.
 NAME_PATTERN = "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 NAME_MAX_LENGTH = 63
-_NAME_RE = re.compile(NAME_PATTERN + "$")
+_NAME_RE = re.compile(NAME_PATTERN)  # used with fullmatch: "$" would let "name\n" through
 _CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
@@ -110,7 +110,7 @@ def name_errors(value: object, member: str = "trainingJobName") -> list[str]:
         ]
     problems: list[str] = []
     prefix = f"Value '{value}' at '{member}' failed to satisfy constraint: Member must"
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         problems.append(f"{prefix} satisfy regular expression pattern: {NAME_PATTERN}")
     if len(value) > NAME_MAX_LENGTH:
         problems.append(f"{prefix} have length less than or equal to {NAME_MAX_LENGTH}")

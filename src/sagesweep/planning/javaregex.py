@@ -106,7 +106,11 @@ def _translate_java(pattern: str) -> str:
 
 @functools.cache
 def compile_java_pattern(pattern: str) -> regex.Pattern[str] | None:
-    """Compile a service-model (Java syntax) pattern; None if it cannot be."""
+    """Compile a service-model (Java syntax) pattern; None if it cannot be.
+
+    Test values with ``fullmatch``: the service applies a pattern to the whole value, and
+    a ``$`` in the pattern alone would let a value with a trailing newline through.
+    """
     try:
         return regex.compile(_translate_java(pattern), regex.VERSION1)
     except (regex.error, ValueError, OverflowError):

@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import structlog
+
 from sagesweep.planning import secrets
 from sagesweep.planning.javaregex import compile_java_pattern
 from sagesweep.planning.shapes import (
@@ -38,6 +40,8 @@ from sagesweep.planning.shapes import (
 )
 
 __all__ = ["RequestValidator", "Violation", "compile_java_pattern", "validator"]
+
+log = structlog.get_logger("sagesweep.planning.validate")
 
 
 # --- the public face --------------------------------------------------------------
@@ -89,7 +93,8 @@ class RequestValidator:
             out: Out = []
             try:
                 node.check(item, key, out)
-            except Exception:  # left to validate() to report
+            except Exception as exc:  # validate() reports it against the request
+                log.error("validate.internal_error", member=key, error=type(exc).__name__)
                 continue
             if not out:
                 known[key] = item
@@ -105,9 +110,14 @@ class RequestValidator:
             if type(request) is dict or isinstance(request, Mapping):
                 self._check_spot(request, out)
                 self._scan_secrets(request, out)
-        except Exception as exc:  # an exotic Mapping that fails to iterate, say
+        except Exception as exc:  # a bug here, or an exotic Mapping that fails to iterate
+            log.error("validate.internal_error", error=type(exc).__name__, detail=short_repr(exc))
             out.append(
-                Violation("", f"cannot be validated: {type(exc).__name__}: {short_repr(exc)}")
+                Violation(
+                    "",
+                    f"cannot be validated: internal error {short_repr(exc)} in the validator; "
+                    "please report it",
+                )
             )
         return out
 

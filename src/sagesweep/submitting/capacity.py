@@ -33,6 +33,7 @@ Fail = Callable[[JobSpec, float], Awaitable[None]]
 class _Hold:
     probe: CapacityProbe
     next_probe: float
+    #: (job, when it first waited), oldest first: the front holds the next deadline.
     parked: deque[tuple[JobSpec, float]] = field(default_factory=deque)
     probing: bool = False
 
@@ -88,7 +89,12 @@ class CapacityHolds:
                 "engine.capacity_wait", instance_type=kind, next_probe_in=hold.next_probe - now
             )
         since = self._since.setdefault(job.name, now)
-        hold.parked.append((job, since))
+        # A job parked again (its probe or resubmit met the quota) keeps its first
+        # wait time, so it goes back in order rather than behind younger jobs.
+        at = len(hold.parked)
+        while at and hold.parked[at - 1][1] > since:
+            at -= 1
+        hold.parked.insert(at, (job, since))
         self._parked += 1
         self._notify()
 
@@ -117,6 +123,9 @@ class CapacityHolds:
                 wake: float | None = None
                 for kind, hold in list(self._holds.items()):
                     self._expire(hold, now, tg)
+                    if hold.parked:  # wake for the next deadline, not only the next probe
+                        deadline = hold.parked[0][1] + self.max_wait
+                        wake = deadline if wake is None else min(wake, deadline)
                     if hold.probing or not hold.parked:
                         continue
                     if now >= hold.next_probe:

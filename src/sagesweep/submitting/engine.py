@@ -56,6 +56,8 @@ DEFAULT_GRACE = 30.0
 MAX_THROTTLES_PER_JOB = 1000
 #: Failed lookups by name (not throttles) before a job's fate is left to the next run.
 MAX_LOOKUP_RETRIES = 5
+#: Jobs skipped between two yields to the event loop.
+SKIP_CHECKPOINT_EVERY = 64
 
 
 class _NotSent(Exception):
@@ -188,20 +190,23 @@ class Engine:
 
     async def _produce(self, jobs: Iterable[JobSpec], send: ObjectSendStream[JobSpec]) -> None:
         counters = self.counters
+        skipped = 0
         async with send:
-            for n, job in enumerate(jobs):
+            for job in jobs:
                 if self._stopping:
                     return
                 if self._skip is not None and self._skip(job.name):
                     counters.skipped += 1
+                    skipped += 1
+                    if skipped % SKIP_CHECKPOINT_EVERY == 0:
+                        # Planning is CPU work on this thread, and a resume may skip
+                        # thousands of jobs in a row: let signals and the display run.
+                        await anyio.lowlevel.checkpoint()
                     continue
                 try:
-                    await send.send(job)
+                    await send.send(job)  # a checkpoint of its own
                 except anyio.BrokenResourceError:
                     return  # every worker left: the run is stopping
-                if n % 64 == 0:
-                    # Planning is CPU work on this thread: let the workers run.
-                    await anyio.lowlevel.checkpoint()
 
     async def _work(self, receive: ObjectReceiveStream[JobSpec]) -> None:
         async with receive:
