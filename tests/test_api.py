@@ -38,6 +38,9 @@ def write_sweep(tmp_path: Path, n: int) -> Path:
 class RecordingClient:
     """Answers every create with an ARN and remembers the names it was asked for."""
 
+    class meta:
+        region_name = "us-east-1"
+
     def __init__(self) -> None:
         self.created: list[str] = []
 

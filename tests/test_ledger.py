@@ -152,6 +152,7 @@ class TestRecords:
         """Records our fast path does not recognise (hand-written, escaped) load in full."""
         put(
             ledger_path,
+            b'{"event":"run","phase":"start","sweep":"s"}\n'
             b'{"status":"exists","event":"job","name":"s-\\u00e9","arn":null,"attempts":3}\n'
             b'{"event":"something-new","name":"s-x"}\n',
         )
@@ -346,7 +347,7 @@ class TestLock:
             "from sagesweep.errors import LedgerLockedError\n"
             "from sagesweep.ledger import Ledger\n"
             "async def main() -> None:\n"
-            "    async with Ledger.open(Path(sys.argv[1]), sweep='s', tool_version='t'):\n"
+            "    async with Ledger.open(Path(sys.argv[1]), sweep='xgb-churn', tool_version='t'):\n"
             "        pass\n"
             "try:\n"
             "    anyio.run(main)\n"
@@ -376,8 +377,57 @@ TORN_TAILS = [
         b'{"event":"job","name":"s-b","status":"submitted","arn":null,"attempts":1}',
         id="whole-json-but-no-newline",
     ),
-    pytest.param(b'{"event":"job","name":"s-b","sta\n', id="invalid-json-last-line"),
 ]
+
+
+class TestNotALedger:
+    @pytest.mark.parametrize(
+        "content",
+        [
+            pytest.param(b"my notes\nabout the sweep\n", id="text-file"),
+            pytest.param(b'{"sweep": "s", "template": {}}', id="json-sweep-file-no-newline"),
+            pytest.param(
+                b'{"event":"job","ts":1.0,"name":"s-a","digest":"a","status":"submitted",'
+                b'"arn":null,"attempts":1,"params":{},"error":null}\n',
+                id="job-line-first",
+            ),
+        ],
+    )
+    async def test_a_file_that_is_not_a_ledger_is_left_untouched(
+        self, ledger_path: Path, content: bytes
+    ) -> None:
+        """A non-empty file that does not start with a run record: refused, byte for byte kept."""
+        put(ledger_path, content)
+        with pytest.raises(InputError, match="not a sagesweep ledger"):
+            await write(ledger_path, job("s-b"))
+        with pytest.raises(InputError, match="not a sagesweep ledger"):
+            load_ledger(ledger_path)
+        assert read(ledger_path) == content
+
+    async def test_a_hard_link_to_a_locked_ledger_is_locked_too(self, ledger_path: Path) -> None:
+        """The lock follows the file, not its name: a second name for it is refused."""
+        await write(ledger_path, job("s-a"))
+        other = ledger_path.with_name("alias.ledger.jsonl")
+        os.link(ledger_path, other)
+        async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t"):
+            with pytest.raises(LedgerLockedError):
+                await write(other, job("s-b"))
+
+    async def test_a_garbage_last_line_with_its_newline_is_corruption(
+        self, ledger_path: Path
+    ) -> None:
+        """Only an unterminated last line is a torn tail; a whole bad line names its number."""
+        await write(ledger_path, job("s-a"))
+        put(ledger_path, read(ledger_path) + b'{"event":"job","name":"s-b","sta\n')
+        with pytest.raises(InputError, match="line 4: corrupt ledger record"):
+            load_ledger(ledger_path)
+
+    async def test_a_torn_first_write_is_a_torn_tail(self, ledger_path: Path) -> None:
+        """A crash during a new ledger's first write leaves a start record cut short."""
+        put(ledger_path, b'{"event":"run","phase":"sta')
+        state = load_ledger(ledger_path)
+        assert state.repaired
+        assert len(state.jobs) == 0
 
 
 class TestRepair:
@@ -484,7 +534,7 @@ class TestCancellation:
             "from pathlib import Path\n"
             "from sagesweep.ledger import JobRecord, JobStatus, Ledger\n"
             "async def main() -> None:\n"
-            "    async with Ledger.open(Path(sys.argv[1]), sweep='s', tool_version='t',\n"
+            "    async with Ledger.open(Path(sys.argv[1]), sweep='xgb-churn', tool_version='t',\n"
             "                           flush_interval=0.0, max_batch=200) as ledger:\n"
             "        print('open', flush=True)\n"
             "        for i in range(10**7):\n"

@@ -18,8 +18,10 @@ import anyio
 import boto3
 import pytest
 import yaml
+from structlog.testing import capture_logs
 
 from sagesweep.api import submit
+from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
@@ -412,3 +414,53 @@ class TestLedgerTruth:
         assert summary.exit_code == 1
         assert summary.counts["conflict"] == 4
         assert {r["status"] for r in ledger_jobs(summary.ledger)} == {"conflict"}
+
+
+class TestLedgerBinding:
+    async def test_a_ledger_from_the_mock_is_refused_against_another_target(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """A trial run on the mock never makes a real run skip its jobs: exit 2, both named."""
+        sweep = write_sweep(tmp_path, 3)
+        trial = await submit(sweep, mock=True, rate=500, parts=FAST)
+        assert trial.exit_code == 0
+        with pytest.raises(InputError, match=r"embedded mock in us-east-1.*--endpoint-url") as exc:
+            await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+        assert exc.value.exit_code == 2
+        assert server.stats().create_calls == 0
+
+    async def test_another_region_is_another_target(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """The same endpoint kind in another region is refused too."""
+        sweep = write_sweep(tmp_path, 2)
+        await submit(sweep, endpoint_url=server.url, region="us-east-1", rate=500, parts=FAST)
+        with pytest.raises(InputError, match=r"us-east-1.*eu-west-1"):
+            await submit(sweep, endpoint_url=server.url, region="eu-west-1", rate=500, parts=FAST)
+
+    async def test_a_ledger_of_another_sweep_is_refused(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """--ledger pointing at another sweep's ledger: refused before anything is sent."""
+        first = await submit(write_sweep(tmp_path, 2, sweep="a"), endpoint_url=server.url)
+        with pytest.raises(InputError, match="belongs to sweep 'a', not 'b'"):
+            await submit(
+                write_sweep(tmp_path, 2, sweep="b"), endpoint_url=server.url, ledger=first.ledger
+            )
+
+    async def test_an_edited_template_is_said_before_sending(
+        self, tmp_path: Path, server: MockServer
+    ) -> None:
+        """Every job renamed by an edit: a warning counts the ledger's jobs not in the plan."""
+        sweep = write_sweep(tmp_path, 4)
+        await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+        doc = yaml.safe_load(sweep.read_text())
+        doc["template"]["ResourceConfig"]["VolumeSizeInGB"] = 20
+        sweep.write_text(yaml.safe_dump(doc))
+        with capture_logs() as logs:
+            summary = await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+        stale = [e for e in logs if e["event"] == "submit.stale_ledger"]
+        assert [e["jobs"] for e in stale] == [4]
+        assert any("4 job(s) that are not in this plan" in w for w in summary.warnings)
+        started = [i for i, e in enumerate(logs) if e["event"] == "submit.started"]
+        assert logs.index(stale[0]) < started[0]

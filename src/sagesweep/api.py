@@ -20,7 +20,15 @@ import structlog
 
 from sagesweep.aws.client import ClientSettings
 from sagesweep.errors import InputError
-from sagesweep.ledger import JobStatus, LedgerState, default_ledger_path
+from sagesweep.ledger import (
+    JobStatus,
+    LedgerState,
+    Target,
+    check_binding,
+    default_ledger_path,
+    load_ledger,
+)
+from sagesweep.ledger.target import TargetKind
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -61,12 +69,29 @@ class Summary:
         return 1 if any(self.counts.get(key, 0) for key in unsettled) else 0
 
 
-def _validated_size(planner: Planner) -> int:
-    """Plan once completely so that nothing is sent unless every job is valid."""
-    for _ in planner.jobs():
-        pass
+def _validated_size(planner: Planner, prior: LedgerState) -> tuple[int, int]:
+    """Plan once completely so that nothing is sent unless every job is valid.
+
+    Returns the plan's size and how many of its jobs the ledger already knows.
+    """
+    known = prior.jobs
+    in_ledger = 0
+    for job in planner.jobs():
+        if job.name in known:
+            in_ledger += 1
     planner.check()
-    return planner.stats.jobs
+    return planner.stats.jobs, in_ledger
+
+
+def _warn_of_stale_jobs(prior: LedgerState, in_ledger: int, warnings: list[str]) -> None:
+    stale = len(prior.jobs) - in_ledger
+    if stale > 0:
+        message = (
+            f"the ledger holds {stale} job(s) that are not in this plan "
+            "(the sweep file changed since they were launched)"
+        )
+        log.warning("submit.stale_ledger", jobs=stale, detail=message)
+        warnings.append(message)
 
 
 def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: Counters) -> bool:
@@ -158,25 +183,35 @@ async def submit(
     parts = parts or Parts()
     sweep = Path(sweep)
     config = load_config(sweep)
-    total = _validated_size(first := parts.make_planner(config, max_jobs=max_jobs))
-    for warning in first.stats.warnings:
-        log.warning("plan.warning", detail=warning)
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
+    # Read (without the lock) before planning: a wrong ledger is refused before any work.
+    prior = load_ledger(ledger_path)
+    check_binding(ledger_path, prior, config.sweep, None)
+    first = parts.make_planner(config, max_jobs=max_jobs)
+    total, in_ledger = _validated_size(first, prior)
+    warnings = list(first.stats.warnings)
+    for warning in warnings:
+        log.warning("plan.warning", detail=warning)
+    _warn_of_stale_jobs(prior, in_ledger, warnings)
     stream = summary_stream or sys.stderr
     show_bar = stream.isatty() if progress is None else progress
     counters = Counters(total=total)
     stopped: list[int] = []
-    book_cm = parts.open_ledger(ledger_path, sweep=config.sweep, tool_version=__version__)
-    async with book_cm as book:
-        with _endpoint(parts, mock, endpoint_url) as url:
-            settings = ClientSettings(
-                region=region,
-                profile=profile,
-                endpoint_url=url,
-                mock=mock,
-                concurrency=concurrency,
+    with _endpoint(parts, mock, endpoint_url) as url:
+        settings = ClientSettings(
+            region=region,
+            profile=profile,
+            endpoint_url=url,
+            mock=mock,
+            concurrency=concurrency,
+        )
+        async with parts.open_client(settings) as client:
+            kind: TargetKind = "mock" if mock else "endpoint" if endpoint_url else "aws"
+            target = Target(kind, client.meta.region_name)
+            book_cm = parts.open_ledger(
+                ledger_path, sweep=config.sweep, tool_version=__version__, target=target
             )
-            async with parts.open_client(settings) as client:
+            async with book_cm as book:
                 limiter = parts.make_limiter(rate=rate)
                 engine = Engine(
                     client,
@@ -200,7 +235,7 @@ async def submit(
                     # The first pass validated every job: this one only renders them again.
                     planner = parts.make_planner(config, max_jobs=max_jobs)
                     await engine.run(planner.jobs(validate=False))
-        book.set_end_counts(counters.as_dict())
+                book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""
     log.info(
@@ -212,7 +247,7 @@ async def submit(
     )
     if summary:
         print_summary(counters, stream=stream, ledger=str(ledger_path), interrupted=reason)
-    return Summary(counters.as_dict(), ledger_path, interrupted, tuple(first.stats.warnings))
+    return Summary(counters.as_dict(), ledger_path, interrupted, tuple(warnings))
 
 
 def submit_sync(sweep: Path | str, **options: Any) -> Summary:

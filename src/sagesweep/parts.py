@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
-from sagesweep.ledger import Ledger, LedgerState
+from sagesweep.ledger import Ledger, LedgerState, Target
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import Planner
 from sagesweep.submitting.engine import Limiter, Recorder
@@ -39,7 +39,7 @@ class Book(Recorder, Protocol):
 
 class OpenLedger(Protocol):
     def __call__(
-        self, path: Path, *, sweep: str, tool_version: str
+        self, path: Path, *, sweep: str, tool_version: str, target: Target | None = None
     ) -> AbstractAsyncContextManager[Book]: ...
 
 

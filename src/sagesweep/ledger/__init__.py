@@ -45,7 +45,8 @@ from sagesweep.ledger.records import (
     default_ledger_path,
     mask_params,
 )
-from sagesweep.ledger.write import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_BATCH, Ledger
+from sagesweep.ledger.target import Target
+from sagesweep.ledger.write import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_BATCH, Ledger, check_binding
 
 __all__ = [
     "DEFAULT_FLUSH_INTERVAL",
@@ -56,6 +57,8 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LedgerState",
+    "Target",
+    "check_binding",
     "default_ledger_path",
     "load_ledger",
     "mask_params",

@@ -20,6 +20,7 @@ import structlog
 
 from sagesweep.errors import InputError
 from sagesweep.ledger.records import JobStatus
+from sagesweep.ledger.target import Target
 
 __all__ = ["JobIndex", "LedgerEntry", "LedgerScan", "LedgerState", "load_ledger", "scan_ledger"]
 
@@ -37,6 +38,8 @@ _FAST_HEAD = re.compile(
 
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+#: How every ledger's first line starts.
+_RUN_HEAD = b'{"event":"run"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ class LedgerState:
 
     jobs: Mapping[str, LedgerEntry]
     repaired: bool  #: a torn tail was found (and, when opened for writing, cut off)
+    sweep: str | None = None  #: the sweep the ledger belongs to; None for an empty ledger
+    target: Target | None = None  #: where its newest run that says so sent jobs
 
     def done(self, name: str, *, retry_failed: bool = False) -> bool:
         """Whether the engine should skip ``name``."""
@@ -116,9 +121,29 @@ class LedgerScan:
     """What one pass over the ledger file found: the raw last entry per job, and a torn tail."""
 
     jobs: dict[str, _Raw] = field(default_factory=dict)
+    sweep: str | None = None  #: the sweep named by the first run record
+    target: dict[str, object] | None = None  #: where the newest run that says so sent jobs
     torn_line: int | None = None  #: 1-based number of the torn last line
     torn_offset: int | None = None  #: byte offset where the torn last line starts
     size: int = 0
+
+    def state(self) -> LedgerState:
+        target = None if self.target is None else Target.from_record(self.target)
+        return LedgerState(
+            jobs=JobIndex(self.jobs),
+            repaired=self.torn_offset is not None,
+            sweep=self.sweep,
+            target=target,
+        )
+
+
+def _run(obj: dict[str, object], scan: LedgerScan) -> None:
+    """Take what a run record says about the ledger as a whole."""
+    sweep, target = obj.get("sweep"), obj.get("target")
+    if scan.sweep is None and isinstance(sweep, str):
+        scan.sweep = sweep
+    if isinstance(target, dict):
+        scan.target = target
 
 
 def _entry(obj: object) -> tuple[str, _Raw] | None:
@@ -140,15 +165,24 @@ def _entry(obj: object) -> tuple[str, _Raw] | None:
     return name, (_STATUSES[status], arn, attempts)
 
 
-def _parse(line: bytes) -> tuple[str, _Raw] | None:
+def _parse(line: bytes) -> object:
     try:
-        obj = json.loads(line)
+        return json.loads(line)
     except json.JSONDecodeError as exc:
         # Its own "line 1" would only confuse next to the ledger's line number.
         raise _BadLine(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
     except ValueError:
         raise _BadLine("not UTF-8") from None
-    return _entry(obj)
+
+
+def _not_a_ledger(path: Path) -> InputError:
+    return InputError.one(
+        str(path),
+        "",
+        "",
+        "not a sagesweep ledger (its first line is not a run record); "
+        "refusing to write to it: pass another --ledger",
+    )
 
 
 def scan_ledger(path: Path) -> LedgerScan:
@@ -177,18 +211,16 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
     statuses = {s.value.encode(): s for s in JobStatus}
     pending_error: tuple[int, str] | None = None
     offset = 0
+    first = True  # no record read yet
     for lineno, line in enumerate(handle, 1):
         if pending_error is not None:
             bad_line, reason = pending_error
-            raise InputError.one(
-                str(path),
-                f"line {bad_line}",
-                "",
-                f"corrupt ledger record ({reason}); fix or delete that line",
-            )
+            raise _corrupt(path, bad_line, reason)
         start = offset
         offset += len(line)
         if line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
+            if first:
+                raise _not_a_ledger(path)
             arn = head[3]
             jobs[head[1].decode()] = (
                 statuses[head[2]],
@@ -196,19 +228,43 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
                 int(head[4]),
             )
             continue
+        if line.isspace():
+            continue
         try:
-            if not line.endswith(b"\n"):
-                raise _BadLine("no newline at the end")
-            if line.isspace():
-                continue
-            parsed = _parse(line)
+            obj = _parse(line)
+            if first and not (isinstance(obj, dict) and obj.get("event") == "run"):
+                raise _not_a_ledger(path)
+            parsed = _entry(obj)
         except _BadLine as exc:
+            if first and not (line.startswith(_RUN_HEAD) and not line.endswith(b"\n")):
+                # (a start record cut short is a new ledger's torn first write)
+                raise _not_a_ledger(path) from None
+            if line.endswith(b"\n"):
+                # A crash tears only the unterminated end of the last write.
+                raise _corrupt(path, lineno, str(exc)) from None
             pending_error = (lineno, str(exc))
+            scan.torn_line, scan.torn_offset = lineno, start
+            continue
+        first = False
+        if not line.endswith(b"\n"):
+            # Whole JSON, but a record counts once its newline is on disk.
+            pending_error = (lineno, "no newline at the end")
             scan.torn_line, scan.torn_offset = lineno, start
             continue
         if parsed is not None:
             jobs[parsed[0]] = parsed[1]
+        elif isinstance(obj, dict):
+            _run(obj, scan)
     scan.size = offset
+
+
+def _corrupt(path: Path, lineno: int, reason: str) -> InputError:
+    return InputError.one(
+        str(path),
+        f"line {lineno}",
+        "",
+        f"corrupt ledger record ({reason}); fix or delete that line",
+    )
 
 
 def load_ledger(path: Path) -> LedgerState:
@@ -225,4 +281,4 @@ def load_ledger(path: Path) -> LedgerState:
             line=scan.torn_line,
             dropped_bytes=scan.size - scan.torn_offset,
         )
-    return LedgerState(jobs=JobIndex(scan.jobs), repaired=scan.torn_offset is not None)
+    return scan.state()

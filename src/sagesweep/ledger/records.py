@@ -74,18 +74,25 @@ def _dumps(obj: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode()
 
 
-def run_line(phase: str, sweep: str, tool_version: str, counts: Mapping[str, int]) -> bytes:
+def run_line(
+    phase: str,
+    sweep: str,
+    tool_version: str,
+    counts: Mapping[str, int],
+    target: Mapping[str, str] | None = None,
+) -> bytes:
     """The line that marks a run's start or end, with the jobs per status at that moment."""
-    return _dumps(
-        {
-            "event": "run",
-            "phase": phase,
-            "ts": time.time(),
-            "sweep": sweep,
-            "tool_version": tool_version,
-            "counts": dict(counts),
-        }
-    )
+    record: dict[str, Any] = {
+        "event": "run",
+        "phase": phase,
+        "ts": time.time(),
+        "sweep": sweep,
+        "tool_version": tool_version,
+        "counts": dict(counts),
+    }
+    if target is not None:
+        record["target"] = dict(target)
+    return _dumps(record)
 
 
 def job_line(rec: JobRecord) -> bytes:

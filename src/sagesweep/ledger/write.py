@@ -18,10 +18,11 @@ import anyio
 import structlog
 
 from sagesweep.errors import InputError, LedgerLockedError
-from sagesweep.ledger.read import JobIndex, LedgerState, scan_ledger
+from sagesweep.ledger.read import LedgerState, scan_ledger
 from sagesweep.ledger.records import JobRecord, job_line, run_line
+from sagesweep.ledger.target import Target
 
-__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger"]
+__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "check_binding"]
 
 #: seconds a batch waits for more records before it is committed.
 DEFAULT_FLUSH_INTERVAL = 0.05
@@ -65,8 +66,18 @@ class _Lock:
 
 
 def _open_for_append(path: Path) -> int:
+    """Open (or create) the ledger and lock the file itself.
+
+    The sidecar lock is keyed on a path; this one on the file's identity, so another
+    name for the same file (a hard link) cannot be written by a second submitter.
+    """
     existed = path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise LedgerLockedError(str(path), "another name of the same file") from None
     if not existed:
         # A new file's directory entry is only durable once the directory is synced.
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -75,6 +86,26 @@ def _open_for_append(path: Path) -> int:
         finally:
             os.close(dir_fd)
     return fd
+
+
+def check_binding(path: Path, state: LedgerState, sweep: str, target: Target | None) -> None:
+    """Refuse a ledger written for another sweep, or against another target."""
+    if state.sweep is not None and state.sweep != sweep:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger belongs to sweep {state.sweep!r}, not {sweep!r}: "
+            "pass the right sweep file or another --ledger",
+        )
+    if target is not None and state.target is not None and state.target != target:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger records jobs sent to {state.target}; this run targets {target}. "
+            "Its jobs do not exist there: use another --ledger",
+        )
 
 
 class Ledger:
@@ -118,13 +149,15 @@ class Ledger:
         *,
         sweep: str,
         tool_version: str,
+        target: Target | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_batch: int = DEFAULT_MAX_BATCH,
     ) -> AbstractAsyncContextManager[Ledger]:
         """Lock, repair and load the ledger, and run its writer for the ``async with``.
 
         Raises :class:`LedgerLockedError` if another process holds it, and
-        :class:`InputError` if a line other than the last is corrupt. On exit --
+        :class:`InputError` if a line other than the last is corrupt, if the file is not
+        a ledger, or if the ledger belongs to another sweep or ``target``. On exit --
         normal, error or cancellation -- everything already handed to
         :meth:`record` is committed, followed by the run-end record.
         """
@@ -134,6 +167,7 @@ class Ledger:
             path,
             sweep=sweep,
             tool_version=tool_version,
+            target=target,
             flush_interval=flush_interval,
             max_batch=max_batch,
         )
@@ -146,11 +180,14 @@ class Ledger:
         *,
         sweep: str,
         tool_version: str,
+        target: Target | None,
         flush_interval: float,
         max_batch: int,
     ) -> AsyncIterator[Ledger]:
         lock = _Lock.acquire(path)
+        fd: int | None = None
         try:
+            fd = _open_for_append(path)
             # A big ledger takes seconds to read: keep the event loop responsive.
             scan = await anyio.to_thread.run_sync(scan_ledger, path)
             if scan.torn_offset is not None:
@@ -161,41 +198,42 @@ class Ledger:
                     line=scan.torn_line,
                     dropped_bytes=scan.size - scan.torn_offset,
                 )
-            state = LedgerState(jobs=JobIndex(scan.jobs), repaired=scan.torn_offset is not None)
-            fd = _open_for_append(path)
+            state = scan.state()
+            check_binding(path, state, sweep, target)
+            ledger = cls(path, fd, state, flush_interval=flush_interval, max_batch=max_batch)
+            bound = None if target is None else target.as_record()
+            ledger._hand_over(run_line("start", sweep, tool_version, state.counts(), bound))
             try:
-                ledger = cls(path, fd, state, flush_interval=flush_interval, max_batch=max_batch)
-                ledger._hand_over(run_line("start", sweep, tool_version, state.counts()))
-                try:
-                    async with anyio.create_task_group() as tg:
-                        tg.start_soon(ledger._writer)
-                        try:
-                            yield ledger
-                        finally:
-                            # Commit what was handed over even when cancelled.
-                            with anyio.CancelScope(shield=True):
-                                ledger._closed = True
-                                counts = ledger._end_counts
-                                if counts is None:
-                                    counts = dict(ledger._run_counts)
-                                ledger._hand_over(run_line("end", sweep, tool_version, counts))
-                                if not ledger._broken:
-                                    await ledger._flush()
-                            tg.cancel_scope.cancel()
-                except BaseExceptionGroup as group:
-                    if len(group.exceptions) != 1:
-                        raise
-                    single = group.exceptions[0]
-                else:
-                    single = None
-                # The task group wraps even the body's own exception; callers (exit
-                # codes!) want it as raised. Raised outside the except clause so its
-                # own cause and context stay as they were.
-                if single is not None:
-                    raise single
-            finally:
-                os.close(fd)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(ledger._writer)
+                    try:
+                        yield ledger
+                    finally:
+                        # Commit what was handed over even when cancelled.
+                        with anyio.CancelScope(shield=True):
+                            ledger._closed = True
+                            counts = ledger._end_counts
+                            if counts is None:
+                                counts = dict(ledger._run_counts)
+                            end = run_line("end", sweep, tool_version, counts, bound)
+                            ledger._hand_over(end)
+                            if not ledger._broken:
+                                await ledger._flush()
+                        tg.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                if len(group.exceptions) != 1:
+                    raise
+                single = group.exceptions[0]
+            else:
+                single = None
+            # The task group wraps even the body's own exception; callers (exit
+            # codes!) want it as raised. Raised outside the except clause so its
+            # own cause and context stay as they were.
+            if single is not None:
+                raise single
         finally:
+            if fd is not None:
+                os.close(fd)
             lock.release()
 
     async def record(self, rec: JobRecord) -> None:
