@@ -15,7 +15,7 @@ import anyio.lowlevel
 import pytest
 from structlog.testing import capture_logs
 
-from sagesweep.errors import InputError, LedgerLockedError
+from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
 from sagesweep.ledger import (
     MASK,
     JobRecord,
@@ -320,11 +320,21 @@ class TestWriteFailure:
                 await ledger.record(job("s-a"))
                 await anyio.sleep(30)  # cancelled by the writer's failure
 
-        with anyio.fail_after(10), pytest.raises(OSError, match="No space"):
+        with anyio.fail_after(10), pytest.raises(OSError, match="No space") as exc:
             await submit()
+        assert isinstance(exc.value, LedgerIOError)
+        assert exc.value.exit_code == 3
         monkeypatch.undo()
         await write(ledger_path, job("s-b"))
         assert load_ledger(ledger_path).done("s-b")
+
+    @pytest.mark.parametrize("device", ["/dev/full", "/dev/zero"])
+    async def test_a_device_is_not_a_ledger(self, device: str) -> None:
+        """A ledger path naming a device is refused before it is read or written."""
+        with anyio.fail_after(10), pytest.raises(InputError, match="must be a regular file"):
+            await write(Path(device), job("s-a"))
+        with pytest.raises(InputError, match="must be a regular file"):
+            load_ledger(Path(device))
 
 
 class TestLock:

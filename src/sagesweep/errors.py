@@ -6,6 +6,7 @@ Tree::
     ├── InputError            bad sweep file / bad CLI input: exit code 2
     │   └── PlanError         one or more problems found while planning
     ├── LedgerLockedError     another submitter holds the ledger: exit code 2
+    ├── LedgerIOError         the ledger cannot be read or written: exit code 3
     └── CredentialsError      no credentials and no endpoint: exit code 2
 
 AWS errors are not wrapped in exceptions of ours: :func:`sagesweep.aws.outcomes.classify`
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 __all__ = [
     "CredentialsError",
     "InputError",
+    "LedgerIOError",
     "LedgerLockedError",
     "PlanError",
     "Problem",
@@ -107,6 +109,26 @@ class LedgerLockedError(SagesweepError):
         super().__init__(
             f"{path}: ledger is locked by another sagesweep submit{who}; "
             "wait for it to finish or use another --ledger"
+        )
+
+
+class LedgerIOError(SagesweepError, OSError):
+    """The ledger cannot be read or written (full disk, read-only, permissions).
+
+    Its own exit code, because "some jobs failed" (1) would send a user to the jobs when
+    the disk is what needs attention. Also an ``OSError``, which it is.
+    """
+
+    exit_code = 3
+
+    def __init__(self, path: str, cause: OSError) -> None:
+        self.path = path
+        self.cause = cause
+        reason = cause.strerror or str(cause)
+        SagesweepError.__init__(
+            self,
+            f"{path}: cannot use the ledger: {reason}; jobs created and not recorded "
+            "are found by name on the next run",
         )
 
 

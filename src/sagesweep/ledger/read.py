@@ -10,7 +10,9 @@ from __future__ import annotations
 import collections
 import gc
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +20,19 @@ from typing import BinaryIO
 
 import structlog
 
-from sagesweep.errors import InputError
+from sagesweep.errors import InputError, LedgerIOError
 from sagesweep.ledger.records import JobStatus
 from sagesweep.ledger.target import Target
 
-__all__ = ["JobIndex", "LedgerEntry", "LedgerScan", "LedgerState", "load_ledger", "scan_ledger"]
+__all__ = [
+    "JobIndex",
+    "LedgerEntry",
+    "LedgerScan",
+    "LedgerState",
+    "load_ledger",
+    "not_a_regular_file",
+    "scan_ledger",
+]
 
 _log = structlog.get_logger()
 
@@ -175,6 +185,11 @@ def _parse(line: bytes) -> object:
         raise _BadLine("not UTF-8") from None
 
 
+def not_a_regular_file(path: Path) -> InputError:
+    """The error for a ledger path that names a device, a FIFO or a directory."""
+    return InputError.one(str(path), "", "", "a ledger must be a regular file")
+
+
 def _not_a_ledger(path: Path) -> InputError:
     return InputError.one(
         str(path),
@@ -192,6 +207,11 @@ def scan_ledger(path: Path) -> LedgerScan:
         handle = path.open("rb")
     except FileNotFoundError:
         return scan
+    except OSError as exc:
+        raise LedgerIOError(str(path), exc) from exc
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise not_a_regular_file(path)
     # A million new tuples would trigger the cyclic GC again and again, each pass
     # walking the whole growing dict (a quarter to a third of the load time, measured);
     # none of these objects can form a cycle.

@@ -10,6 +10,7 @@ import collections
 import fcntl
 import os
 import socket
+import stat
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -17,8 +18,8 @@ from pathlib import Path
 import anyio
 import structlog
 
-from sagesweep.errors import InputError, LedgerLockedError
-from sagesweep.ledger.read import LedgerState, scan_ledger
+from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
+from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, job_line, run_line
 from sagesweep.ledger.target import Target
 
@@ -45,6 +46,8 @@ class _Lock:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except FileNotFoundError:
             raise InputError.one(str(ledger), "", "", "directory does not exist") from None
+        except OSError as exc:
+            raise LedgerIOError(str(lock_path), exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,7 +75,13 @@ def _open_for_append(path: Path) -> int:
     name for the same file (a hard link) cannot be written by a second submitter.
     """
     existed = path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise LedgerIOError(str(path), exc) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise not_a_regular_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -80,11 +89,15 @@ def _open_for_append(path: Path) -> int:
         raise LedgerLockedError(str(path), "another name of the same file") from None
     if not existed:
         # A new file's directory entry is only durable once the directory is synced.
-        dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            os.close(fd)
+            raise LedgerIOError(str(path), exc) from exc
     return fd
 
 
@@ -184,6 +197,8 @@ class Ledger:
         flush_interval: float,
         max_batch: int,
     ) -> AsyncIterator[Ledger]:
+        if path.exists() and not path.is_file():
+            raise not_a_regular_file(path)  # before a sidecar lands beside a device
         lock = _Lock.acquire(path)
         fd: int | None = None
         try:
@@ -191,7 +206,10 @@ class Ledger:
             # A big ledger takes seconds to read: keep the event loop responsive.
             scan = await anyio.to_thread.run_sync(scan_ledger, path)
             if scan.torn_offset is not None:
-                os.truncate(path, scan.torn_offset)
+                try:
+                    os.truncate(path, scan.torn_offset)
+                except OSError as exc:
+                    raise LedgerIOError(str(path), exc) from exc
                 _log.warning(
                     "ledger.repaired",
                     path=str(path),
@@ -264,7 +282,7 @@ class Ledger:
                 with anyio.move_on_after(self._flush_interval):
                     await self._full.wait()
                 await self._flush()
-        except OSError:
+        except OSError:  # a LedgerIOError
             # Disk full, I/O error: the run stops with this error. The jobs of the
             # lost batch exist in AWS and are reconciled by name on resume.
             self._broken = True
@@ -287,8 +305,11 @@ class Ledger:
 
     def _commit(self, data: bytes) -> None:
         view = memoryview(data)
-        # One write for the batch; the loop only matters if the kernel writes short.
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        os.fsync(self._fd)
+        try:
+            # One write for the batch; the loop only matters if the kernel writes short.
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise LedgerIOError(str(self.path), exc) from exc
