@@ -9,8 +9,8 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,17 +18,14 @@ from typing import Any, TextIO
 import anyio
 import structlog
 
-from sagesweep.aws.client import ClientSettings
-from sagesweep.errors import InputError
+from sagesweep.connect import TargetOptions, connect
 from sagesweep.ledger import (
     JobStatus,
     LedgerState,
-    Target,
     check_binding,
     default_ledger_path,
     load_ledger,
 )
-from sagesweep.ledger.target import TargetKind
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -108,16 +105,6 @@ def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: C
     return True
 
 
-@contextmanager
-def _endpoint(parts: Parts, mock: bool, endpoint_url: str | None) -> Iterator[str | None]:
-    if not mock:
-        yield endpoint_url
-        return
-    with parts.start_mock() as url:
-        log.info("submit.mock_started", url=url)
-        yield url
-
-
 @asynccontextmanager
 async def _signals(engine: Engine, grace: float, stopped: list[int]) -> AsyncIterator[None]:
     """First SIGINT/SIGTERM: stop dispatching, then cancel after ``grace``; second: now."""
@@ -176,10 +163,13 @@ async def submit(
     ``submit.finished`` log event carries the same counts either way. ``parts``
     replaces the components the run is built from (see :class:`sagesweep.parts.Parts`).
     """
-    if mock and endpoint_url:
-        raise InputError.one(
-            "<options>", "", "endpoint_url", "mock and endpoint_url are exclusive: pick one target"
-        )
+    options = TargetOptions(
+        mock=mock,
+        endpoint_url=endpoint_url,
+        region=region,
+        profile=profile,
+        concurrency=concurrency,
+    )
     parts = parts or Parts()
     sweep = Path(sweep)
     config = load_config(sweep)
@@ -197,45 +187,36 @@ async def submit(
     show_bar = stream.isatty() if progress is None else progress
     counters = Counters(total=total)
     stopped: list[int] = []
-    with _endpoint(parts, mock, endpoint_url) as url:
-        settings = ClientSettings(
-            region=region,
-            profile=profile,
-            endpoint_url=url,
-            mock=mock,
-            concurrency=concurrency,
+    async with connect(options, parts, ledger_path) as connection:
+        client = connection.client
+        book_cm = parts.open_ledger(
+            ledger_path, sweep=config.sweep, tool_version=__version__, target=connection.target
         )
-        async with parts.open_client(settings) as client:
-            kind: TargetKind = "mock" if mock else "endpoint" if endpoint_url else "aws"
-            target = Target(kind, client.meta.region_name)
-            book_cm = parts.open_ledger(
-                ledger_path, sweep=config.sweep, tool_version=__version__, target=target
+        async with book_cm as book:
+            limiter = parts.make_limiter(rate=rate)
+            engine = Engine(
+                client,
+                book,
+                limiter=limiter,
+                settings=EngineSettings(
+                    concurrency=concurrency,
+                    capacity_wait=capacity_wait,
+                    outage_wait=outage_wait,
+                ),
+                counters=counters,
+                backoff=parts.backoff,
+                capacity_probe=parts.capacity_probe,
+                skip=lambda name: _already_done(book.state, name, retry_failed, counters),
             )
-            async with book_cm as book:
-                limiter = parts.make_limiter(rate=rate)
-                engine = Engine(
-                    client,
-                    book,
-                    limiter=limiter,
-                    settings=EngineSettings(
-                        concurrency=concurrency,
-                        capacity_wait=capacity_wait,
-                        outage_wait=outage_wait,
-                    ),
-                    counters=counters,
-                    backoff=parts.backoff,
-                    capacity_probe=parts.capacity_probe,
-                    skip=lambda name: _already_done(book.state, name, retry_failed, counters),
-                )
-                log.info("submit.started", sweep=config.sweep, jobs=total, ledger=str(ledger_path))
-                async with (
-                    _signals(engine, grace, stopped),
-                    live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
-                ):
-                    # The first pass validated every job: this one only renders them again.
-                    planner = parts.make_planner(config, max_jobs=max_jobs)
-                    await engine.run(planner.jobs(validate=False))
-                book.set_end_counts(counters.as_dict())
+            log.info("submit.started", sweep=config.sweep, jobs=total, ledger=str(ledger_path))
+            async with (
+                _signals(engine, grace, stopped),
+                live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
+            ):
+                # The first pass validated every job: this one only renders them again.
+                planner = parts.make_planner(config, max_jobs=max_jobs)
+                await engine.run(planner.jobs(validate=False))
+            book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""
     log.info(

@@ -52,8 +52,11 @@ class MakeLimiter(Protocol):
 
 
 @contextmanager
-def embedded_mock() -> Iterator[str]:
-    """The local SageMaker mock on a free port, for as long as the ``with`` lasts."""
+def embedded_mock(state: Path | None = None) -> Iterator[str]:
+    """The local SageMaker mock on a free port, for as long as the ``with`` lasts.
+
+    ``state``: the file its account lives in between runs.
+    """
     from sagesweep.mock import MockServer
 
     with MockServer() as server:
@@ -70,6 +73,6 @@ class Parts:
     open_ledger: OpenLedger = Ledger.open
     make_planner: MakePlanner = Planner
     make_limiter: MakeLimiter = AdaptiveRate
-    start_mock: Callable[[], AbstractContextManager[str]] = embedded_mock
+    start_mock: Callable[[Path | None], AbstractContextManager[str]] = embedded_mock
     backoff: Backoff = field(default_factory=Backoff)
     capacity_probe: Callable[[], CapacityProbe] = CapacityProbe

@@ -41,6 +41,8 @@ class _Lock:
 
     @classmethod
     def acquire(cls, ledger: Path) -> _Lock:
+        if ledger.exists() and not ledger.is_file():
+            raise not_a_regular_file(ledger)  # before a sidecar lands beside a device
         lock_path = ledger.with_name(ledger.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -197,8 +199,6 @@ class Ledger:
         flush_interval: float,
         max_batch: int,
     ) -> AsyncIterator[Ledger]:
-        if path.exists() and not path.is_file():
-            raise not_a_regular_file(path)  # before a sidecar lands beside a device
         lock = _Lock.acquire(path)
         fd: int | None = None
         try:

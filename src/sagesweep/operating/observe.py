@@ -1,0 +1,128 @@
+"""What AWS says of a sweep's jobs, read at a bounded cost.
+
+One ``Search`` on the ``sagesweep:sweep`` tag returns whole jobs (status, failure
+reason, final metrics, billable time), 100 a page: a 5,000-job sweep is read in about
+50 calls. Results are kept only for names in the ledger, so a decoy job tagged with our
+sweep name by someone else is never counted. ``Search`` is eventually consistent: a job
+created moments ago may be missing from it, so any created job it did not return is
+asked for by name with ``DescribeTrainingJob``. Where ``Search`` is not allowed (an IAM
+policy without ``sagemaker:Search``), every job is described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.operating.calls import AwsCallError, PacedCalls
+from sagesweep.planning.naming import SWEEP_TAG
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = ["NOT_FOUND", "JobState", "observe"]
+
+log = structlog.get_logger("sagesweep.operating")
+
+#: The status of a job the ledger says was created and AWS does not know.
+NOT_FOUND = "NotFound"
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """One training job as AWS describes it, reduced to what operating a sweep needs."""
+
+    name: str
+    status: str  #: TrainingJobStatus, or NotFound
+    secondary_status: str | None = None
+    failure_reason: str | None = None
+    billable_seconds: int | None = None
+    instance_count: int = 1
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    end_time: float | None = None  #: POSIX seconds, when it ended
+
+    @classmethod
+    def of(cls, job: Mapping[str, Any]) -> JobState:
+        """From a ``DescribeTrainingJob`` answer or a ``Search`` record's ``TrainingJob``."""
+        metrics: dict[str, float] = {}
+        for item in job.get("FinalMetricDataList") or ():
+            name, value = item.get("MetricName"), item.get("Value")
+            if isinstance(name, str) and isinstance(value, int | float):
+                metrics[name] = float(value)
+        resources = job.get("ResourceConfig") or {}
+        ended = job.get("TrainingEndTime")
+        billable = job.get("BillableTimeInSeconds")
+        return cls(
+            name=str(job.get("TrainingJobName")),
+            status=str(job.get("TrainingJobStatus")),
+            secondary_status=job.get("SecondaryStatus"),
+            failure_reason=job.get("FailureReason"),
+            billable_seconds=billable if isinstance(billable, int) else None,
+            instance_count=int(resources.get("InstanceCount") or 1),
+            metrics=metrics,
+            end_time=ended.timestamp() if isinstance(ended, datetime) else None,
+        )
+
+
+async def observe(
+    client: SageMakerClient, calls: PacedCalls, sweep: str, names: Iterable[str]
+) -> dict[str, JobState]:
+    """The state of every job in ``names`` (the created jobs of ``sweep``)."""
+    wanted = set(names)
+    found: dict[str, JobState] = {}
+    if not wanted:
+        return found
+    try:
+        await _search(client, calls, sweep, wanted, found)
+    except AwsCallError as exc:
+        if exc.error.kind is not ErrorKind.PERMANENT:
+            raise
+        log.warning("operating.search_unavailable", code=exc.error.code, jobs=len(wanted))
+    for name in sorted(wanted - found.keys()):
+        found[name] = await _describe(client, calls, name)
+    return found
+
+
+async def _search(
+    client: SageMakerClient,
+    calls: PacedCalls,
+    sweep: str,
+    wanted: set[str],
+    found: dict[str, JobState],
+) -> None:
+    expression: Any = {
+        "Filters": [{"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": sweep}]
+    }
+    token: str | None = None
+    while True:
+        page = await calls(
+            client.search,
+            Resource="TrainingJob",
+            SearchExpression=expression,
+            MaxResults=PAGE_SIZE,
+            **({"NextToken": token} if token else {}),
+        )
+        for record in page.get("Results") or ():
+            job = record.get("TrainingJob") or {}
+            name = job.get("TrainingJobName")
+            if name in wanted:
+                found[name] = JobState.of(job)
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+async def _describe(client: SageMakerClient, calls: PacedCalls, name: str) -> JobState:
+    try:
+        job = await calls(client.describe_training_job, TrainingJobName=name)
+    except AwsCallError as exc:
+        if exc.error.kind is ErrorKind.NOT_FOUND:
+            return JobState(name=name, status=NOT_FOUND)
+        raise
+    return JobState.of(job)

@@ -1,0 +1,120 @@
+"""The status of a launched sweep: counts, failure reasons, cost so far, one row per job.
+
+Each job appears once, as its newest attempt. A job whose create never succeeded (the
+ledger has it ``failed``, ``unknown`` or ``conflict``, and AWS does not know it) is
+``NotSubmitted``; one the ledger says was created and AWS does not know is ``NotFound``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sagesweep.operating.members import CREATED, Member, SweepMembers
+from sagesweep.operating.observe import NOT_FOUND, JobState
+
+__all__ = ["STATUSES", "JobRow", "SweepStatus", "build_status"]
+
+NOT_SUBMITTED = "NotSubmitted"
+#: Every status a row can have, in the order counts are shown.
+STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", NOT_FOUND, NOT_SUBMITTED)
+TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """One job of the sweep, as its newest attempt."""
+
+    name: str
+    base: str
+    attempt: int
+    status: str
+    secondary_status: str | None
+    failure_reason: str | None
+    billable_seconds: int | None
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    ended: float | None = None  #: POSIX seconds
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "base": self.base,
+            "attempt": self.attempt,
+            "status": self.status,
+            "secondary_status": self.secondary_status,
+            "failure_reason": self.failure_reason,
+            "billable_seconds": self.billable_seconds,
+            "params": dict(self.params),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SweepStatus:
+    """A sweep at one moment."""
+
+    sweep: str
+    counts: Mapping[str, int]
+    billable_instance_seconds: int  #: all attempts, x instance count
+    jobs: tuple[JobRow, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sweep": self.sweep,
+            "counts": dict(self.counts),
+            "billable_instance_seconds": self.billable_instance_seconds,
+            "jobs": [row.as_json() for row in self.jobs],
+        }
+
+    def failure_reasons(self) -> list[tuple[str, int]]:
+        """Failure reasons of failed jobs, most frequent first (the text before a colon
+        that carries per-job detail is what groups them)."""
+        reasons = Counter(
+            _reason_kind(row.failure_reason or "(no reason given)")
+            for row in self.jobs
+            if row.status == "Failed"
+        )
+        return reasons.most_common()
+
+    @property
+    def done(self) -> bool:
+        """Every job that was created has ended."""
+        return all(row.status in TERMINAL or row.status == NOT_SUBMITTED for row in self.jobs)
+
+
+def _reason_kind(reason: str) -> str:
+    # "AlgorithmError: ExecuteUserScriptError ... line 12" -> group by its first sentence.
+    head = reason.split("\n", 1)[0]
+    return head if len(head) <= 120 else head[:117] + "..."
+
+
+def build_status(members: SweepMembers, states: Mapping[str, JobState]) -> SweepStatus:
+    """Combine the ledger's view (membership, params) with AWS's (what happened)."""
+    rows = tuple(_row(member, states.get(member.name)) for member in members.latest())
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(Counter(row.status for row in rows))
+    billable = sum(
+        (state.billable_seconds or 0) * state.instance_count for state in states.values()
+    )
+    return SweepStatus(members.sweep, counts, billable, rows)
+
+
+def _row(member: Member, state: JobState | None) -> JobRow:
+    if state is None or (state.status == NOT_FOUND and member.status not in CREATED):
+        status = NOT_SUBMITTED
+    else:
+        status = state.status
+    return JobRow(
+        name=member.name,
+        base=member.base,
+        attempt=member.attempt,
+        status=status,
+        secondary_status=None if state is None else state.secondary_status,
+        failure_reason=None if state is None else state.failure_reason,
+        billable_seconds=None if state is None else state.billable_seconds,
+        params=member.params,
+        metrics={} if state is None else state.metrics,
+        ended=None if state is None else state.end_time,
+    )
