@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -209,3 +210,213 @@ def mock(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     serve_forever(config)
+
+
+# -- operating a launched sweep ---------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _target_options(command: F) -> F:
+    """The options every command that reads or acts on AWS takes."""
+    options = [
+        click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False)),
+        click.option(
+            "--ledger",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="The sweep's ledger; default <sweep>.ledger.jsonl beside the sweep file.",
+        ),
+        click.option(
+            "--mock", is_flag=True, help="The embedded mock (its account beside the ledger)."
+        ),
+        click.option("--endpoint-url", default=None, help="Another SageMaker endpoint."),
+        click.option("--region", default=None, help="AWS region."),
+        click.option("--profile", default=None, help="AWS profile."),
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=0.5),
+            default=5.0,
+            show_default=True,
+            help="Ceiling on AWS calls per second (adapts down on throttling).",
+        ),
+        click.option("--concurrency", type=click.IntRange(1, 1024), default=16, show_default=True),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _target(kwargs: dict[str, Any]) -> dict[str, Any]:
+    keys = ("ledger", "mock", "endpoint_url", "region", "profile", "rate", "concurrency")
+    if kwargs.get("mock") and kwargs.get("endpoint_url"):
+        raise click.UsageError("--mock and --endpoint-url are exclusive: pick one target")
+    return {key: kwargs[key] for key in keys}
+
+
+def _run(function: Callable[[], Awaitable[T]]) -> T:
+    import anyio
+
+    from sagesweep.logs import configure_logging
+
+    configure_logging("console", quiet=True)
+    return anyio.run(function)
+
+
+@main.command()
+@_target_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Refresh in place every SECONDS until Ctrl-C (table format).",
+)
+def status(sweep: Path, fmt: str, watch: float | None, **kwargs: Any) -> None:
+    """Where every job of SWEEP stands: counts, failure reasons, billable time."""
+    from sagesweep import operate
+    from sagesweep.operating.status_view import render_table, write_csv, write_json
+
+    target = _target(kwargs)
+    if watch is not None:
+        _watch(sweep, watch, target)
+        return
+    result = _run(lambda: operate.status(sweep, **target))
+    if fmt == "json":
+        write_json(result, sys.stdout)
+    elif fmt == "csv":
+        write_csv(result, sys.stdout)
+    else:
+        from rich.console import Console
+
+        Console().print(render_table(result))
+
+
+def _watch(sweep: Path, every: float, target: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    from sagesweep import operate
+    from sagesweep.connect import TargetOptions
+    from sagesweep.operating.status import SweepStatus
+    from sagesweep.operating.status_view import render_table
+
+    options = TargetOptions(
+        mock=target["mock"],
+        endpoint_url=target["endpoint_url"],
+        region=target["region"],
+        profile=target["profile"],
+        concurrency=target["concurrency"],
+    )
+    with Live(console=Console(), auto_refresh=False) as live:
+
+        def show(current: SweepStatus) -> None:
+            live.update(render_table(current), refresh=True)
+
+        try:
+            _run(
+                lambda: operate.watch(
+                    sweep,
+                    every=every,
+                    show=show,
+                    ledger=target["ledger"],
+                    options=options,
+                    rate=target["rate"],
+                )
+            )
+        except KeyboardInterrupt:
+            return
+
+
+@main.command()
+@_target_options
+@click.option(
+    "--where",
+    "wheres",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Only jobs whose swept parameter PATH has VALUE (repeatable: all must match).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def stop(sweep: Path, wheres: tuple[str, ...], yes: bool, **kwargs: Any) -> None:
+    """Stop SWEEP: its running submitter on this host, then its InProgress jobs."""
+    from sagesweep import operate
+
+    def confirm(count: int) -> bool:
+        if yes or not sys.stdin.isatty():
+            return True
+        return click.confirm(f"Stop {count} InProgress job(s) of {sweep}?", default=False)
+
+    target = _target(kwargs)
+    report = _run(lambda: operate.stop(sweep, where=wheres, confirm=confirm, **target))
+    if report.submitter:
+        click.echo(f"sagesweep: {report.submitter}", err=True)
+    already = ", ".join(f"{n} {s}" for s, n in sorted(report.already.items())) or "none"
+    click.echo(
+        f"stopped {len(report.stopped)} of {report.selected} selected job(s); left alone: {already}"
+    )
+    for name, why in sorted(report.failed.items()):
+        click.echo(f"{name}: could not stop: {why}", err=True)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@_target_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "jsonl"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--sort", default=None, metavar="METRIC", help="Best first by this metric.")
+@click.option(
+    "--maximize/--minimize",
+    "maximize",
+    default=None,
+    help="Direction of --sort (default: maximize for auc/acc/f1/precision/recall).",
+)
+@click.option("--top", type=click.IntRange(1), default=None, help="Only the best N rows.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Plot the --sort metric against each swept parameter.",
+)
+def results(
+    sweep: Path,
+    fmt: str,
+    sort: str | None,
+    maximize: bool | None,
+    top: int | None,
+    plot: Path | None,
+    **kwargs: Any,
+) -> None:
+    """One row per job of SWEEP: swept parameters and final metrics."""
+    from sagesweep import operate
+    from sagesweep.operating.results import Goal
+    from sagesweep.operating.results_view import print_table, write_csv, write_jsonl
+
+    target = _target(kwargs)
+    goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
+    table = _run(lambda: operate.results(sweep, sort=sort, goal=goal, top=top, **target))
+    if plot is not None:
+        from sagesweep.operating.plot import plot_results
+
+        plot_results(table, plot)
+        click.echo(f"plot written to {plot}", err=True)
+    if fmt == "csv":
+        write_csv(table, sys.stdout)
+    elif fmt == "jsonl":
+        write_jsonl(table, sys.stdout)
+    else:
+        print_table(table)

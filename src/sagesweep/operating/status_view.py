@@ -48,14 +48,16 @@ def render_table(status: SweepStatus) -> RenderableType:
     from rich.text import Text
 
     counts = Table(title=f"sweep {status.sweep}: {len(status.jobs)} jobs", title_justify="left")
+    counts.add_column("status")
+    counts.add_column("jobs", justify="right")
     for name in STATUSES:
-        counts.add_column(name, justify="right")
-    counts.add_row(*(str(status.counts.get(name, 0)) for name in STATUSES))
+        count = status.counts.get(name, 0)
+        if count or name in ("InProgress", "Completed", "Failed"):
+            counts.add_row(name, str(count))
     parts: list[RenderableType] = [counts]
-    hours = status.billable_instance_seconds / 3600
-    parts.append(
-        Text(f"billable: {status.billable_instance_seconds} instance-seconds ({hours:.2f} h)")
-    )
+    seconds = status.billable_instance_seconds
+    hours = seconds / 3600
+    parts.append(Text(f"billable so far: {seconds} instance-seconds ({hours:.2f} instance-hours)"))
     reasons = status.failure_reasons()
     if reasons:
         grouped = Table(title="failure reasons", title_justify="left")

@@ -1,0 +1,108 @@
+"""The results of a sweep: one row per job (its newest attempt), parameters and metrics.
+
+Columns: ``name``, ``status``, ``attempt``, each swept parameter under its path, each
+final metric under its name, ``billable_seconds``. Sorting by a metric puts the best job
+first; whether best is highest or lowest is guessed from the metric's name (accuracy-like
+names are maximised) unless the caller says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sagesweep.errors import InputError
+from sagesweep.operating.status import SweepStatus
+
+__all__ = ["Goal", "ResultRow", "Results", "default_goal", "tabulate"]
+
+Goal = Literal["maximize", "minimize"]
+_MAXIMISED = re.compile(r"auc|acc|f1|precision|recall|map|ndcg|r2", re.IGNORECASE)
+
+
+def default_goal(metric: str) -> Goal:
+    """``maximize`` for names like ``validation:auc`` or ``train:accuracy``, else ``minimize``."""
+    return "maximize" if _MAXIMISED.search(metric) else "minimize"
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    name: str
+    status: str
+    attempt: int
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    billable_seconds: int | None
+
+    def as_dict(self, params: Sequence[str], metrics: Sequence[str]) -> dict[str, Any]:
+        row: dict[str, Any] = {"name": self.name, "status": self.status, "attempt": self.attempt}
+        row.update((p, self.params.get(p)) for p in params)
+        row.update((m, self.metrics.get(m)) for m in metrics)
+        row["billable_seconds"] = self.billable_seconds
+        return row
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A sweep's results table, in the order asked for."""
+
+    sweep: str
+    params: tuple[str, ...]  #: swept parameter paths: columns after ``attempt``
+    metrics: tuple[str, ...]  #: metric names any job reported: columns after the params
+    rows: tuple[ResultRow, ...]
+    sort: str | None = None
+    goal: Goal | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return ["name", "status", "attempt", *self.params, *self.metrics, "billable_seconds"]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [row.as_dict(self.params, self.metrics) for row in self.rows]
+
+    @property
+    def best(self) -> ResultRow | None:
+        """The best job by the sort metric (the first row), if it reported the metric."""
+        if self.sort is None or not self.rows or self.sort not in self.rows[0].metrics:
+            return None
+        return self.rows[0]
+
+
+def tabulate(
+    status: SweepStatus,
+    params: Sequence[str],
+    *,
+    sort: str | None = None,
+    goal: Goal | None = None,
+    top: int | None = None,
+) -> Results:
+    """Rows of ``status``'s jobs; ``sort`` by a metric (best first), ``top`` N only."""
+    rows = [
+        ResultRow(row.name, row.status, row.attempt, row.params, row.metrics, row.billable_seconds)
+        for row in status.jobs
+    ]
+    metrics: dict[str, None] = {}
+    for row in rows:
+        metrics.update(dict.fromkeys(row.metrics))
+    if sort is not None:
+        if sort not in metrics:
+            seen = ", ".join(sorted(metrics)) or "none yet"
+            raise InputError.one(
+                "<cli>", "", "--sort", f"no job reports a metric {sort!r} (reported: {seen})"
+            )
+        goal = goal or default_goal(sort)
+        sign = -1.0 if goal == "maximize" else 1.0
+
+        def key(row: ResultRow) -> tuple[int, float]:
+            value = row.metrics.get(sort)
+            if value is None or math.isnan(value):
+                return (1, 0.0)  # jobs without the metric go last
+            return (0, sign * value)
+
+        rows.sort(key=key)
+    if top is not None:
+        rows = rows[:top]
+    return Results(status.sweep, tuple(params), tuple(metrics), tuple(rows), sort, goal)
