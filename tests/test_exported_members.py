@@ -13,10 +13,23 @@ from pathlib import Path
 import pytest
 
 import sagesweep
-from sagesweep import api, version
+from sagesweep import api, operate, version
 
 PACKAGE = Path(sagesweep.__file__).parent
-EXPORTED = ["Summary", "__version__", "submit", "submit_sync"]
+EXPORTED = [
+    "JobRow",
+    "ResultRow",
+    "Results",
+    "StopReport",
+    "Summary",
+    "SweepStatus",
+    "__version__",
+    "results",
+    "status",
+    "stop",
+    "submit",
+    "submit_sync",
+]
 
 
 def module_name(path: Path) -> str:
@@ -71,6 +84,9 @@ class TestExportedMembers:
         assert sagesweep.submit_sync is api.submit_sync
         assert sagesweep.Summary is api.Summary
         assert sagesweep.__version__ == version.__version__
+        assert sagesweep.status is operate.status
+        assert sagesweep.results is operate.results
+        assert sagesweep.stop is operate.stop
 
     def test_unknown_attribute_is_an_attribute_error(self) -> None:
         """A name outside __all__ is not conjured up by the lazy loader."""

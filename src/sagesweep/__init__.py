@@ -1,4 +1,4 @@
-"""sagesweep: launch thousands of SageMaker training jobs, exactly once.
+"""sagesweep: launch thousands of SageMaker training jobs, exactly once, and operate them.
 
 The public Python API is what ``__all__`` names (see ``docs/python-api.md``);
 everything in the subpackages is internal and may change between releases.
@@ -6,21 +6,52 @@ everything in the subpackages is internal and may change between releases.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from sagesweep.version import __version__
 
 if TYPE_CHECKING:
     from sagesweep.api import Summary, submit, submit_sync
+    from sagesweep.operate import results, status, stop
+    from sagesweep.operating.results import ResultRow, Results
+    from sagesweep.operating.status import JobRow, SweepStatus
+    from sagesweep.operating.stop import StopReport
 
-__all__ = ["Summary", "__version__", "submit", "submit_sync"]
+__all__ = [
+    "JobRow",
+    "ResultRow",
+    "Results",
+    "StopReport",
+    "Summary",
+    "SweepStatus",
+    "__version__",
+    "results",
+    "status",
+    "stop",
+    "submit",
+    "submit_sync",
+]
+
+# The machinery (aiobotocore, anyio) loads only when asked for: the CLI's `plan` and
+# `--help` stay quick.
+_LAZY = {
+    "Summary": "sagesweep.api",
+    "submit": "sagesweep.api",
+    "submit_sync": "sagesweep.api",
+    "status": "sagesweep.operate",
+    "results": "sagesweep.operate",
+    "stop": "sagesweep.operate",
+    "SweepStatus": "sagesweep.operating.status",
+    "JobRow": "sagesweep.operating.status",
+    "Results": "sagesweep.operating.results",
+    "ResultRow": "sagesweep.operating.results",
+    "StopReport": "sagesweep.operating.stop",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The submit machinery (aiobotocore, anyio) loads only when asked for: the CLI's
-    # `plan` and `--help` stay quick.
-    if name in ("Summary", "submit", "submit_sync"):
-        from sagesweep import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'sagesweep' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sagesweep' has no attribute {name!r}")
+    return getattr(import_module(module), name)
