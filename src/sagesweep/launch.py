@@ -1,0 +1,179 @@
+"""Running an engine over a stream of jobs with a ledger: what ``submit`` and
+``resubmit`` share.
+
+:func:`launch` opens the target and the ledger (bound to that target), runs the engine
+under signal handling and the progress display, and returns a :class:`Summary`. The
+callers decide which jobs: every planned job, or the next attempts of failed ones.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+import structlog
+
+from sagesweep.connect import TargetOptions, connect
+from sagesweep.ledger import JobStatus, LedgerState
+from sagesweep.parts import Parts
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.counters import Counters
+from sagesweep.submitting.display import live_progress, print_summary
+from sagesweep.submitting.engine import (
+    DEFAULT_CAPACITY_WAIT,
+    DEFAULT_GRACE,
+    Engine,
+    EngineSettings,
+)
+from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
+from sagesweep.submitting.pacing import DEFAULT_RATE
+from sagesweep.version import __version__
+
+__all__ = ["LaunchSettings", "Summary", "launch"]
+
+log = structlog.get_logger("sagesweep.submit")
+
+_SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How a submit or resubmit run ended."""
+
+    counts: Mapping[str, int]
+    ledger: Path
+    interrupted_by: int | None = None  #: the signal that stopped the run, if any
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted_by is not None:
+            return _SIGNAL_EXIT.get(signal.Signals(self.interrupted_by), 130)
+        unsettled = ("failed", "failed_earlier", "conflict", "unknown")
+        return 1 if any(self.counts.get(key, 0) for key in unsettled) else 0
+
+
+def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: Counters) -> bool:
+    """Whether the ledger settles ``name``; failures left alone are counted, not hidden."""
+    entry = state.jobs.get(name)
+    if entry is None:
+        return False
+    if entry.status is JobStatus.UNKNOWN:
+        return False
+    if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
+        if retry_failed:
+            return False
+        counters.failed_earlier += 1
+    return True
+
+
+@asynccontextmanager
+async def _signals(engine: Engine, grace: float, stopped: list[int]) -> AsyncIterator[None]:
+    """First SIGINT/SIGTERM: stop dispatching, then cancel after ``grace``; second: now."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    if stopped:
+                        log.warning("submit.cancelled", signal=signum)
+                        engine.cancel()
+                        return
+                    stopped.append(signum)
+                    log.warning("submit.stopping", signal=signum, grace=grace)
+                    engine.stop()
+                    tg.start_soon(cancel_after_grace)
+
+        async def cancel_after_grace() -> None:
+            await anyio.sleep(grace)
+            log.warning("submit.grace_expired", grace=grace)
+            engine.cancel()
+
+        tg.start_soon(watch)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaunchSettings:
+    """How a run paces, waits and reports; the defaults are the CLI's."""
+
+    rate: float = DEFAULT_RATE
+    capacity_wait: float = DEFAULT_CAPACITY_WAIT
+    outage_wait: float = DEFAULT_OUTAGE_WAIT
+    grace: float = DEFAULT_GRACE
+    retry_failed: bool = False
+    progress: bool | None = None
+    summary: bool = True
+    summary_stream: TextIO | None = None
+
+
+async def launch(
+    *,
+    config: SweepConfig,
+    ledger: Path,
+    jobs: Callable[[], Iterable[JobSpec]],
+    total: int,
+    target: TargetOptions,
+    settings: LaunchSettings,
+    parts: Parts,
+    warnings: tuple[str, ...] = (),
+    command: str = "submit",
+) -> Summary:
+    """Create every job ``jobs()`` yields that the ledger does not settle; record each."""
+    stream = settings.summary_stream or sys.stderr
+    show_bar = stream.isatty() if settings.progress is None else settings.progress
+    counters = Counters(total=total)
+    stopped: list[int] = []
+    async with connect(target, parts, ledger) as connection:
+        book_cm = parts.open_ledger(
+            ledger, sweep=config.sweep, tool_version=__version__, target=connection.target
+        )
+        async with book_cm as book:
+            limiter = parts.make_limiter(rate=settings.rate)
+            engine = Engine(
+                connection.client,
+                book,
+                limiter=limiter,
+                settings=EngineSettings(
+                    concurrency=target.concurrency,
+                    capacity_wait=settings.capacity_wait,
+                    outage_wait=settings.outage_wait,
+                ),
+                counters=counters,
+                backoff=parts.backoff,
+                capacity_probe=parts.capacity_probe,
+                skip=lambda name: _already_done(book.state, name, settings.retry_failed, counters),
+            )
+            log.info(f"{command}.started", sweep=config.sweep, jobs=total, ledger=str(ledger))
+            async with (
+                _signals(engine, settings.grace, stopped),
+                live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
+            ):
+                await engine.run(jobs())
+            book.set_end_counts(counters.as_dict())
+    interrupted = stopped[0] if stopped else None
+    reason = signal.Signals(interrupted).name if interrupted else ""
+    log.info(
+        f"{command}.finished",
+        ledger=str(ledger),
+        interrupted=reason or None,
+        seconds=round(counters.elapsed, 3),
+        **counters.as_dict(),
+    )
+    if settings.summary:
+        print_summary(counters, stream=stream, ledger=str(ledger), interrupted=reason)
+    return Summary(counters.as_dict(), ledger, interrupted, warnings)
