@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from sagesweep.errors import InputError
 from sagesweep.planning.config import DEFAULT_MAX_JOBS, load_config
+from sagesweep.planning.files import MAX_FILE_BYTES
 from sagesweep.planning.space import Distribution, Range, Values
 
 YAML = """\
@@ -364,3 +366,62 @@ class TestErrors:
         """A key holding a newline is escaped: a problem stays one line."""
         lines = problems(write_json(tmp_path, {**BASE, "bad\nkey": 1}))
         assert any("bad\\nkey: unknown key" in line for line in lines), lines
+
+
+class TestOnlyRegularFilesOfBoundedSize:
+    """Sweep and template files are regular files of at most 10 MiB, read without hanging."""
+
+    @staticmethod
+    def _sweep_naming(tmp_path: Path, template_file: str) -> Path:
+        return write_json(tmp_path, {"sweep": "s", "template_file": template_file})
+
+    @pytest.mark.timeout(20)
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_fifo_is_refused_without_blocking(self, tmp_path: Path, role: str) -> None:
+        """A named pipe is refused at once: opening it for reading does not wait for a writer."""
+        fifo = tmp_path / "pipe.json"
+        os.mkfifo(fifo)
+        path = fifo if role == "sweep" else self._sweep_naming(tmp_path, "pipe.json")
+        lines = problems(path)
+        assert any("FIFO" in line and "regular file" in line for line in lines), lines
+
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_device_is_refused(self, tmp_path: Path, role: str) -> None:
+        """/dev/zero never ends: it is refused as a device, not read."""
+        device = Path("/dev/zero")
+        if role == "sweep":
+            path = tmp_path / "zero.yaml"
+            path.symlink_to(device)
+        else:
+            path = self._sweep_naming(tmp_path, str(device))
+        lines = problems(path)
+        assert any("is a device" in line for line in lines), lines
+
+    def test_directory_is_refused(self, tmp_path: Path) -> None:
+        """A directory named as template_file is one line, not an OSError."""
+        (tmp_path / "req.json").mkdir()
+        lines = problems(self._sweep_naming(tmp_path, "req.json"))
+        assert any("directory" in line for line in lines), lines
+
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_file_over_the_limit_is_refused_unread(self, tmp_path: Path, role: str) -> None:
+        """A file larger than MAX_FILE_BYTES is refused, naming the 10 MiB limit."""
+        big = tmp_path / "big.json"
+        with big.open("wb") as f:  # sparse: costs no disk
+            f.truncate(MAX_FILE_BYTES + 1)
+        path = big if role == "sweep" else self._sweep_naming(tmp_path, "big.json")
+        lines = problems(path)
+        assert any("larger than 10 MiB" in line for line in lines), lines
+
+    def test_file_at_the_limit_is_read(self, tmp_path: Path) -> None:
+        """Exactly MAX_FILE_BYTES is still accepted (the limit is inclusive)."""
+        text = json.dumps(BASE)
+        path = write(tmp_path, "s.json", text + " " * (MAX_FILE_BYTES - len(text)))
+        assert load_config(path).sweep == BASE["sweep"]
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 are one line saying so."""
+        path = tmp_path / "s.yaml"
+        path.write_bytes(b"sweep: \xff\xfe\n")
+        (line,) = problems(path)
+        assert "not UTF-8" in line

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
+from sagesweep.planning.files import UnreadableFile, read_text
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
 __all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
@@ -97,11 +98,11 @@ def _yaml_message(exc: Exception) -> str:
 
 def _read(path: Path, *, what: str, source: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise InputError.one(source, "", what, f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:  # ValueError: undecodable, or a NUL in the path
-        raise InputError.one(source, "", what, f"cannot read {path}: {exc}") from None
+    except UnreadableFile as exc:
+        raise InputError.one(source, "", what, str(exc)) from None
     return _parse_text(path, text)
 
 
