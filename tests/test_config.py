@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from yaml.nodes import SequenceNode
 
 from sagesweep.errors import InputError
 from sagesweep.planning.config import DEFAULT_MAX_JOBS, load_config
 from sagesweep.planning.files import MAX_FILE_BYTES
 from sagesweep.planning.space import Distribution, Range, Values
+from sagesweep.planning.yamlsafe import MAX_NODES, YamlRefused, measure
 
 YAML = """\
 sweep: xgb-churn
@@ -425,3 +430,73 @@ class TestOnlyRegularFilesOfBoundedSize:
         path.write_bytes(b"sweep: \xff\xfe\n")
         (line,) = problems(path)
         assert "not UTF-8" in line
+
+
+def _laughs(levels: int) -> str:
+    """A billion-laughs document: each level is nine aliases of the one before."""
+    lines = ["sweep: lol", "template:", "  HyperParameters:", "    a: &a [lol, lol, lol]"]
+    names = "abcdefghijklmnop"
+    for prev, name in itertools.pairwise(names[: levels + 1]):
+        lines.append(f"    {name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+class TestYamlAliases:
+    """Aliases are expanded within MAX_NODES; beyond it, or recursive, one line."""
+
+    @pytest.mark.timeout(30)
+    def test_billion_laughs_is_refused(self, tmp_path: Path) -> None:
+        """A 400-byte document that stands for a billion strings is one line, not a hang."""
+        path = write(tmp_path, "s.yaml", _laughs(8))
+        assert path.stat().st_size < 500
+        (line,) = problems(path)
+        assert f"more than {MAX_NODES:,} values once its aliases are expanded" in line
+        assert "line " in line
+
+    @pytest.mark.timeout(30)
+    def test_self_referencing_aliases_are_refused(self, tmp_path: Path) -> None:
+        """Two aliases that contain themselves twice over are refused as recursive."""
+        text = YAML.replace("HyperParameters: {", "Self: &a [*a, *a]\n  HyperParameters: {")
+        (line,) = problems(write(tmp_path, "s.yaml", text))
+        assert ": template.Self[" in line
+        assert "invalid YAML: line 5 column 9: a recursive alias" in line
+        assert "nested inside itself" in line
+
+    def test_shared_aliases_within_the_bound_are_expanded(self, tmp_path: Path) -> None:
+        """Ordinary reuse of an anchor is read as if the value were written out each time."""
+        text = (
+            "sweep: s\n"
+            "template: {RoleArn: r}\n"
+            "method: list\n"
+            "trials:\n"
+            "  - &point {HyperParameters.eta: 0.1, HyperParameters.depth: 3}\n"
+            "  - *point\n"
+            "  - {<<: *point, HyperParameters.eta: 0.2}\n"
+        )
+        config = load_config(write(tmp_path, "s.yaml", text))
+        assert config.trials == (
+            {"HyperParameters.eta": 0.1, "HyperParameters.depth": 3},
+            {"HyperParameters.eta": 0.1, "HyperParameters.depth": 3},
+            {"HyperParameters.eta": 0.2, "HyperParameters.depth": 3},
+        )
+
+    @pytest.mark.parametrize(
+        ("levels", "refused"),
+        [pytest.param(2, False, id="within"), pytest.param(3, True, id="beyond")],
+    )
+    def test_the_bound_counts_every_use_of_an_alias(self, levels: int, refused: bool) -> None:
+        """measure() counts expanded values: 3 levels of 9 aliases pass a limit of 1000."""
+        node = yaml.compose(_laughs(levels), Loader=yaml.SafeLoader)
+        assert node is not None
+        if refused:
+            with pytest.raises(YamlRefused, match="more than 1,000 values"):
+                measure(node, limit=1000)
+        else:
+            measure(node, limit=1000)
+
+    def test_deep_nesting_is_measured_without_recursion(self) -> None:
+        """A document nested far deeper than Python's stack is measured iteratively."""
+        node = SequenceNode("tag:yaml.org,2002:seq", [])
+        for _ in range(5 * sys.getrecursionlimit()):
+            node = SequenceNode("tag:yaml.org,2002:seq", [node])
+        measure(node)

@@ -6,17 +6,15 @@ each; nothing here ever lets a parser's traceback through.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
-from sagesweep.planning.files import UnreadableFile, read_text
+from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
 __all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
@@ -54,56 +52,6 @@ class SweepConfig:
     max_jobs: int = DEFAULT_MAX_JOBS
     parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
     trials: tuple[Mapping[str, Any], ...] = ()
-
-
-_FORMATS = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".json": "JSON"}
-
-
-def _parse_text(path: Path, text: str) -> Any:
-    suffix = path.suffix.lower()
-    where = str(path)
-    kind = _FORMATS.get(suffix)
-    if kind is None:
-        raise InputError.one(
-            where, "", "", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json"
-        )
-    try:
-        if kind == "YAML":
-            import yaml
-
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            return yaml.load(text, Loader=loader)
-        if kind == "TOML":
-            return tomllib.loads(text)
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError.one(
-            where, "", f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.one(where, "", "", f"invalid TOML: {exc}") from None
-    except RecursionError:
-        raise InputError.one(where, "", "", f"invalid {kind}: nested too deeply") from None
-    except Exception as exc:  # yaml.YAMLError and its many subclasses
-        raise InputError.one(where, "", "", f"invalid {kind}: {_yaml_message(exc)}") from None
-
-
-def _yaml_message(exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or " ".join(str(exc).split()) or type(exc).__name__
-    if mark is not None:
-        return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
-    return " ".join(str(exc).split())
-
-
-def _read(path: Path, *, what: str, source: str) -> Any:
-    try:
-        text = read_text(path)
-    except FileNotFoundError:
-        raise InputError.one(source, "", what, f"file not found: {path}") from None
-    except UnreadableFile as exc:
-        raise InputError.one(source, "", what, str(exc)) from None
-    return _parse_text(path, text)
 
 
 def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,7 +144,7 @@ def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[
             out.add("", "template_file", "must be a path string")
         else:
             try:
-                loaded = _read(path.parent / tfile, what="template_file", source=out.source)
+                loaded = load_document(path.parent / tfile, what="template_file", source=out.source)
             except InputError as exc:
                 out.problems.extend(exc.problems)
                 loaded = {}
@@ -277,7 +225,7 @@ def load_config(path: Path | str) -> SweepConfig:
     """Read and check a sweep file; raise :class:`InputError` listing every problem."""
     path = Path(path)
     source = str(path)
-    raw = _read(path, what="", source=source)
+    raw = load_document(path, what="", source=source)
     if not isinstance(raw, Mapping):
         raise InputError.one(source, "", "", "a sweep file must hold a mapping at the top level")
     out = _Collector(source)
