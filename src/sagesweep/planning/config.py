@@ -52,6 +52,7 @@ class SweepConfig:
     max_jobs: int = DEFAULT_MAX_JOBS
     parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
     trials: tuple[Mapping[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()  #: one line each, e.g. a number that loses its text
 
 
 def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,6 +72,7 @@ class _Collector:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
 
     def add(self, subject: str, fld: str, message: str) -> None:
         self.problems.append(Problem(self.source, subject, fld, message))
@@ -138,13 +140,16 @@ def _check_sweep_name(raw: Mapping[str, Any], out: _Collector) -> str:
 
 def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[str, Any]:
     template: dict[str, Any] = {}
+    source = out.source
     tfile = raw.get("template_file")
     if tfile is not None:
         if not isinstance(tfile, str):
             out.add("", "template_file", "must be a path string")
         else:
             try:
-                loaded = load_document(path.parent / tfile, what="template_file", source=out.source)
+                document = load_document(path.parent / tfile, what="template_file", source=source)
+                out.warnings.extend(f"{tfile}: {line}" for line in document.warnings)
+                loaded = document.data
             except InputError as exc:
                 out.problems.extend(exc.problems)
                 loaded = {}
@@ -225,10 +230,12 @@ def load_config(path: Path | str) -> SweepConfig:
     """Read and check a sweep file; raise :class:`InputError` listing every problem."""
     path = Path(path)
     source = str(path)
-    raw = load_document(path, what="", source=source)
+    document = load_document(path, what="", source=source)
+    raw = document.data
     if not isinstance(raw, Mapping):
         raise InputError.one(source, "", "", "a sweep file must hold a mapping at the top level")
     out = _Collector(source)
+    out.warnings.extend(document.warnings)
     for key in raw:
         if key not in _KNOWN_KEYS:
             from difflib import get_close_matches
@@ -263,4 +270,5 @@ def load_config(path: Path | str) -> SweepConfig:
         max_jobs=max_jobs or DEFAULT_MAX_JOBS,
         parameters=parameters,
         trials=trials,
+        warnings=tuple(out.warnings),
     )
