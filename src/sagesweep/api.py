@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import anyio
 import structlog
 
-from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.aws.client import ClientSettings, check_endpoint_url, sagemaker_client
 from sagesweep.ledger import Ledger, default_ledger_path
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -137,6 +137,8 @@ async def submit(
     probes (tests and benchmarks shorten them).
     """
     sweep = Path(sweep)
+    if endpoint_url is not None:
+        check_endpoint_url(endpoint_url)  # before planning, and before a ledger is made
     config = load_config(sweep)
     total = _validated_size(first := Planner(config, max_jobs=max_jobs))
     for warning in first.stats.warnings:
