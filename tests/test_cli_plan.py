@@ -195,6 +195,13 @@ def _shared_checkpoint(doc: dict[str, Any]) -> None:
     doc["template"]["CheckpointConfig"] = {"S3Uri": "s3://bucket/ckpt/"}
 
 
+def _tiny_q(doc: dict[str, Any]) -> None:
+    doc["method"], doc["count"] = "random", 3
+    doc["parameters"] = {
+        "HyperParameters.eta": {"distribution": "uniform", "min": 0.1, "max": 0.3, "q": 1e-320}
+    }
+
+
 BROKEN = [
     pytest.param(_many_hyperparameters, ["HyperParameters", "101"], id="101-hyperparameters"),
     pytest.param(_access_key, ["HyperParameters.aws_key", "AKIA****"], id="access-key"),
@@ -205,6 +212,7 @@ BROKEN = [
     pytest.param(_typo_parameter, ["InstanceTyp", "did you mean"], id="typo-in-parameters"),
     pytest.param(_typo_template, ["InstanceTyp", "did you mean"], id="typo-in-template"),
     pytest.param(_shared_checkpoint, ["CheckpointConfig.S3Uri", "shared"], id="shared-checkpoint"),
+    pytest.param(_tiny_q, ["HyperParameters.eta", "q 1e-320 is too small"], id="tiny-q"),
 ]
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from yaml.nodes import SequenceNode
 
 from sagesweep.errors import InputError
-from sagesweep.planning.config import DEFAULT_MAX_JOBS, load_config
+from sagesweep.planning.config import DEFAULT_MAX_JOBS, SweepConfig, load_config
+from sagesweep.planning.files import MAX_FILE_BYTES
+from sagesweep.planning.planner import Planner
 from sagesweep.planning.space import Distribution, Range, Values
+from sagesweep.planning.yamlsafe import MAX_NODES, YamlRefused, measure
 
 YAML = """\
 sweep: xgb-churn
@@ -367,3 +375,300 @@ class TestErrors:
         """A key holding a newline is escaped: a problem stays one line."""
         lines = problems(write_json(tmp_path, {**BASE, "bad\nkey": 1}))
         assert any("bad\\nkey: unknown key" in line for line in lines), lines
+
+
+class TestOnlyRegularFilesOfBoundedSize:
+    """Sweep and template files are regular files of at most 10 MiB, read without hanging."""
+
+    @staticmethod
+    def _sweep_naming(tmp_path: Path, template_file: str) -> Path:
+        return write_json(tmp_path, {"sweep": "s", "template_file": template_file})
+
+    @pytest.mark.timeout(20)
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_fifo_is_refused_without_blocking(self, tmp_path: Path, role: str) -> None:
+        """A named pipe is refused at once: opening it for reading does not wait for a writer."""
+        fifo = tmp_path / "pipe.json"
+        os.mkfifo(fifo)
+        path = fifo if role == "sweep" else self._sweep_naming(tmp_path, "pipe.json")
+        lines = problems(path)
+        assert any("FIFO" in line and "regular file" in line for line in lines), lines
+
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_device_is_refused(self, tmp_path: Path, role: str) -> None:
+        """/dev/zero never ends: it is refused as a device, not read."""
+        device = Path("/dev/zero")
+        if role == "sweep":
+            path = tmp_path / "zero.yaml"
+            path.symlink_to(device)
+        else:
+            path = self._sweep_naming(tmp_path, str(device))
+        lines = problems(path)
+        assert any("is a device" in line for line in lines), lines
+
+    def test_directory_is_refused(self, tmp_path: Path) -> None:
+        """A directory named as template_file is one line, not an OSError."""
+        (tmp_path / "req.json").mkdir()
+        lines = problems(self._sweep_naming(tmp_path, "req.json"))
+        assert any("directory" in line for line in lines), lines
+
+    @pytest.mark.parametrize("role", [pytest.param("sweep", id="sweep"), pytest.param("template")])
+    def test_file_over_the_limit_is_refused_unread(self, tmp_path: Path, role: str) -> None:
+        """A file larger than MAX_FILE_BYTES is refused, naming the 10 MiB limit."""
+        big = tmp_path / "big.json"
+        with big.open("wb") as f:  # sparse: costs no disk
+            f.truncate(MAX_FILE_BYTES + 1)
+        path = big if role == "sweep" else self._sweep_naming(tmp_path, "big.json")
+        lines = problems(path)
+        assert any("larger than 10 MiB" in line for line in lines), lines
+
+    def test_file_at_the_limit_is_read(self, tmp_path: Path) -> None:
+        """Exactly MAX_FILE_BYTES is still accepted (the limit is inclusive)."""
+        text = json.dumps(BASE)
+        path = write(tmp_path, "s.json", text + " " * (MAX_FILE_BYTES - len(text)))
+        assert load_config(path).sweep == BASE["sweep"]
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 are one line saying so."""
+        path = tmp_path / "s.yaml"
+        path.write_bytes(b"sweep: \xff\xfe\n")
+        (line,) = problems(path)
+        assert "not UTF-8" in line
+
+
+def _laughs(levels: int) -> str:
+    """A billion-laughs document: each level is nine aliases of the one before."""
+    lines = ["sweep: lol", "template:", "  HyperParameters:", "    a: &a [lol, lol, lol]"]
+    names = "abcdefghijklmnop"
+    for prev, name in itertools.pairwise(names[: levels + 1]):
+        lines.append(f"    {name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+class TestYamlAliases:
+    """Aliases are expanded within MAX_NODES; beyond it, or recursive, one line."""
+
+    @pytest.mark.timeout(30)
+    def test_billion_laughs_is_refused(self, tmp_path: Path) -> None:
+        """A 400-byte document that stands for a billion strings is one line, not a hang."""
+        path = write(tmp_path, "s.yaml", _laughs(8))
+        assert path.stat().st_size < 500
+        (line,) = problems(path)
+        assert f"more than {MAX_NODES:,} values once its aliases are expanded" in line
+        assert "line " in line
+
+    @pytest.mark.timeout(30)
+    def test_self_referencing_aliases_are_refused(self, tmp_path: Path) -> None:
+        """Two aliases that contain themselves twice over are refused as recursive."""
+        text = YAML.replace("HyperParameters: {", "Self: &a [*a, *a]\n  HyperParameters: {")
+        (line,) = problems(write(tmp_path, "s.yaml", text))
+        assert ": template.Self[" in line
+        assert "invalid YAML: line 5 column 9: a recursive alias" in line
+        assert "nested inside itself" in line
+
+    def test_shared_aliases_within_the_bound_are_expanded(self, tmp_path: Path) -> None:
+        """Ordinary reuse of an anchor is read as if the value were written out each time."""
+        text = (
+            "sweep: s\n"
+            "template: {RoleArn: r}\n"
+            "method: list\n"
+            "trials:\n"
+            "  - &point {HyperParameters.eta: 0.1, HyperParameters.depth: 3}\n"
+            "  - *point\n"
+            "  - {<<: *point, HyperParameters.eta: 0.2}\n"
+        )
+        config = load_config(write(tmp_path, "s.yaml", text))
+        assert config.trials == (
+            {"HyperParameters.eta": 0.1, "HyperParameters.depth": 3},
+            {"HyperParameters.eta": 0.1, "HyperParameters.depth": 3},
+            {"HyperParameters.eta": 0.2, "HyperParameters.depth": 3},
+        )
+
+    @pytest.mark.parametrize(
+        ("levels", "refused"),
+        [pytest.param(2, False, id="within"), pytest.param(3, True, id="beyond")],
+    )
+    def test_the_bound_counts_every_use_of_an_alias(self, levels: int, refused: bool) -> None:
+        """measure() counts expanded values: 3 levels of 9 aliases pass a limit of 1000."""
+        node = yaml.compose(_laughs(levels), Loader=yaml.SafeLoader)
+        assert node is not None
+        if refused:
+            with pytest.raises(YamlRefused, match="more than 1,000 values"):
+                measure(node, limit=1000)
+        else:
+            measure(node, limit=1000)
+
+    def test_deep_nesting_is_measured_without_recursion(self) -> None:
+        """A document nested far deeper than Python's stack is measured iteratively."""
+        node = SequenceNode("tag:yaml.org,2002:seq", [])
+        for _ in range(5 * sys.getrecursionlimit()):
+            node = SequenceNode("tag:yaml.org,2002:seq", [node])
+        measure(node)
+
+
+class TestDuplicateKeys:
+    """A key written twice in one map is refused with its line, never last-wins."""
+
+    def test_yaml_duplicate_top_level_key(self, tmp_path: Path) -> None:
+        """`sweep:` twice names the key and both lines."""
+        (line,) = problems(write(tmp_path, "s.yaml", YAML + "sweep: other\n"))
+        assert "invalid YAML: line 14 column 1: duplicate key 'sweep' (first on line 1)" in line
+
+    def test_yaml_duplicate_parameter_path(self, tmp_path: Path) -> None:
+        """A parameter path given twice is refused under `parameters`."""
+        text = YAML + "  HyperParameters.eta: {distribution: uniform, min: 0.1, max: 0.2}\n"
+        (line,) = problems(write(tmp_path, "s.yaml", text))
+        assert ": parameters: invalid YAML: line 14 column 3: " in line
+        assert "duplicate key 'HyperParameters.eta' (first on line 11)" in line
+
+    def test_yaml_duplicate_inside_template(self, tmp_path: Path) -> None:
+        """A duplicate deep in the template is named by its path."""
+        text = YAML.replace("num_round: 100}", "num_round: 100, objective: x}")
+        (line,) = problems(write(tmp_path, "s.yaml", text))
+        assert ": template.HyperParameters: invalid YAML: line 5 column " in line
+        assert "duplicate key 'objective' (first on line 5)" in line
+
+    def test_quoted_and_plain_spellings_are_one_key(self, tmp_path: Path) -> None:
+        """`sweep` and `"sweep"` are the same key."""
+        (line,) = problems(write(tmp_path, "s.yaml", YAML + '"sweep": other\n'))
+        assert "duplicate key 'sweep'" in line
+
+    def test_every_duplicate_at_once(self, tmp_path: Path) -> None:
+        """All duplicates of a file are listed together, in line order."""
+        text = YAML.replace("seed: 7\n", "seed: 7\nseed: 8\ncount: 3\n")
+        lines = problems(write(tmp_path, "s.yaml", text))
+        assert [line.split("duplicate key ")[1][:7] for line in lines] == ["'seed' ", "'count'"]
+
+    @pytest.mark.parametrize(
+        ("text", "field", "key"),
+        [
+            pytest.param('{"sweep": "a", "template": {}, "sweep": "b"}', "", "sweep", id="top"),
+            pytest.param(
+                '{"sweep": "a", "template": {"HyperParameters": {"eta": "1", "eta": "2"}}}',
+                "template.HyperParameters: ",
+                "eta",
+                id="template",
+            ),
+            pytest.param(
+                '{"sweep": "a", "template": {}, "parameters": {"A.b": {"values": [1]},'
+                ' "A.b": {"values": [2]}}}',
+                "parameters: ",
+                "A.b",
+                id="parameter-path",
+            ),
+        ],
+    )
+    def test_json_duplicates(self, tmp_path: Path, text: str, field: str, key: str) -> None:
+        """JSON duplicates are refused too, named by their path in the document."""
+        path = write(tmp_path, "s.json", text)
+        (line,) = problems(path)
+        assert line == f"{path}: {field}invalid JSON: duplicate key {key!r}; a key may appear once"
+
+    def test_duplicates_in_a_template_file(self, tmp_path: Path) -> None:
+        """A template_file with a duplicate key is refused, naming that file."""
+        inner = write(tmp_path, "request.json", '{"RoleArn": "a", "RoleArn": "b"}')
+        lines = problems(
+            write_json(tmp_path, {"sweep": "s", "template_file": "request.json"}), inner=inner
+        )
+        assert any(f"{inner}: invalid JSON: duplicate key 'RoleArn'" in line for line in lines)
+
+    def test_toml_duplicates_stay_refused(self, tmp_path: Path) -> None:
+        """TOML's parser already refuses a repeated key."""
+        text = TOML.replace("max_jobs = 50\n", 'max_jobs = 50\nsweep = "other"\n')
+        (line,) = problems(write(tmp_path, "s.toml", text))
+        assert "invalid TOML" in line
+
+    def test_merge_keys_may_be_overridden(self, tmp_path: Path) -> None:
+        """A key that overrides a merged one is not a duplicate."""
+        text = YAML.replace(
+            "  HyperParameters: {",
+            "  Shared: &shared {a: 1, b: 2}\n  Other: {<<: *shared, b: 3}\n  HyperParameters: {",
+        )
+        config = load_config(write(tmp_path, "s.yaml", text))
+        assert config.template["Other"] == {"a": 1, "b": 3}
+
+
+def _hyperparameter(tmp_path: Path, text: str) -> SweepConfig:
+    return load_config(write(tmp_path, "s.yaml", YAML.replace("num_round: 100", f"x: {text}")))
+
+
+class TestYamlCoreSchema:
+    """Plain scalars are read by YAML 1.2's core schema, not YAML 1.1's surprises."""
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [
+            pytest.param("NO", "NO", id="NO-is-a-string"),
+            pytest.param("no", "no", id="no"),
+            pytest.param("yes", "yes", id="yes"),
+            pytest.param("on", "on", id="on"),
+            pytest.param("Off", "Off", id="Off"),
+            pytest.param("y", "y", id="y"),
+            pytest.param("1:30", "1:30", id="sexagesimal-is-a-string"),
+            pytest.param("1_000", "1_000", id="underscores-are-a-string"),
+            pytest.param("010", 10, id="leading-zero-is-decimal"),
+            pytest.param("-010", -10, id="negative-leading-zero"),
+            pytest.param("0o17", 15, id="octal"),
+            pytest.param("0x1F", 31, id="hex"),
+            pytest.param("1e-3", 0.001, id="exponent-without-dot"),
+            pytest.param("1.10", 1.1, id="float"),
+            pytest.param("true", True, id="true"),
+            pytest.param("FALSE", False, id="FALSE"),
+            pytest.param("null", None, id="null"),
+        ],
+    )
+    def test_values(self, tmp_path: Path, text: str, value: Any) -> None:
+        """Each plain scalar means what YAML 1.2 (and JSON) say it means."""
+        config = _hyperparameter(tmp_path, text)
+        got = config.template["HyperParameters"]["x"]
+        assert (got, type(got)) == (value, type(value))
+
+    @pytest.mark.parametrize(
+        ("text", "sent"),
+        [
+            pytest.param("1.10", "1.1", id="trailing-zero"),
+            pytest.param("2.50", "2.5", id="half"),
+            pytest.param("010", "10", id="leading-zero"),
+            pytest.param("0x1F", "31", id="hex"),
+        ],
+    )
+    def test_a_number_that_loses_its_text_warns(self, tmp_path: Path, text: str, sent: str) -> None:
+        """A number in a string map that would be sent as other text gets a warning."""
+        config = _hyperparameter(tmp_path, text)
+        (warning,) = config.warnings
+        assert warning == (
+            f"template.HyperParameters.x: line 5 column 54: {text} is a number and is sent "
+            f"as {sent!r}; quote it to send {text!r}"
+        )
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("'1.10'", id="quoted"),
+            pytest.param("1.5", id="keeps-its-text"),
+            pytest.param("1.0", id="one-point-zero"),
+            pytest.param("1e-3", id="exponent"),
+            pytest.param("10", id="int"),
+        ],
+    )
+    def test_numbers_that_keep_their_text_do_not_warn(self, tmp_path: Path, text: str) -> None:
+        """Quoted text and numbers sent as written are silent."""
+        assert _hyperparameter(tmp_path, text).warnings == ()
+
+    def test_swept_values_warn_but_bounds_do_not(self, tmp_path: Path) -> None:
+        """`values` of a string-map parameter warn; a distribution's min/max are not sent."""
+        text = YAML.replace("[gbtree, dart]", "[1.10, dart]").replace("min: 0.01", "min: 0.010")
+        (warning,) = load_config(write(tmp_path, "s.yaml", text)).warnings
+        assert warning.startswith("parameters.HyperParameters.booster.values[0]: line 12 ")
+
+    def test_numbers_outside_string_maps_do_not_warn(self, tmp_path: Path) -> None:
+        """VolumeSizeInGB: 030 is the number 30 and is sent as a number: nothing to say."""
+        text = YAML.replace("VolumeSizeInGB: 30", "VolumeSizeInGB: 030")
+        config = load_config(write(tmp_path, "s.yaml", text))
+        assert config.template["ResourceConfig"]["VolumeSizeInGB"] == 30
+        assert config.warnings == ()
+
+    def test_warnings_reach_the_plan(self, tmp_path: Path) -> None:
+        """The planner reports a sweep file's warnings with its own."""
+        planner = Planner(_hyperparameter(tmp_path, "1.10"))
+        assert any("quote it to send '1.10'" in w for w in planner.stats.warnings)

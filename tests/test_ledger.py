@@ -190,7 +190,7 @@ class TestSecrets:
         ],
     )
     def test_mask_params(self, params: dict[str, Any], expected: dict[str, Any]) -> None:
-        """Values under the Environment field are masked; nothing else is."""
+        """Values under the Environment field are masked; ordinary values elsewhere are not."""
         assert mask_params(params) == expected
 
     async def test_environment_values_never_reach_the_file(self, ledger_path: Path) -> None:
@@ -201,6 +201,23 @@ class TestSecrets:
         assert lines_of(ledger_path)[1]["params"] == {
             "Environment.API_TOKEN": MASK,
             "Environment": {"K": MASK},
+        }
+
+    async def test_flagged_values_never_reach_the_file(self, ledger_path: Path) -> None:
+        """Hyperparameter and tag values that look like credentials are masked too."""
+        token = "gh" + "p_" + "Zq3x" * 9
+        params = {
+            "HyperParameters.db_password": "Hunter2Hunter2xyz",
+            "Tags[0].Value": token,
+            "HyperParameters.eta": "0.1",
+        }
+        await write(ledger_path, job("s-a", params=params))
+        assert b"Hunter2Hunter2xyz" not in read(ledger_path)
+        assert token.encode() not in read(ledger_path)
+        assert lines_of(ledger_path)[1]["params"] == {
+            "HyperParameters.db_password": MASK,
+            "Tags[0].Value": MASK,
+            "HyperParameters.eta": "0.1",
         }
 
 

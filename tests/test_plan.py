@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import itertools
 import json
+import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,8 +20,10 @@ from hypothesis import strategies as st
 from sagesweep.errors import InputError, PlanError
 from sagesweep.planning import planner as plan_module
 from sagesweep.planning.config import load_config
+from sagesweep.planning.files import MAX_FILE_BYTES
 from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, DigestIndex, digest_bytes, digest_of
 from sagesweep.planning.planner import JobSpec, Planner
+from sagesweep.planning.yamlsafe import MAX_NODES
 
 TEMPLATE: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
@@ -561,8 +564,8 @@ def _mutate(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return doc
 
 
-def plan_everything(path: Path) -> None:
-    """load + plan + check; only InputError may come out."""
+def plan_everything(path: Path) -> list[str]:
+    """load + plan + check; only InputError may come out. Its lines, or ["(no error)"]."""
     lines = ["(no error)"]
     try:
         planner = Planner(load_config(path), max_jobs=50)
@@ -573,6 +576,7 @@ def plan_everything(path: Path) -> None:
         lines = exc.lines()
     assert lines
     assert all(line and "\n" not in line for line in lines)
+    return lines
 
 
 class TestMalformedSweepFiles:
@@ -615,3 +619,130 @@ class TestMalformedSweepFiles:
             path = Path(tmp) / f"sweep{suffix}"
             path.write_text(text)
             plan_everything(path)
+
+
+# --- aliases, duplicate keys, files that are not files -------------------------------
+
+
+@st.composite
+def alias_documents(draw: st.DrawFn) -> tuple[str, int, bool]:
+    """A sweep file whose template nests anchors that alias earlier ones (or themselves).
+
+    Returns the text, the number of values the aliased tree expands to, and whether an
+    anchor uses itself.
+    """
+    levels = draw(st.integers(1, 9))
+    looped = draw(st.none() | st.integers(1, levels))  # the level whose anchor uses itself
+    lines = ["sweep: al", "template:", "  RoleArn: arn:aws:iam::123456789012:role/R"]
+    lines.append("  Tree:")
+    lines.append("    l0: &l0 [x]")
+    size = 2  # a list and its one string
+    for level in range(1, levels + 1):
+        fanout = draw(st.sampled_from([1, 2, 3, 5, 9]))
+        refs = [f"*l{level - 1}"] * fanout
+        if level == looped:
+            refs.insert(draw(st.integers(0, fanout)), f"*l{level}")
+        lines.append(f"    l{level}: &l{level} [{', '.join(refs)}]")
+        size = 1 + fanout * size
+    recursive = looped is not None
+    return "\n".join(lines) + "\n", size, recursive
+
+
+def _dump_with_duplicate(node: Any, target: int, counter: list[int]) -> str:
+    """JSON text of ``node``; the ``target``-th map (depth-first) repeats its first key."""
+    if isinstance(node, dict):
+        index = counter[0]
+        counter[0] += 1
+        items = [
+            f"{json.dumps(k)}: {_dump_with_duplicate(v, target, counter)}" for k, v in node.items()
+        ]
+        if index == target and node:
+            first = next(iter(node))
+            items.append(f"{json.dumps(first)}: {json.dumps(node[first])}")
+        return "{" + ", ".join(items) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(_dump_with_duplicate(v, target, counter) for v in node) + "]"
+    return json.dumps(node)
+
+
+def _maps(node: Any) -> int:
+    if isinstance(node, dict):
+        return 1 + sum(_maps(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_maps(v) for v in node)
+    return 0
+
+
+def _not_a_file(kind: str, path: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind in ("dev-zero", "dev-null"):
+        path.symlink_to("/dev/zero" if kind == "dev-zero" else "/dev/null")
+    else:  # too big: sparse, so it costs no disk
+        with path.open("wb") as f:
+            f.truncate(MAX_FILE_BYTES + 1)
+
+
+class TestHostileSweepFiles:
+    @settings(max_examples=40, deadline=None)
+    @given(document=alias_documents(), suffix=st.sampled_from([".yaml", ".yml"]))
+    def test_aliases_expand_within_the_bound_or_are_refused(
+        self, document: tuple[str, int, bool], suffix: str
+    ) -> None:
+        """Aliases: refused if recursive or past MAX_NODES values, read as written otherwise."""
+        text, size, recursive = document
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"sweep{suffix}"
+            path.write_text(text)
+            lines = plan_everything(path)
+        joined = "\n".join(lines)
+        if recursive:
+            assert "a recursive alias" in joined, lines
+        elif size > MAX_NODES:
+            assert "once its aliases are expanded" in joined, lines
+        else:
+            assert "alias" not in joined, lines
+            assert "Tree: unknown member" in joined, lines  # read whole, then validated
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        base=st.sampled_from(BASES),
+        data=st.data(),
+        suffix=st.sampled_from([".json", ".yaml"]),
+    )
+    def test_a_repeated_key_anywhere_is_refused(
+        self, base: dict[str, Any], data: st.DataObject, suffix: str
+    ) -> None:
+        """Any map of a sweep file with a key written twice: refused, naming that key."""
+        target = data.draw(st.integers(0, _maps(base) - 1))
+        text = _dump_with_duplicate(base, target, [0])  # JSON is YAML 1.2 too
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"sweep{suffix}"
+            path.write_text(text)
+            lines = plan_everything(path)
+        assert any("duplicate key" in line for line in lines), lines
+
+    @settings(max_examples=20, deadline=None)
+    @given(
+        kind=st.sampled_from(["fifo", "directory", "dev-zero", "dev-null", "too-big"]),
+        role=st.sampled_from(["sweep", "template_file"]),
+        suffix=st.sampled_from([".json", ".yaml", ".toml"]),
+    )
+    @pytest.mark.timeout(60)
+    def test_files_that_are_not_sweep_files_are_refused(
+        self, kind: str, role: str, suffix: str
+    ) -> None:
+        """FIFOs, directories, devices and oversized files: one line each, never a hang."""
+        with tempfile.TemporaryDirectory() as tmp:
+            odd = Path(tmp) / f"odd{suffix}"
+            _not_a_file(kind, odd)
+            if role == "sweep":
+                path = odd
+            else:
+                path = Path(tmp) / "sweep.json"
+                path.write_text(json.dumps({**BASES[0], "template_file": odd.name}))
+            lines = plan_everything(path)
+        assert lines != ["(no error)"]
+        assert any(str(odd) in line for line in lines), lines

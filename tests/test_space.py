@@ -302,6 +302,53 @@ class TestDistributions:
             if isinstance(q, int):
                 assert type(x) is int
 
+    @pytest.mark.parametrize(
+        "spec",
+        [
+            pytest.param({"min": 0.1, "max": 0.3, "q": 1e-320}, id="subnormal-q"),
+            pytest.param(
+                {"distribution": "log_uniform", "min": 1, "max": 1e10, "q": 1e-300}, id="log"
+            ),
+            pytest.param(
+                {"distribution": "int_uniform", "min": 0, "max": 9, "q": 1e-320}, id="int"
+            ),
+            pytest.param({"distribution": "normal", "mu": 0, "sigma": 1, "q": 1e-320}, id="normal"),
+            pytest.param(
+                {"distribution": "normal", "mu": 1e300, "sigma": 1e300, "q": 1e-10},
+                id="normal-tails",
+            ),
+        ],
+    )
+    def test_q_too_small_to_count_in_is_a_spec_error(self, spec: dict[str, Any]) -> None:
+        """A q so small that values divided by it overflow is refused, not an OverflowError."""
+        spec = {"distribution": "uniform", **spec}
+        with pytest.raises(SpecError, match=r"^q \S+ is too small") as info:
+            sampled(spec, n=5, seed=0)
+        assert "\n" not in str(info.value)
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        kind=st.sampled_from(["uniform", "log_uniform", "int_uniform", "normal"]),
+        a=st.floats(-1e300, 1e300) | st.integers(-(10**6), 10**6),
+        b=st.floats(1e-300, 1e300) | st.integers(1, 10**6),
+        q=st.floats(5e-324, 1e300) | st.integers(1, 10**6),
+        seed=st.integers(0, 2**32),
+    )
+    def test_any_accepted_q_samples(
+        self, kind: str, a: float, b: float, q: float, seed: int
+    ) -> None:
+        """Whatever q a spec is accepted with, sampling it never raises."""
+        names = ("mu", "sigma") if kind == "normal" else ("min", "max")
+        hi = b if kind == "normal" else a + b
+        spec = {"distribution": kind, names[0]: a, names[1]: hi, "q": q}
+        try:
+            parsed = parse_spec(spec, method="random")
+        except SpecError:
+            return
+        rng = random.Random(seed)
+        for _ in range(5):
+            parsed.sample(rng)
+
     def test_normal_centres_on_mu(self) -> None:
         """normal samples centre on mu with spread sigma."""
         xs = sampled({"distribution": "normal", "mu": 10, "sigma": 2}, n=2000, seed=1)

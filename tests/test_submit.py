@@ -18,9 +18,12 @@ import anyio
 import boto3
 import pytest
 import yaml
+from click.testing import CliRunner
 from structlog.testing import capture_logs
 
 from sagesweep.api import submit
+from sagesweep.aws.client import ClientSettings, check_endpoint_url, sagemaker_client
+from sagesweep.cli import main
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.parts import Parts
@@ -464,3 +467,45 @@ class TestLedgerBinding:
         assert any("4 job(s) that are not in this plan" in w for w in summary.warnings)
         started = [i for i, e in enumerate(logs) if e["event"] == "submit.started"]
         assert logs.index(stale[0]) < started[0]
+
+
+class TestEndpointUrl:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            pytest.param("localhost:18181", id="no-scheme"),
+            pytest.param("http://[::1", id="unclosed-ipv6"),
+            pytest.param("http://", id="no-host"),
+            pytest.param("ftp://localhost:18181", id="not-http"),
+            pytest.param("http://localhost:port", id="bad-port"),
+            pytest.param("http://local host", id="space"),
+        ],
+    )
+    def test_bad_url_is_one_line_exit_2(self, tmp_path: Path, url: str) -> None:
+        """A malformed --endpoint-url: exit 2, one line naming the option; no ledger made."""
+        sweep = write_sweep(tmp_path, 2)
+        result = CliRunner().invoke(main, ["submit", str(sweep), "--endpoint-url", url])
+        assert result.exit_code == 2, (result.stderr, result.exception)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("<cli>: --endpoint-url: "), line
+        assert repr(url) in line
+        assert not list(tmp_path.glob("*.ledger.jsonl*"))
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            pytest.param("http://localhost:18181", id="host-port"),
+            pytest.param("https://example.com/", id="https"),
+            pytest.param("http://[::1]:8080", id="ipv6"),
+            pytest.param("http://127.0.0.1:8080", id="ipv4"),
+        ],
+    )
+    def test_good_url_passes(self, url: str) -> None:
+        """Well-formed http(s) URLs are accepted."""
+        check_endpoint_url(url)
+
+    async def test_client_factory_checks_too(self) -> None:
+        """The client factory refuses a bad URL itself, for callers other than submit."""
+        with pytest.raises(InputError, match="--endpoint-url"):
+            async with sagemaker_client(ClientSettings(endpoint_url="localhost:1")):
+                pass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from sagesweep.aws.client import ClientSettings
+from sagesweep.aws.client import ClientSettings, check_endpoint_url
 from sagesweep.errors import InputError
 from sagesweep.ledger import Target
 from sagesweep.ledger.target import TargetKind
@@ -47,6 +47,8 @@ class TargetOptions:
                 "endpoint_url",
                 "mock and endpoint_url are exclusive: pick one target",
             )
+        if self.endpoint_url is not None:
+            check_endpoint_url(self.endpoint_url)
 
     @property
     def kind(self) -> TargetKind:

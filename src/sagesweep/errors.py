@@ -15,8 +15,11 @@ sorts any exception an AWS call raises into what to do about it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sagesweep.planning.secrets import MASK, redact_text
 
 __all__ = [
     "CredentialsError",
@@ -53,8 +56,18 @@ class Problem:
             parts.append(self.subject)
         if self.field:
             parts.append(self.field)
-        parts.append(self.message)
+        message = redact_text(self.message)
+        if _ENVIRONMENT.match(self.subject) or _ENVIRONMENT.match(self.field):
+            message = _QUOTED.sub(f"'{MASK}'", message)
+        parts.append(message)
         return ": ".join(_one_line(p) for p in parts)
+
+
+# A problem never echoes a secret: token shapes are masked in every message, and a
+# problem about an Environment value (every one of which is masked wherever shown)
+# has every quoted value in its message masked.
+_ENVIRONMENT = re.compile(r"(?:template\.)?Environment(?:$|[.\[])")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def _one_line(text: str) -> str:

@@ -1,7 +1,8 @@
 """Structured logging setup: console or JSON lines on stderr, namespaced events.
 
 Events are dropped by the level filter before any formatting happens, so per-job
-debug events cost almost nothing when they are not shown.
+debug events cost almost nothing when they are not shown. Every string an event carries
+has credential-shaped runs masked before it is rendered, whichever the format.
 """
 
 from __future__ import annotations
@@ -12,9 +13,21 @@ from typing import Literal, TextIO
 
 import structlog
 
-__all__ = ["LogFormat", "configure_logging"]
+from sagesweep.planning.secrets import redact_text
+
+__all__ = ["LogFormat", "configure_logging", "redact_event"]
 
 LogFormat = Literal["console", "json"]
+
+
+def redact_event(
+    logger: object, method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """A structlog processor: mask credential shapes in every string of an event."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = redact_text(value)
+    return event
 
 
 def configure_logging(
@@ -25,6 +38,7 @@ def configure_logging(
     processors: list[structlog.typing.Processor] = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,
     ]
     if fmt == "json":
         processors.append(structlog.processors.JSONRenderer())

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sagesweep.errors import CredentialsError, InputError
 
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "ClientSettings",
+    "check_endpoint_url",
     "sagemaker_client",
 ]
 
@@ -44,6 +46,27 @@ class ClientSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
+def check_endpoint_url(url: str) -> None:
+    """Raise :class:`InputError` naming ``--endpoint-url`` unless botocore can use ``url``.
+
+    botocore raises a bare ``ValueError`` for a URL it cannot use, and only when the
+    client is made; the same test, made early, turns it into one line of bad input.
+    """
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port raises ValueError for a bad one
+        usable = parts.scheme in ("http", "https") and bool(
+            is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)
+        )
+        reason = "" if usable else "; give an http(s) URL such as http://localhost:8080"
+    except ValueError as exc:
+        usable, reason = False, f": {exc}"
+    if not usable:
+        raise InputError.one("<cli>", "", "--endpoint-url", f"{url!r} is not a usable URL{reason}")
+
+
 @asynccontextmanager
 async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerClient]:
     """One aiobotocore SageMaker client for a whole run."""
@@ -51,6 +74,8 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
     from aiobotocore.session import AioSession
     from botocore.exceptions import ProfileNotFound
 
+    if settings.endpoint_url is not None:
+        check_endpoint_url(settings.endpoint_url)
     try:
         session = AioSession(profile=settings.profile)
         region = settings.region or session.get_config_variable("region")

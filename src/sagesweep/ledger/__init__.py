@@ -30,7 +30,8 @@ Guarantees and the choices behind them:
   writer puts those keys before ``params``, so for our own lines only the head up to
   ``"params"`` is parsed; other lines are parsed in full. Consequence: a middle line
   whose *params* part is damaged goes unnoticed; it does not change resume.
-* **No secrets.** Parameters under ``Environment`` are written as ``"***"``.
+* **No secrets.** Parameters under ``Environment``, and hyperparameter and tag values
+  that look like credentials, are written as ``"***"``.
 
 The format itself (record kinds, masking, the file's default place) is in
 :mod:`~sagesweep.ledger.records`, loading for resume in :mod:`~sagesweep.ledger.read`,

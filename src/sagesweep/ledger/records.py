@@ -1,7 +1,9 @@
 """The ledger's records: what a line holds, how it is written, where the file lives.
 
 Job lines put everything resume needs before ``params``: the loader's fast path in
-:mod:`sagesweep.ledger.read` depends on that key order. Secrets never reach a line.
+:mod:`sagesweep.ledger.read` depends on that key order. Secrets never reach a line:
+params are masked by :mod:`sagesweep.planning.redact`'s rule (``Environment`` values,
+and hyperparameter and tag values the credential scan flags).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sagesweep.planning.redact import MASK, redact_params
+
 __all__ = [
     "MASK",
     "JobRecord",
@@ -23,11 +27,6 @@ __all__ = [
     "mask_params",
     "run_line",
 ]
-
-#: what secret values are written as.
-MASK = "***"
-
-_SECRET_ROOT = "Environment"
 
 
 class JobStatus(enum.StrEnum):
@@ -58,14 +57,9 @@ def default_ledger_path(sweep_file: Path, sweep: str) -> Path:
 
 
 def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` with every value under ``Environment`` replaced by :data:`MASK`."""
-    masked: dict[str, Any] = {}
-    for path, value in params.items():
-        if path == _SECRET_ROOT or path.startswith((_SECRET_ROOT + ".", _SECRET_ROOT + "[")):
-            masked[path] = dict.fromkeys(value, MASK) if isinstance(value, Mapping) else MASK
-        else:
-            masked[path] = value
-    return masked
+    """``params`` with every value under ``Environment``, and every value the credential
+    scan flags, replaced by :data:`MASK`."""
+    return redact_params(params)
 
 
 def _dumps(obj: Mapping[str, Any]) -> bytes:

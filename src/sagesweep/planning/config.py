@@ -6,16 +6,15 @@ each; nothing here ever lets a parser's traceback through.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
+from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
 __all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
@@ -53,56 +52,7 @@ class SweepConfig:
     max_jobs: int = DEFAULT_MAX_JOBS
     parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
     trials: tuple[Mapping[str, Any], ...] = ()
-
-
-_FORMATS = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".json": "JSON"}
-
-
-def _parse_text(path: Path, text: str) -> Any:
-    suffix = path.suffix.lower()
-    where = str(path)
-    kind = _FORMATS.get(suffix)
-    if kind is None:
-        raise InputError.one(
-            where, "", "", f"unknown file type {suffix!r}; use .yaml, .yml, .toml or .json"
-        )
-    try:
-        if kind == "YAML":
-            import yaml
-
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            return yaml.load(text, Loader=loader)
-        if kind == "TOML":
-            return tomllib.loads(text)
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError.one(
-            where, "", f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.one(where, "", "", f"invalid TOML: {exc}") from None
-    except RecursionError:
-        raise InputError.one(where, "", "", f"invalid {kind}: nested too deeply") from None
-    except Exception as exc:  # yaml.YAMLError and its many subclasses
-        raise InputError.one(where, "", "", f"invalid {kind}: {_yaml_message(exc)}") from None
-
-
-def _yaml_message(exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or " ".join(str(exc).split()) or type(exc).__name__
-    if mark is not None:
-        return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
-    return " ".join(str(exc).split())
-
-
-def _read(path: Path, *, what: str, source: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.one(source, "", what, f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:  # ValueError: undecodable, or a NUL in the path
-        raise InputError.one(source, "", what, f"cannot read {path}: {exc}") from None
-    return _parse_text(path, text)
+    warnings: tuple[str, ...] = ()  #: one line each, e.g. a number that loses its text
 
 
 def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,6 +72,7 @@ class _Collector:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
 
     def add(self, subject: str, fld: str, message: str) -> None:
         self.problems.append(Problem(self.source, subject, fld, message))
@@ -189,13 +140,16 @@ def _check_sweep_name(raw: Mapping[str, Any], out: _Collector) -> str:
 
 def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[str, Any]:
     template: dict[str, Any] = {}
+    source = out.source
     tfile = raw.get("template_file")
     if tfile is not None:
         if not isinstance(tfile, str):
             out.add("", "template_file", "must be a path string")
         else:
             try:
-                loaded = _read(path.parent / tfile, what="template_file", source=out.source)
+                document = load_document(path.parent / tfile, what="template_file", source=source)
+                out.warnings.extend(f"{tfile}: {line}" for line in document.warnings)
+                loaded = document.data
             except InputError as exc:
                 out.problems.extend(exc.problems)
                 loaded = {}
@@ -271,10 +225,12 @@ def load_config(path: Path | str) -> SweepConfig:
     """Read and check a sweep file; raise :class:`InputError` listing every problem."""
     path = Path(path)
     source = str(path)
-    raw = _read(path, what="", source=source)
+    document = load_document(path, what="", source=source)
+    raw = document.data
     if not isinstance(raw, Mapping):
         raise InputError.one(source, "", "", "a sweep file must hold a mapping at the top level")
     out = _Collector(source)
+    out.warnings.extend(document.warnings)
     for key in raw:
         if key not in _KNOWN_KEYS:
             from difflib import get_close_matches
@@ -309,4 +265,5 @@ def load_config(path: Path | str) -> SweepConfig:
         max_jobs=max_jobs or DEFAULT_MAX_JOBS,
         parameters=parameters,
         trials=trials,
+        warnings=tuple(out.warnings),
     )

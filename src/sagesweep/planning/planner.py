@@ -122,7 +122,7 @@ class Planner:
             trials=config.trials,
         )
         self.max_jobs = max_jobs if max_jobs is not None else config.max_jobs
-        self.stats = PlanStats()
+        self.stats = PlanStats(warnings=list(config.warnings))
         self._validator = validator()
         self._problems = _Problems(self.source)
         template, render_problems = canonical_template(config.template)

@@ -1,4 +1,11 @@
-"""What `sagesweep plan` prints: a jsonl stream or a summary table with a preview."""
+"""What `sagesweep plan` prints: a jsonl stream or a summary table with a preview.
+
+Both show requests by :mod:`sagesweep.planning.redact`'s rule: ``Environment`` values
+and flagged hyperparameter and tag values are ``***``. So ``--format jsonl`` prints
+every request as it will be sent except for those values: what reproduces a job is
+the sweep file, not its secrets, and plan output ends up in terminals, CI logs and
+tickets.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any, TextIO
 
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import JobSpec, Planner
+from sagesweep.planning.redact import redact_params, redact_request
 
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
 
@@ -18,9 +26,14 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def job_line(job: JobSpec) -> str:
-    """The `plan --format jsonl` record of one job."""
+    """The `plan --format jsonl` record of one job, secrets masked."""
     return _encode(
-        {"name": job.name, "digest": job.digest, "params": job.params, "request": job.request}
+        {
+            "name": job.name,
+            "digest": job.digest,
+            "params": redact_params(job.params, job.request),
+            "request": redact_request(job.request),
+        }
     )
 
 
@@ -110,6 +123,7 @@ def _print_table(planner: Planner, preview: list[JobSpec], out: TextIO) -> None:
     for path in paths:
         table.add_column(_label(path, paths), overflow="fold")
     for job in preview:
-        cells = [_cell(job.params[p]) if p in job.params else "" for p in paths]
+        params = redact_params(job.params, job.request)
+        cells = [_cell(params[p]) if p in params else "" for p in paths]
         table.add_row(str(job.index + 1), job.name, *cells)
     console.print(table)

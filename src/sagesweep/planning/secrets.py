@@ -1,14 +1,18 @@
-"""Spot credentials pasted into hyperparameters or environment variables.
+"""Spot credentials pasted into hyperparameters, environment variables or tags.
 
 SageMaker refuses hyperparameters that look like credentials, and environment
-values are readable by anyone allowed to describe the job. Catching both
-locally means a sweep fails before the first call instead of after the
-thousandth, and the message never echoes the secret: values are masked.
+and tag values are readable by anyone allowed to describe the job or list its
+tags. Catching them locally means a sweep fails before the first call instead of
+after the thousandth, and the message never echoes the secret: values are masked.
+:func:`redact_text` masks the same shapes in free text (error messages, logs).
 
 Detectors, most specific first:
 
 - AWS access key ids: ``AKIA``/``ASIA`` + 16 upper-case letters or digits.
 - Private-key blocks: ``-----BEGIN ... PRIVATE KEY-----``.
+- GitHub tokens (``ghp_``, ``gho_``, ``ghu_``, ``ghs_``, ``ghr_`` + 36 characters,
+  ``github_pat_...``), Slack tokens (``xoxa-``, ``xoxb-``, ``xoxp-``, ``xoxr-``,
+  ``xoxs-``) and JSON Web Tokens (``eyJ...`` ``.eyJ...`` ``.signature``).
 - AWS secret access keys: a free-standing 40-character run of ``[A-Za-z0-9/+]``.
   Ordinary 40-character things (SHA-1 digests, S3 keys, CamelCase names) are
   told apart by how random the run looks (see :func:`_looks_random`).
@@ -22,9 +26,13 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Finding", "mask", "scan"]
+__all__ = ["MASK", "Finding", "findings", "mask", "redact_text", "scan"]
+
+#: What a value known to be secret is shown as: nothing of it.
+MASK = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,27 @@ _MIN_SCANNED = 10
 
 _ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+# The header, then the body up to the footer (or the end of the text).
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)"
+    r".*?(-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)",
+    re.S,
+)
+_GITHUB = re.compile(
+    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})"
+    r"(?![A-Za-z0-9_])"
+)
+_SLACK = re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[0-9]+-[A-Za-z0-9-]{6,}")
+_JWT = re.compile(
+    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
+    r"(?![A-Za-z0-9_-])"
+)
+# Token shapes that need no key to be recognised: (precondition, pattern, kind).
+_TOKENS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (("gh", "github_pat_"), _GITHUB, "a GitHub token"),
+    (("xox",), _SLACK, "a Slack token"),
+    (("eyJ",), _JWT, "a JSON Web Token"),
+)
 _SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _ASSIGNMENT = re.compile(
     r"(?i)(?<![a-z0-9_])((?:[a-z0-9]+[_-])*"
@@ -139,6 +168,11 @@ def scan(key: str, value: str) -> list[Finding]:
             match = _PRIVATE_KEY.search(value)
             if match:
                 found.append(Finding("a private key block", match.group()))
+        for needles, pattern, kind in _TOKENS:
+            if any(n in value for n in needles):
+                match = pattern.search(value)
+                if match:
+                    found.append(Finding(kind, mask(match.group())))
         if len(value) >= 40:
             for match in _SECRET_KEY.finditer(value):
                 token = match.group()
@@ -164,3 +198,59 @@ def scan(key: str, value: str) -> list[Finding]:
     if not found and named and not _trivial(value):
         found.append(Finding(f"a credential (the name {key!r} says so)", mask(value)))
     return found
+
+
+def findings(key: str, value: str) -> tuple[Finding, ...]:
+    """:func:`scan`, memoised, and free for what no detector can flag (short values under
+    ordinary keys): a plan asks this of every value of every job."""
+    if len(value) < _MIN_SCANNED and not _secret_name(key)[0]:
+        return ()
+    return _findings(key, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _findings(key: str, value: str) -> tuple[Finding, ...]:
+    return tuple(scan(key, value))
+
+
+def _mask_all(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(lambda m: mask(m.group()), text)
+
+
+def redact_text(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with credential-shaped runs and the ``known`` secrets masked.
+
+    For free text about a request (an AWS error message, a log event, a problem line):
+    the key-free detectors apply; ``known`` are values already judged secret (say, a
+    job's Environment values), masked wherever they appear unless trivial ("fast").
+    """
+    for secret in sorted(set(known), key=len, reverse=True):
+        if isinstance(secret, str) and not _trivial(secret) and secret in text:
+            text = text.replace(secret, MASK)
+    if len(text) < _MIN_SCANNED:
+        return text
+    if "AKIA" in text or "ASIA" in text:
+        text = _mask_all(_ACCESS_KEY_ID, text)
+    if "PRIVATE KEY" in text:
+        text = _PRIVATE_KEY_BLOCK.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+    for needles, pattern, _ in _TOKENS:
+        if any(n in text for n in needles):
+            text = _mask_all(pattern, text)
+    if len(text) >= 40 and ("/" in text or "+" in text):
+        text = _SECRET_KEY.sub(
+            lambda m: mask(m.group()) if _looks_random(m.group(), threshold=15) else m.group(),
+            text,
+        )
+    if "=" in text or ":" in text:
+        text = _ASSIGNMENT.sub(_mask_assignment, text)
+    return text
+
+
+def _mask_assignment(match: re.Match[str]) -> str:
+    secret = match.group(2)
+    if _trivial(secret) or "***" in secret:  # "***": masked already, by mask() or MASK
+        return match.group()
+    start, end = match.span(2)
+    whole = match.group()
+    offset = match.start()
+    return whole[: start - offset] + mask(secret) + whole[end - offset :]

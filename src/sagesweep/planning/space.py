@@ -246,6 +246,15 @@ def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
     q = _number(spec, "q") if "q" in spec else None
     if q is not None and q <= 0:
         raise SpecError(f"q must be > 0 (got {q})")
+    if q is not None:
+        # Quantizing counts multiples of q; that count must fit in a float. A normal
+        # sample stays within 9 sigma of mu (Box-Muller on 53-bit draws).
+        reach = abs(a) + 9 * b if kind == "normal" else max(abs(a), abs(b))
+        if not math.isfinite(reach / q):
+            raise SpecError(
+                f"q {q} is too small: values up to {reach:g} are not a countable "
+                "number of its multiples"
+            )
     if kind == "normal":
         if b <= 0:
             raise SpecError(f"sigma must be > 0 (got {b})")

@@ -4,7 +4,7 @@ Every constraint comes from the model, never re-typed here: required members,
 types, string lengths, list/map sizes, numeric ranges, enums and patterns
 (botocore itself checks only types, required members and minimums). On top of
 the model: the managed-spot stopping rule and a credential scan of
-``HyperParameters`` (error) and ``Environment`` (warning).
+``HyperParameters`` (error), ``Environment`` and tag values (warnings).
 
 The planner may push a million requests through :meth:`RequestValidator.validate`,
 so the shape tree is compiled once into small node objects, regexes are compiled
@@ -110,6 +110,7 @@ class RequestValidator:
             if type(request) is dict or isinstance(request, Mapping):
                 self._check_spot(request, out)
                 self._scan_secrets(request, out)
+                _scan_tags(request, out)
         except Exception as exc:  # a bug here, or an exotic Mapping that fails to iterate
             log.error("validate.internal_error", error=type(exc).__name__, detail=short_repr(exc))
             out.append(
@@ -248,6 +249,31 @@ class RequestValidator:
                 return None, f"unknown member {here!r}; {node.name} has {node.member_list()}"
             node, done, rest = child, here, rest[len(name) :]
         return node, None
+
+
+_TAGS_WHY = "tag values are readable by anyone who can list the job's tags"
+
+
+def _scan_tags(request: Mapping[str, Any], out: Out) -> None:
+    """A tag's Value is judged under its Key, and warned about like Environment."""
+    tags = request.get("Tags")
+    if type(tags) is not list:
+        return
+    for i, tag in enumerate(tags):
+        if not isinstance(tag, Mapping):
+            continue
+        key, value = tag.get("Key"), tag.get("Value")
+        if not isinstance(key, str) or not isinstance(value, str) or key.startswith("sagesweep:"):
+            continue
+        out.extend(
+            Violation(
+                f"Tags[{i}].Value",
+                f"looks like {finding.kind} ({finding.masked}); {_TAGS_WHY}: "
+                "pass it through a secret store or an IAM role",
+                "warning",
+            )
+            for finding in secrets.findings(key, value)
+        )
 
 
 @functools.cache

@@ -24,6 +24,8 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
+from sagesweep.planning.redact import redact_params, secret_values
+from sagesweep.planning.secrets import redact_text
 from sagesweep.submitting.capacity import CapacityHolds
 from sagesweep.submitting.counters import Counters
 from sagesweep.submitting.identity import differences
@@ -245,7 +247,11 @@ class Engine:
 
     async def _record(self, job: JobSpec, outcome: Outcome) -> None:
         assert outcome.status is not None
-        error = (outcome.error.code, outcome.error.message) if outcome.error else None
+        error = None
+        if outcome.error:
+            # AWS messages may quote the request: mask what the request holds as secret.
+            message = redact_text(outcome.error.message, secret_values(job.request))
+            error = (outcome.error.code, message)
         await self.recorder.record(
             JobRecord(
                 name=job.name,
@@ -253,7 +259,7 @@ class Engine:
                 status=outcome.status,
                 arn=outcome.arn,
                 attempts=outcome.attempts,
-                params=job.params,
+                params=redact_params(job.params, job.request),
                 error=error,
             )
         )
