@@ -9,8 +9,18 @@ Three ways in: ``sagesweep mock`` (:func:`serve_forever`), ``with MockServer(...
 in-process, and the ``mock_server`` / ``mock_factory`` pytest fixtures.
 """
 
-from sagesweep.mock.config import MockConfig, parse_quotas
+from sagesweep.mock.config import MockConfig, parse_fail_reasons, parse_job_seconds, parse_quotas
+from sagesweep.mock.persist import StateFileError
 from sagesweep.mock.server import MockServer, serve_forever
 from sagesweep.mock.stats import MockStats
 
-__all__ = ["MockConfig", "MockServer", "MockStats", "parse_quotas", "serve_forever"]
+__all__ = [
+    "MockConfig",
+    "MockServer",
+    "MockStats",
+    "StateFileError",
+    "parse_fail_reasons",
+    "parse_job_seconds",
+    "parse_quotas",
+    "serve_forever",
+]
