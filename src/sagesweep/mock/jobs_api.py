@@ -281,7 +281,7 @@ class TrainingJobs:
             for tag in params.get("Tags") or []:
                 if isinstance(tag, dict) and "Key" in tag:
                     _set_tag(job.tags, str(tag["Key"]), str(tag.get("Value", "")))
-            job.line = None
+            job.changed()
             if self._store is not None:
                 commit(self._store.put(job))
             tags = [dict(tag) for tag in job.tags]
@@ -308,7 +308,7 @@ class TrainingJobs:
                 return error
             keys = {str(key) for key in params.get("TagKeys") or []}
             job.tags[:] = [tag for tag in job.tags if tag["Key"] not in keys]
-            job.line = None
+            job.changed()
             if self._store is not None:
                 commit(self._store.put(job))
         return wire.json_reply("200 OK", {})

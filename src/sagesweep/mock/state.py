@@ -60,9 +60,18 @@ class MockJob:
     status: str = IN_PROGRESS
     #: The job's state-file line, cached until the job changes.
     line: bytes | None = field(default=None, repr=False, compare=False)
+    _history: list[Step] | None = field(default=None, repr=False, compare=False)
 
     def steps(self) -> list[Step]:
-        return history(self.created, self.fate, self.stop_requested, self.stopped_at)
+        """Every step of the run, future ones included (cached until a stop)."""
+        if self._history is None:
+            self._history = history(self.created, self.fate, self.stop_requested, self.stopped_at)
+        return self._history
+
+    def changed(self) -> None:
+        """Forget what was derived from the job: call after changing it."""
+        self.line = None
+        self._history = None
 
     def to_json(self) -> dict[str, Any]:
         fate = self.fate
@@ -247,7 +256,7 @@ class JobTable:
         now = self._clock()
         record.stop_requested = to_ms(now)
         record.stopped_at = to_ms(now + self._stopping_seconds)
-        record.line = None
+        record.changed()
         self._set_status(record, STOPPING)
         if self._stopping_seconds > 0:
             self._schedule(record, record.stopped_at, STOPPING, STOPPED)
