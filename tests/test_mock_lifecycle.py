@@ -109,6 +109,25 @@ class TestHistory:
         times = billing(history(0.0, fate, None, None), fate, spot=spot)
         assert (times.training_seconds, times.billable_seconds) == (85, billable)
 
+    def test_failed_job_releases_its_instances(self) -> None:
+        """A job that fails stops counting against its instance type's quota."""
+        now = [0.0]
+        jobs = JobTable(quotas={"ml.p3.2xlarge": 1}, stopping_seconds=0, clock=lambda: now[0])
+        fate = Fate(duration=10.0, failure="AlgorithmError: boom", fail_point=0.0)
+        jobs.add(
+            region="r",
+            name="a",
+            arn="a",
+            instance_type="ml.p3.2xlarge",
+            instance_count=1,
+            fate=fate,
+        )
+        assert jobs.check_quota("r", "ml.p3.2xlarge", 1) is not None
+        now[0] = 2.5  # the run fails as Training begins
+        jobs.advance()
+        assert jobs.statuses("r") == {"a": "Failed"}
+        assert jobs.check_quota("r", "ml.p3.2xlarge", 1) is None
+
     def test_table_status_agrees_with_describe(self) -> None:
         """The table's status (which quotas count) is the one Describe shows, at any time."""
         now = [0.0]

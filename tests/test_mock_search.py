@@ -1,4 +1,5 @@
-"""Finding jobs again: Search, ListTrainingJobs, tags, and DeleteTrainingJob."""
+"""The training-job API around the lifecycle: create checks, Search, ListTrainingJobs,
+tags, and DeleteTrainingJob."""
 
 from __future__ import annotations
 
@@ -205,6 +206,36 @@ class TestSearch:
         assert client(mock_server).search(Resource="Experiment")["Results"] == []
 
 
+class TestCreate:
+    @pytest.mark.parametrize(
+        ("missing", "member"),
+        [
+            pytest.param("RoleArn", "roleArn", id="role"),
+            pytest.param("OutputDataConfig", "outputDataConfig", id="output"),
+        ],
+    )
+    def test_required_members(self, mock_server: MockServer, missing: str, member: str) -> None:
+        """A create without a required member is refused as the service refuses it."""
+        request = {k: v for k, v in REQUEST.items() if k != missing}
+        unchecked = boto3.client(
+            "sagemaker",
+            endpoint_url=mock_server.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}, parameter_validation=False),
+        )
+        with pytest.raises(ClientError) as exc:
+            unchecked.create_training_job(TrainingJobName="job-1", **request)
+        assert error_of(exc) == (
+            "ValidationException",
+            f"1 validation error detected: Value null at '{member}' failed to satisfy "
+            "constraint: Member must not be null",
+            400,
+        )
+        assert mock_server.jobs() == {}
+
+
 def listed(sm: Any, page_size: int | None = None, **kwargs: Any) -> list[list[str]]:
     """Each page's job names, following NextToken."""
     pages = []
@@ -228,6 +259,13 @@ class TestListTrainingJobs:
         pages = listed(sm, 4, NameContains="job-01")
         assert [len(p) for p in pages] == [4, 4, 2]
         assert [n for p in pages for n in p] == [n for n in names if "job-01" in n]
+
+    def test_name_filter_is_case_sensitive(self, mock_server: MockServer) -> None:
+        """NameContains matches the name as written: upper case finds no lower-case name."""
+        sm = client(mock_server)
+        make_jobs(sm, 2)
+        assert listed(sm, NameContains="JOB") == [[]]
+        assert listed(sm, NameContains="job-001") == [["job-001"]]
 
     def test_status_filter_applies_to_each_page(self, mock_factory: MockFactory) -> None:
         """StatusEquals filters each page after it is cut, as SageMaker documents."""

@@ -9,6 +9,7 @@ A run that nobody stops spends its ``duration`` as SageMaker's secondary statuse
 in these shares: Starting 15 %, Downloading 10 %, Training 65 %, Uploading 10 %, then
 Completed. A failing job ends ``Failed``: a CapacityError part-way through Starting
 (no instance ever ran, nothing is billed), any other failure part-way through Training.
+docs/mock-conformance.md has the table, the billing rule and the status messages.
 """
 
 from __future__ import annotations

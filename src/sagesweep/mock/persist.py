@@ -11,6 +11,7 @@ A SIGKILL can tear at most the journal's last line, which loading drops: that ch
 was never acknowledged. The journal names the snapshot it follows; a journal left from
 an older snapshot (a crash between a rename and the journal's reset) is already in the
 snapshot and is ignored. An exclusive flock on the journal keeps two mocks apart.
+docs/mock-conformance.md describes the files for users.
 """
 
 from __future__ import annotations
