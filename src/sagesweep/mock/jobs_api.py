@@ -27,7 +27,7 @@ from sagesweep.mock.stats import StatsCounter
 from sagesweep.mock.views import JobView, describe
 from sagesweep.mock.wire import Reply
 
-__all__ = ["ACTIONS", "TrainingJobs"]
+__all__ = ["TrainingJobs"]
 
 Params = dict[str, Any]
 
@@ -36,20 +36,6 @@ _JOB_ARN = re.compile(
 )
 #: Members CreateTrainingJob requires besides the name, as the service names them.
 _REQUIRED = (("RoleArn", "roleArn"), ("OutputDataConfig", "outputDataConfig"))
-#: Actions this module may answer; tag actions and Search only for training jobs.
-ACTIONS = frozenset(
-    {
-        "CreateTrainingJob",
-        "DescribeTrainingJob",
-        "ListTrainingJobs",
-        "Search",
-        "StopTrainingJob",
-        "DeleteTrainingJob",
-        "AddTags",
-        "ListTags",
-        "DeleteTags",
-    }
-)
 
 
 class TrainingJobs:
@@ -62,16 +48,13 @@ class TrainingJobs:
         account_id: str,
         counters: StatsCounter,
         store: StateStore | None = None,
-        table: JobTable | None = None,
     ) -> None:
         self._config = config
         self._account_id = account_id
         self._counters = counters
         self._store = store
         self._lock = threading.Lock()
-        self._table = table or JobTable(
-            quotas=dict(config.quotas), stopping_seconds=config.stopping_seconds
-        )
+        self._table = JobTable(quotas=dict(config.quotas), stopping_seconds=config.stopping_seconds)
         # Without a seed every run draws its own fates; with one, they replay.
         self._seed: object = config.seed if config.seed is not None else uuid.uuid4().hex
         self._handlers: dict[str, Callable[[str, Params], Reply | None]] = {
@@ -198,14 +181,17 @@ class TrainingJobs:
                 commit(self._store.put(job))
         return wire.json_reply("200 OK", {"TrainingJobArn": arn})
 
-    def _find(self, region: str, params: Params) -> MockJob | Reply:
+    def _find(
+        self, region: str, params: Params, missing: Callable[[str], Reply] = wire.not_found
+    ) -> MockJob | Reply:
+        """The job the request names, or the reply to a bad or unknown name."""
         name = params.get("TrainingJobName")
         problems = wire.name_errors(name)
         if problems:
             return wire.validation(wire.validation_summary(problems))
         assert isinstance(name, str)
         job = self._table.get(region, name)
-        return job if job is not None else wire.not_found(self._arn(region, name))
+        return job if job is not None else missing(self._arn(region, name))
 
     def _describe(self, region: str, params: Params) -> Reply:
         with self._lock:
@@ -250,11 +236,9 @@ class TrainingJobs:
 
     def _delete(self, region: str, params: Params) -> Reply:
         with self._changing() as commit:
-            found = self._find(region, params)
+            found = self._find(region, params, missing=wire.resource_not_found)
             if isinstance(found, Reply):
-                name = str(params.get("TrainingJobName"))
-                is_missing = not wire.name_errors(name)
-                return wire.resource_not_found(self._arn(region, name)) if is_missing else found
+                return found
             if found.status not in TERMINAL:
                 return wire.delete_refused(found.arn, found.status)
             self._table.delete(found)
@@ -262,22 +246,19 @@ class TrainingJobs:
                 commit(self._store.delete(found))
         return wire.json_reply("200 OK", {})
 
-    def _tagged(self, params: Params) -> tuple[MockJob | None, Reply | None] | None:
-        """The job a tag action is for; None if the ARN is not a training job's."""
+    def _tagged(self, params: Params) -> MockJob | Reply | None:
+        """The job a tag action is for, the reply if it has none, None if not a job's ARN."""
         match = _JOB_ARN.fullmatch(str(params.get("ResourceArn", "")))
         if match is None or match["account"] != self._account_id:
             return None
         job = self._table.get(match["region"], match["name"])
-        return (job, None) if job is not None else (None, wire.not_found(match.group(0)))
+        return job if job is not None else wire.not_found(match.group(0))
 
     def _add_tags(self, region: str, params: Params) -> Reply | None:
         with self._changing() as commit:
-            found = self._tagged(params)
-            if found is None:
-                return None
-            job, error = found
-            if job is None:
-                return error
+            job = self._tagged(params)
+            if not isinstance(job, MockJob):
+                return job
             for tag in params.get("Tags") or []:
                 if isinstance(tag, dict) and "Key" in tag:
                     _set_tag(job.tags, str(tag["Key"]), str(tag.get("Value", "")))
@@ -289,23 +270,17 @@ class TrainingJobs:
 
     def _list_tags(self, region: str, params: Params) -> Reply | None:
         with self._lock:
-            found = self._tagged(params)
-            if found is None:
-                return None
-            job, error = found
-            if job is None:
-                return error
+            job = self._tagged(params)
+            if not isinstance(job, MockJob):
+                return job
             tags = [dict(tag) for tag in job.tags]
         return wire.json_reply("200 OK", {"Tags": tags})
 
     def _delete_tags(self, region: str, params: Params) -> Reply | None:
         with self._changing() as commit:
-            found = self._tagged(params)
-            if found is None:
-                return None
-            job, error = found
-            if job is None:
-                return error
+            job = self._tagged(params)
+            if not isinstance(job, MockJob):
+                return job
             keys = {str(key) for key in params.get("TagKeys") or []}
             job.tags[:] = [tag for tag in job.tags if tag["Key"] not in keys]
             job.changed()
