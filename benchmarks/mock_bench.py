@@ -1,14 +1,23 @@
 """How much the realism layer costs: CreateTrainingJob calls/s, mock vs plain moto.
 
 Each server runs in its own subprocess (so it does not share a GIL with the load
-generator), started fresh for every round; rounds alternate moto/mock and the
-table reports each round's ratio plus the median. Both servers run werkzeug's
-threaded server with request logging off; werkzeug 3 closes the connection after
-every response whatever the protocol version, so both pay one TCP connect per call.
+generator), started fresh for every round; rounds take the servers in turn and the
+table reports each round's rate relative to moto, plus the median. The servers:
+
+* ``moto``: moto's own threaded server;
+* ``mock``: the mock, account in memory;
+* ``mock-state``: the mock with a state file (every create fsynced before its reply);
+* ``base``: the mock of another source tree (``--baseline-src``, e.g. an older commit
+  exported with ``git archive``), to compare a change in the same run.
+
+All run werkzeug's threaded server with request logging off; werkzeug 3 closes the
+connection after every response whatever the protocol version, so each pays one TCP
+connect per call.
 
 Usage::
 
     .venv/bin/python benchmarks/mock_bench.py [--calls 2000] [--threads 8] [--rounds 3]
+        [--baseline-src /tmp/old/src]
 
 The machine may have few cores: the load generator and the server compete for
 them, so only the ratio measured in the same run means anything.
@@ -23,6 +32,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -55,21 +65,40 @@ def serve(kind: str) -> None:
         print(server.get_host_and_port()[1], flush=True)
         sys.stdin.read()
         server.stop()
-    else:
-        from sagesweep.mock import MockConfig, MockServer
+        return
+    from sagesweep.mock import MockConfig, MockServer
 
-        with MockServer(MockConfig()) as mock:
+    with tempfile.TemporaryDirectory() as directory:
+        config = (
+            MockConfig(state_file=Path(directory) / "state.json")
+            if kind == "mock-state"
+            else MockConfig()
+        )
+        with MockServer(config) as mock:
             print(mock.port, flush=True)
             sys.stdin.read()
 
 
-def run_round(kind: str, calls: int, threads: int) -> float:
-    """Start a fresh server of ``kind``, fire ``calls`` creates, return calls/s."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_round(
+    kind: str, calls: int, threads: int, baseline_src: Path | None
+) -> tuple[float, float]:
+    """Start a fresh server of ``kind``, fire ``calls`` creates: (calls/s, server CPU µs/call)."""
+    env = dict(os.environ)
+    if kind == "base":
+        assert baseline_src is not None
+        env["PYTHONPATH"] = str(baseline_src)
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind],
+        [sys.executable, __file__, "--serve", "mock" if kind == "base" else kind],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
     try:
         assert child.stdout is not None
@@ -85,6 +114,7 @@ def run_round(kind: str, calls: int, threads: int) -> float:
         prefix = uuid.uuid4().hex[:8]
         names = [f"bench-{prefix}-{i}" for i in range(calls)]
         client.list_training_jobs(MaxResults=1)  # warm up: imports, app creation
+        cpu_before = cpu_seconds(child.pid)
         start = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             for _ in pool.map(
@@ -92,11 +122,12 @@ def run_round(kind: str, calls: int, threads: int) -> float:
             ):
                 pass
         elapsed = time.perf_counter() - start
-        return calls / elapsed
+        cpu = cpu_seconds(child.pid) - cpu_before
+        return calls / elapsed, cpu / calls * 1e6
     finally:
         if child.stdin is not None:
             child.stdin.close()
-        child.wait(timeout=30)
+        child.wait(timeout=60)
 
 
 def main() -> None:
@@ -104,33 +135,44 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--serve", choices=["moto", "mock"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["moto", "mock", "mock-state"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
 
+    kinds = ["moto", "mock", "mock-state"] + (["base"] if args.baseline_src else [])
     rows = []
     for round_no in range(1, args.rounds + 1):
-        moto_rate = run_round("moto", args.calls, args.threads)
-        mock_rate = run_round("mock", args.calls, args.threads)
-        rows.append(
-            {
-                "round": round_no,
-                "moto": moto_rate,
-                "mock": mock_rate,
-                "ratio": mock_rate / moto_rate,
-            }
-        )
+        row: dict[str, Any] = {"round": round_no}
+        for kind in kinds:
+            rate, cpu_us = run_round(kind, args.calls, args.threads, args.baseline_src)
+            row[kind] = rate
+            row[f"{kind}_server_cpu_us_per_call"] = cpu_us
+        rows.append(row)
 
     cores = os.cpu_count()
     print(f"CreateTrainingJob, {args.calls} calls x {args.threads} boto3 threads, {cores} cores")
-    print(f"{'round':>5} {'moto calls/s':>13} {'mock calls/s':>13} {'mock/moto':>10}")
+    print("calls/s (relative to moto in the same round) / server CPU µs per call")
+    print(f"{'round':>6}" + "".join(f"{kind:>22}" for kind in kinds))
     for row in rows:
-        print(f"{row['round']:>5} {row['moto']:>13.0f} {row['mock']:>13.0f} {row['ratio']:>10.2f}")
-    median = statistics.median(row["ratio"] for row in rows)
-    print(f"{'median':>5} {'':>13} {'':>13} {median:>10.2f}")
+        cells = "".join(
+            f"{row[kind]:>7.0f} ({row[kind] / row['moto']:>4.2f}) "
+            f"{row[f'{kind}_server_cpu_us_per_call']:>6.0f}"
+            for kind in kinds
+        )
+        print(f"{row['round']:>6}{cells}")
+    medians = {kind: statistics.median(row[kind] / row["moto"] for row in rows) for kind in kinds}
+    cpu = {
+        kind: statistics.median(row[f"{kind}_server_cpu_us_per_call"] for row in rows)
+        for kind in kinds
+    }
+    print(
+        f"{'median':>6}"
+        + "".join(f"{'':>7} ({medians[kind]:>4.2f}) {cpu[kind]:>6.0f}" for kind in kinds)
+    )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result = {
@@ -139,7 +181,8 @@ def main() -> None:
         "threads": args.threads,
         "cpu_count": os.cpu_count(),
         "rounds": rows,
-        "median_ratio": median,
+        "median_ratio_to_moto": medians,
+        "median_server_cpu_us_per_call": cpu,
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"results written to {args.out}")

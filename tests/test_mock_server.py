@@ -331,6 +331,13 @@ class TestAdminApi:
             "errors_injected": 0,
             "dropped_after_apply": 0,
             "quota_rejected": 0,
+            "in_progress": 0,
+            "peak_in_progress": 0,
+            "describe_calls": 0,
+            "list_calls": 0,
+            "search_calls": 0,
+            "stop_calls": 0,
+            "delete_calls": 0,
         }
         assert http_json(mock_server.url + "/_mock/reset", method="POST") == {"reset": True}
         assert sm.list_training_jobs()["TrainingJobSummaries"] == []

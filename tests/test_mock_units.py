@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from sagesweep.mock import MockConfig, parse_quotas
 from sagesweep.mock.bucket import TokenBucket
+from sagesweep.mock.fate import Fate
 from sagesweep.mock.state import JobTable
 from sagesweep.mock.stats import StatsCounter
+from sagesweep.mock.views import JobView, describe
 from sagesweep.mock.wire import name_errors, validation_summary
 
 
@@ -20,16 +21,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class FakeMotoJob:
-    """Stands in for moto's FakeTrainingJob: just the attributes the table rewrites."""
-
-    def __init__(self) -> None:
-        self.training_job_status = "Completed"
-        self.secondary_status = "Completed"
-        self.last_modified_time = datetime(2020, 1, 1)
-        self.training_end_time: Any = datetime(2020, 1, 1)
 
 
 class TestParseQuotas:
@@ -126,38 +117,51 @@ class TestTokenBucket:
         assert bucket.try_acquire()
 
 
+class Table(JobTable):
+    """A JobTable whose test jobs all run for ``job_seconds``."""
+
+    def __init__(self, clock: FakeClock, job_seconds: float, quotas: dict[str, int]) -> None:
+        super().__init__(quotas=quotas, stopping_seconds=2, clock=clock)
+        self.job_seconds = job_seconds
+
+
 def table(
     clock: FakeClock, *, job_seconds: float = 10, quotas: dict[str, int] | None = None
-) -> JobTable:
-    return JobTable(quotas=quotas or {}, job_seconds=job_seconds, stopping_seconds=2, clock=clock)
+) -> Table:
+    return Table(clock, job_seconds, quotas or {})
 
 
-def add(jobs: JobTable, name: str, count: int = 1, moto: FakeMotoJob | None = None) -> None:
+def add(jobs: Table, name: str, count: int = 1) -> None:
     jobs.add(
         region="us-east-1",
         name=name,
         arn=f"arn:{name}",
         instance_type="ml.p3.2xlarge",
         instance_count=count,
-        moto_job=moto,
+        fate=Fate(duration=jobs.job_seconds),
     )
 
 
 class TestJobTable:
-    def test_lifecycle_rewrites_moto_status(self) -> None:
+    def test_lifecycle_shows_in_describe(self) -> None:
         """InProgress (no end time) until job_seconds pass, then Completed."""
         clock = FakeClock()
         jobs = table(clock)
-        moto = FakeMotoJob()
-        add(jobs, "a", moto=moto)
-        assert (moto.training_job_status, moto.training_end_time) == ("InProgress", None)
+        add(jobs, "a")
+        record = jobs.get("us-east-1", "a")
+        assert record is not None
+
+        def described() -> dict[str, Any]:
+            return describe(JobView(record, jobs.advance()))
+
+        first = described()
+        assert (first["TrainingJobStatus"], first.get("TrainingEndTime")) == ("InProgress", None)
         clock.now += 9.9
-        jobs.advance()
-        assert moto.training_job_status == "InProgress"
+        assert described()["TrainingJobStatus"] == record.status == "InProgress"
         clock.now += 0.1
-        jobs.advance()
-        assert moto.training_job_status == moto.secondary_status == "Completed"
-        assert moto.training_end_time is not None
+        last = described()
+        assert last["TrainingJobStatus"] == last["SecondaryStatus"] == "Completed"
+        assert last["TrainingEndTime"] is not None
 
     def test_zero_job_seconds_completes_at_once(self) -> None:
         """The default: a job is Completed as soon as it exists."""

@@ -10,8 +10,18 @@ Two ways in: ``sagesweep mock`` (:func:`serve_forever`) as a process, and
 ``with`` block does not fit, as in a pytest fixture).
 """
 
-from sagesweep.mock.config import MockConfig, parse_quotas
+from sagesweep.mock.config import MockConfig, parse_fail_reasons, parse_job_seconds, parse_quotas
+from sagesweep.mock.persist import StateFileError
 from sagesweep.mock.server import MockServer, serve_forever
 from sagesweep.mock.stats import MockStats
 
-__all__ = ["MockConfig", "MockServer", "MockStats", "parse_quotas", "serve_forever"]
+__all__ = [
+    "MockConfig",
+    "MockServer",
+    "MockStats",
+    "StateFileError",
+    "parse_fail_reasons",
+    "parse_job_seconds",
+    "parse_quotas",
+    "serve_forever",
+]

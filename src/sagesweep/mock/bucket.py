@@ -1,4 +1,9 @@
-"""The token bucket that throttles the mock's control plane, as AWS's does."""
+"""The token buckets that throttle the mock's control plane, as AWS's do.
+
+SageMaker throttles each API on its own; the mock has a shared bucket for every call
+and, when asked, a bucket of their own for reads (Describe*, List*, Search) and for
+stops.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Clock", "TokenBucket"]
+__all__ = ["READ", "STOP", "Buckets", "Clock", "TokenBucket", "family"]
 
 Clock = Callable[[], float]
 
@@ -47,3 +52,43 @@ class TokenBucket:
         with self._lock:
             self._tokens = self._burst
             self._last = self._clock()
+
+
+#: Operation families that can have a bucket of their own.
+READ = "read"
+STOP = "stop"
+_READ_PREFIXES = ("Describe", "List", "Search")
+
+
+def family(action: str) -> str | None:
+    """The family of a SageMaker action: ``read``, ``stop``, or None for the shared bucket."""
+    if action.startswith(_READ_PREFIXES):
+        return READ
+    if action.startswith("Stop"):
+        return STOP
+    return None
+
+
+class Buckets:
+    """The token buckets of the control plane: one shared, and one per family given."""
+
+    __slots__ = ("_families", "_shared")
+
+    def __init__(
+        self, shared: TokenBucket | None, families: dict[str, TokenBucket] | None = None
+    ) -> None:
+        self._shared = shared
+        self._families = families or {}
+
+    def try_acquire(self, action: str) -> bool:
+        """Take a token from the bucket this action draws on; True if unthrottled."""
+        name = family(action)
+        bucket = self._families.get(name) if name is not None else None
+        if bucket is None:
+            bucket = self._shared
+        return bucket is None or bucket.try_acquire()
+
+    def refill(self) -> None:
+        for bucket in (self._shared, *self._families.values()):
+            if bucket is not None:
+                bucket.refill()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 __all__ = [
+    "DEFAULT_FAIL_REASONS",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "DEFAULT_STOPPING_SECONDS",
+    "FAILURE_KINDS",
     "MockConfig",
+    "parse_fail_reasons",
+    "parse_job_seconds",
     "parse_quotas",
 ]
 
@@ -22,8 +27,28 @@ DEFAULT_PORT = 0
 DEFAULT_STOPPING_SECONDS = 0.5
 
 
+#: The kinds of FailureReason a failing job can end with, as SageMaker prefixes them.
+FAILURE_KINDS = ("AlgorithmError", "CapacityError", "InternalServerError")
+#: Relative weights of the failure kinds when ``--fail-reasons`` is not given.
+DEFAULT_FAIL_REASONS: Mapping[str, float] = MappingProxyType(
+    {"AlgorithmError": 2.0, "CapacityError": 2.0, "InternalServerError": 1.0}
+)
+
+JobSeconds = float | tuple[float, float]
+
+
 def _empty_quotas() -> Mapping[str, int]:
     return MappingProxyType({})
+
+
+def _default_fail_reasons() -> Mapping[str, float]:
+    return DEFAULT_FAIL_REASONS
+
+
+def _bucket_size(rate: float | None, burst: int | None) -> int:
+    if burst is not None:
+        return burst
+    return max(1, math.ceil(rate or 1.0))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,9 +58,16 @@ class MockConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     #: Tokens per second of the control-plane token bucket; ``None`` never throttles.
+    #: It covers every SageMaker call whose family has no bucket of its own below.
     throttle_rate: float | None = None
     #: Bucket size; ``None`` means one second's worth of tokens (at least 1).
     throttle_burst: int | None = None
+    #: A bucket of its own for reads (Describe*, List*, Search); ``None``: the shared one.
+    read_rate: float | None = None
+    read_burst: int | None = None
+    #: A bucket of its own for StopTrainingJob; ``None``: the shared one.
+    stop_rate: float | None = None
+    stop_burst: int | None = None
     #: Probability that a control-plane call fails with HTTP 500 before doing anything.
     error_rate: float = 0.0
     #: Probability that a CreateTrainingJob takes effect and then gets no response.
@@ -44,28 +76,46 @@ class MockConfig:
     latency_ms: float = 0.0
     #: Instance type -> number of instances that InProgress jobs may hold at once.
     quotas: Mapping[str, int] = field(default_factory=_empty_quotas)
-    #: How long a job stays ``InProgress``; 0 completes it at once.
-    job_seconds: float = 0.0
-    #: Seeds the fault dice so a chaos run can be replayed.
+    #: How long a job stays ``InProgress``: a number, or ``(low, high)`` drawn per job
+    #: from the seed and the job's name; 0 ends it at once.
+    job_seconds: JobSeconds = 0.0
+    #: Probability that a job ends ``Failed`` instead of ``Completed``.
+    fail_rate: float = 0.0
+    #: Failure kind -> relative weight among failing jobs (see FAILURE_KINDS).
+    fail_reasons: Mapping[str, float] = field(default_factory=_default_fail_reasons)
+    #: Seeds the fault dice so a chaos run can be replayed, and decides every job's
+    #: fate, duration and metric noise from its name.
     seed: int | None = None
     stopping_seconds: float = DEFAULT_STOPPING_SECONDS
     #: moto account the jobs live in; ``None`` picks one no other live mock uses.
     account_id: str | None = None
+    #: Where the account persists between runs; ``None`` keeps it in memory only.
+    state_file: Path | None = None
 
     def __post_init__(self) -> None:
         # Checked here so a bad value fails at construction, not on the first request.
-        if self.throttle_rate is not None and not self.throttle_rate > 0:
-            raise ValueError(f"throttle_rate must be > 0, got {self.throttle_rate}")
-        if self.throttle_burst is not None and self.throttle_burst < 1:
-            raise ValueError(f"throttle_burst must be >= 1, got {self.throttle_burst}")
-        for name in ("error_rate", "drop_rate"):
+        for family in ("throttle", "read", "stop"):
+            rate = getattr(self, f"{family}_rate")
+            burst = getattr(self, f"{family}_burst")
+            if rate is not None and not rate > 0:
+                raise ValueError(f"{family}_rate must be > 0, got {rate}")
+            if burst is not None and burst < 1:
+                raise ValueError(f"{family}_burst must be >= 1, got {burst}")
+        for name in ("error_rate", "drop_rate", "fail_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("latency_ms", "job_seconds", "stopping_seconds"):
+        for name in ("latency_ms", "stopping_seconds"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        low, high = self.job_seconds_range
+        if not (0 <= low <= high and math.isfinite(high)):
+            raise ValueError(
+                f"job_seconds must be a finite number >= 0 or a range low <= high, "
+                f"got {self.job_seconds}"
+            )
+        _check_fail_reasons(self.fail_reasons)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
         for instance_type, limit in self.quotas.items():
@@ -77,13 +127,74 @@ class MockConfig:
             raise ValueError(f"account_id must be 12 digits, got {self.account_id!r}")
         # A caller's dict must not change the config behind its back.
         object.__setattr__(self, "quotas", MappingProxyType(dict(self.quotas)))
+        object.__setattr__(self, "fail_reasons", MappingProxyType(dict(self.fail_reasons)))
+        if self.state_file is not None:
+            object.__setattr__(self, "state_file", Path(self.state_file))
 
     @property
     def burst(self) -> int:
-        """The effective bucket size."""
-        if self.throttle_burst is not None:
-            return self.throttle_burst
-        return max(1, math.ceil(self.throttle_rate or 1.0))
+        """The effective size of the shared bucket."""
+        return _bucket_size(self.throttle_rate, self.throttle_burst)
+
+    @property
+    def read_bucket_size(self) -> int:
+        return _bucket_size(self.read_rate, self.read_burst)
+
+    @property
+    def stop_bucket_size(self) -> int:
+        return _bucket_size(self.stop_rate, self.stop_burst)
+
+    @property
+    def job_seconds_range(self) -> tuple[float, float]:
+        """``(low, high)`` of the job duration; equal for a fixed duration."""
+        if isinstance(self.job_seconds, tuple):
+            low, high = self.job_seconds
+            return float(low), float(high)
+        return float(self.job_seconds), float(self.job_seconds)
+
+
+def _check_fail_reasons(weights: Mapping[str, float]) -> None:
+    for kind, weight in weights.items():
+        if kind not in FAILURE_KINDS:
+            raise ValueError(
+                f"failure kind must be one of {', '.join(FAILURE_KINDS)}, got {kind!r}"
+            )
+        if not (weight >= 0 and math.isfinite(weight)):
+            raise ValueError(f"weight of {kind} must be a finite number >= 0, got {weight}")
+    if not any(weight > 0 for weight in weights.values()):
+        raise ValueError("at least one failure kind must have a weight > 0")
+
+
+def parse_job_seconds(text: str) -> JobSeconds:
+    """``"30"`` -> 30.0; ``"1-3"`` -> (1.0, 3.0). ValueError with one line otherwise."""
+    low_text, sep, high_text = text.strip().partition("-")
+    try:
+        low = float(low_text)
+        high = float(high_text) if sep else low
+    except ValueError:
+        raise ValueError(f"expected SECONDS or MIN-MAX, got {text!r}") from None
+    if not (0 <= low <= high and math.isfinite(high)):
+        raise ValueError(f"expected 0 <= MIN <= MAX, finite, got {text!r}")
+    return (low, high) if sep else low
+
+
+def parse_fail_reasons(text: str) -> dict[str, float]:
+    """``"CapacityError=2,AlgorithmError=1"`` -> weights. ValueError with one line otherwise."""
+    weights: dict[str, float] = {}
+    for item in text.split(","):
+        kind, sep, weight_text = item.partition("=")
+        kind = kind.strip()
+        if not sep or not kind:
+            raise ValueError(f"expected KIND=WEIGHT, got {item.strip()!r}")
+        try:
+            weight = float(weight_text)
+        except ValueError:
+            raise ValueError(f"weight of {kind} must be a number, got {weight_text!r}") from None
+        if kind in weights:
+            raise ValueError(f"{kind} is given twice")
+        weights[kind] = weight
+    _check_fail_reasons(weights)
+    return weights
 
 
 def parse_quotas(items: Iterable[str]) -> dict[str, int]:

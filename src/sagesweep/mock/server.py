@@ -12,6 +12,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sagesweep.mock.app import RealismApp
 from sagesweep.mock.config import MockConfig
+from sagesweep.mock.persist import Loaded, StateFileError, StateStore
 from sagesweep.mock.stats import MockStats
 
 __all__ = ["MockServer", "serve_forever"]
@@ -74,6 +75,7 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self._app: RealismApp | None = None
         self._account: str | None = None
+        self._store: StateStore | None = None
 
     @property
     def account_id(self) -> str:
@@ -95,20 +97,34 @@ class MockServer:
         return f"http://{server.host}:{server.port}"
 
     def start(self) -> Self:
+        """Load the state file if any, then serve on a background thread.
+
+        Raises StateFileError (a ValueError) if the state file cannot be used.
+        """
         if self._server is not None:
             raise RuntimeError("the mock server is already running")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        account = _claim_account(self.config.account_id)
+        store, loaded = self._open_state()
+        try:
+            account = _claim_account(loaded.account_id or self.config.account_id)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
         try:
             app = RealismApp(
                 self.config,
                 account_id=account,
                 moto_app=DomainDispatcherApplication(create_backend_app),
                 sagemaker_app=create_backend_app("sagemaker"),
+                store=store,
             )
-            # A previous mock on this account may have left jobs in moto.
-            app.reset()
+            # A previous mock on this account may have left resources in moto.
+            app.clear_moto()
+            if store is not None:
+                app.restore(loaded.jobs)
+                store.start(app.snapshot)
             server = make_server(
                 self.config.host,
                 self.config.port,
@@ -117,6 +133,8 @@ class MockServer:
                 request_handler=_request_handler(),
             )
         except BaseException:
+            if store is not None:
+                store.close()
             _release_account(account)
             raise
         thread = threading.Thread(
@@ -128,17 +146,35 @@ class MockServer:
         )
         thread.start()
         self._account, self._app, self._server, self._thread = account, app, server, thread
+        self._store = store
         return self
 
+    def _open_state(self) -> tuple[StateStore | None, Loaded]:
+        path = self.config.state_file
+        if path is None:
+            return None, Loaded(None, [])
+        store = StateStore(path)
+        loaded = store.open()
+        wanted = self.config.account_id
+        if loaded.account_id is not None and wanted is not None and wanted != loaded.account_id:
+            store.close()
+            raise StateFileError(
+                path, f"holds account {loaded.account_id}, not the account {wanted} asked for"
+            )
+        return store, loaded
+
     def stop(self) -> None:
-        server, thread, account = self._server, self._thread, self._account
-        self._server = self._thread = self._app = self._account = None
+        """Stop serving; with a state file, save the account and release the file."""
+        server, thread, account, store = self._server, self._thread, self._account, self._store
+        self._server = self._thread = self._app = self._account = self._store = None
         if server is None:
             return
         server.shutdown()
         server.server_close()
         if thread is not None:
             thread.join()
+        if store is not None:
+            store.close()
         if account is not None:
             _release_account(account)
 

@@ -1,56 +1,125 @@
-"""The mock's own job table: uniqueness, lifecycle and instance quotas.
+"""The mock's account: its training jobs, their status and the instances they hold.
 
-moto stores the jobs, but it overwrites duplicates, creates them ``Completed`` and
-knows nothing of quotas or stopping. This table is the authority on all of that and
-pushes each status change into moto's job object, so moto's Describe/List (and its
-``StatusEquals`` filter) answer with the status this table decided.
+The mock owns its training jobs outright (moto keeps every other SageMaker resource):
+moto overwrites duplicates, creates jobs already ``Completed``, cannot stop or delete
+them and rewrites the caller's metric definitions. A job here is the request it was
+created with plus what :mod:`sagesweep.mock.lifecycle` derives from timestamps.
 
-Not thread-safe on its own: the middleware calls it under its one lock, together
-with the moto call it belongs to.
+:class:`JobTable` keeps each job's TrainingJobStatus current through a heap of due
+transitions, so the counts that need it -- instances in use per type, jobs in
+progress and their peak -- are exact without scanning every job. Not thread-safe on
+its own: the caller holds one lock around a check and the change it guards.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from sagesweep.mock.bucket import Clock
+from sagesweep.mock.fate import Fate
+from sagesweep.mock.lifecycle import (
+    HOLDS_INSTANCES,
+    IN_PROGRESS,
+    STOPPED,
+    STOPPING,
+    Step,
+    history,
+    natural_end,
+    to_ms,
+)
 
-__all__ = ["JobTable", "MockJob", "MotoTrainingJob", "QuotaRejection"]
-
-IN_PROGRESS = "InProgress"
-COMPLETED = "Completed"
-STOPPING = "Stopping"
-STOPPED = "Stopped"
-#: Statuses whose instances are still allocated, so they count against a quota.
-HOLDS_INSTANCES = frozenset({IN_PROGRESS, STOPPING})
-
-
-class MotoTrainingJob(Protocol):
-    """The attributes of moto's ``FakeTrainingJob`` that the lifecycle rewrites."""
-
-    training_job_status: str
-    secondary_status: str
-    last_modified_time: datetime
-    # moto declares it a plain datetime; None (omitted from the response) is what
-    # AWS shows while a job runs, so the protocol leaves the type open.
-    training_end_time: Any
+__all__ = ["JobTable", "MockJob", "QuotaRejection"]
 
 
 @dataclass(slots=True)
 class MockJob:
-    """One job as the mock sees it (mutable: its status moves on)."""
+    """One training job (mutable: it can be stopped and retagged)."""
 
     region: str
     name: str
     arn: str
+    #: Creation order within the account; never reused, so it tells jobs of one name apart.
+    seq: int
+    #: Epoch seconds.
+    created: float
+    #: The CreateTrainingJob request, less TrainingJobName and Tags.
+    request: dict[str, Any]
+    tags: list[dict[str, str]]
     instance_type: str
     instance_count: int
-    status: str
-    moto_job: MotoTrainingJob | None
+    fate: Fate
+    #: (metric name, value) reported once the job has completed.
+    metrics: tuple[tuple[str, float], ...]
+    stop_requested: float | None = None
+    stopped_at: float | None = None
+    #: TrainingJobStatus as of the table's last advance().
+    status: str = IN_PROGRESS
+    #: The job's state-file line, cached until the job changes.
+    line: bytes | None = field(default=None, repr=False, compare=False)
+    _history: list[Step] | None = field(default=None, repr=False, compare=False)
+
+    def steps(self) -> list[Step]:
+        """Every step of the run, future ones included (cached until a stop)."""
+        if self._history is None:
+            self._history = history(self.created, self.fate, self.stop_requested, self.stopped_at)
+        return self._history
+
+    def changed(self) -> None:
+        """Forget what was derived from the job: call after changing it."""
+        self.line = None
+        self._history = None
+
+    def to_json(self) -> dict[str, Any]:
+        fate = self.fate
+        return {
+            "region": self.region,
+            "name": self.name,
+            "arn": self.arn,
+            "seq": self.seq,
+            "created": self.created,
+            "request": self.request,
+            "tags": self.tags,
+            "instance_type": self.instance_type,
+            "instance_count": self.instance_count,
+            "fate": [fate.duration, fate.failure, fate.fail_point, fate.spot_savings],
+            "metrics": [list(metric) for metric in self.metrics],
+            "stop_requested": self.stop_requested,
+            "stopped_at": self.stopped_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MockJob:
+        """The job ``to_json`` wrote; KeyError/TypeError/ValueError if it is not one."""
+        duration, failure, fail_point, savings = data["fate"]
+        job = cls(
+            region=str(data["region"]),
+            name=str(data["name"]),
+            arn=str(data["arn"]),
+            seq=int(data["seq"]),
+            created=float(data["created"]),
+            request=dict(data["request"]),
+            tags=[{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in data["tags"]],
+            instance_type=str(data["instance_type"]),
+            instance_count=int(data["instance_count"]),
+            fate=Fate(
+                duration=float(duration),
+                failure=None if failure is None else str(failure),
+                fail_point=float(fail_point),
+                spot_savings=float(savings),
+            ),
+            metrics=tuple((str(name), float(value)) for name, value in data["metrics"]),
+            stop_requested=_optional_float(data["stop_requested"]),
+            stopped_at=_optional_float(data["stopped_at"]),
+        )
+        return job
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +132,9 @@ class QuotaRejection:
     delta: int
 
 
-def _utcnow() -> datetime:
-    # moto keeps naive UTC datetimes; mixing in aware ones would break its sorting.
-    return datetime.now(UTC).replace(tzinfo=None)
+_Key = tuple[str, str]
+#: The status of a job the table has not counted yet: neither running nor holding.
+_UNCOUNTED = ""
 
 
 class JobTable:
@@ -75,33 +144,53 @@ class JobTable:
         self,
         *,
         quotas: dict[str, int],
-        job_seconds: float,
         stopping_seconds: float,
-        clock: Clock = time.monotonic,
+        clock: Clock = time.time,
     ) -> None:
         self._quotas = quotas
-        self._job_seconds = job_seconds
         self._stopping_seconds = stopping_seconds
         self._clock = clock
-        self._jobs: dict[tuple[str, str], MockJob] = {}
-        # (due time, sequence, key, status it must still have, status it moves to).
-        # The sequence keeps ordering total without comparing records.
-        self._due: list[tuple[float, int, tuple[str, str], str, str]] = []
-        self._seq = 0
-        self._in_use: dict[tuple[str, str], int] = {}
+        self._jobs: dict[_Key, MockJob] = {}
+        # (due time, tie-break, key, job seq, status it must still have, next status):
+        # the seq skips entries of a job that was deleted and whose name was reused.
+        self._due: list[tuple[float, int, _Key, int, str, str]] = []
+        self._ties = 0
+        self._next_seq = 0
+        self._in_use: dict[_Key, int] = {}
+        self._in_progress = 0
+        self._peak = 0
 
-    def advance(self) -> None:
-        """Apply every transition that is due by now. Cheap when none is."""
+    @property
+    def in_progress(self) -> int:
+        return self._in_progress
+
+    @property
+    def peak_in_progress(self) -> int:
+        return self._peak
+
+    def now(self) -> float:
+        return self._clock()
+
+    def advance(self) -> float:
+        """Apply every transition that is due; return the time it brought the table to."""
         now = self._clock()
         while self._due and self._due[0][0] <= now:
-            _, _, key, expected, target = heapq.heappop(self._due)
+            _, _, key, seq, expected, target = heapq.heappop(self._due)
             record = self._jobs.get(key)
-            # A stop may have overtaken a scheduled completion: skip stale entries.
-            if record is not None and record.status == expected:
+            # A stop may have overtaken a completion, or the name been reused: skip those.
+            if record is not None and record.seq == seq and record.status == expected:
                 self._set_status(record, target)
+        return now
 
     def get(self, region: str, name: str) -> MockJob | None:
         return self._jobs.get((region, name))
+
+    def jobs(self) -> Iterator[MockJob]:
+        """Every job, oldest first."""
+        return iter(self._jobs.values())
+
+    def statuses(self, region: str) -> dict[str, str]:
+        return {name: r.status for (reg, name), r in self._jobs.items() if reg == region}
 
     def check_quota(self, region: str, instance_type: str, count: int) -> QuotaRejection | None:
         """The rejection a new job of this type would get, or None if it fits."""
@@ -121,46 +210,82 @@ class JobTable:
         arn: str,
         instance_type: str,
         instance_count: int,
-        moto_job: MotoTrainingJob | None,
+        fate: Fate,
+        request: dict[str, Any] | None = None,
+        tags: list[dict[str, str]] | None = None,
+        metrics: tuple[tuple[str, float], ...] = (),
     ) -> MockJob:
-        """Record a job moto has just created and start its lifecycle."""
+        """Record a new job, created now, and start its run."""
         record = MockJob(
             region=region,
             name=name,
             arn=arn,
+            seq=self._next_seq,
+            created=to_ms(self._clock()),
+            request=request or {},
+            tags=tags or [],
             instance_type=instance_type,
             instance_count=instance_count,
-            status=COMPLETED,
-            moto_job=moto_job,
+            fate=fate,
+            metrics=metrics,
+            status=_UNCOUNTED,
         )
+        self._next_seq += 1
         self._jobs[(region, name)] = record
-        if self._job_seconds > 0:
-            self._set_status(record, IN_PROGRESS)
-            self._schedule(record, self._job_seconds, IN_PROGRESS, COMPLETED)
-        else:
-            self._set_status(record, COMPLETED)
+        self._start(record, record.created)
         return record
+
+    def restore(self, records: Iterable[MockJob]) -> None:
+        """Take back jobs from a state file, each where wall-clock time has taken it."""
+        now = self._clock()
+        for record in records:
+            record.status = _UNCOUNTED
+            self._jobs[(record.region, record.name)] = record
+            self._next_seq = max(self._next_seq, record.seq + 1)
+            if record.stop_requested is not None and record.stopped_at is not None:
+                self._set_status(record, STOPPING)
+                self._schedule(record, record.stopped_at, STOPPING, STOPPED)
+            else:
+                self._start(record, now)
+        self.advance()
+        # Jobs that ran while no process did are not evidence of a peak seen here.
+        self._peak = self._in_progress
 
     def stop(self, record: MockJob) -> None:
         """InProgress -> Stopping now, -> Stopped after the stopping delay."""
+        now = self._clock()
+        record.stop_requested = to_ms(now)
+        record.stopped_at = to_ms(now + self._stopping_seconds)
+        record.changed()
         self._set_status(record, STOPPING)
         if self._stopping_seconds > 0:
-            self._schedule(record, self._stopping_seconds, STOPPING, STOPPED)
+            self._schedule(record, record.stopped_at, STOPPING, STOPPED)
         else:
             self._set_status(record, STOPPED)
 
-    def statuses(self, region: str) -> dict[str, str]:
-        return {name: r.status for (reg, name), r in self._jobs.items() if reg == region}
+    def delete(self, record: MockJob) -> None:
+        """Forget a job (the caller checked it is terminal); its name is free again."""
+        if self._jobs.get((record.region, record.name)) is record:
+            del self._jobs[(record.region, record.name)]
 
     def clear(self) -> None:
         self._jobs.clear()
         self._due.clear()
         self._in_use.clear()
+        self._in_progress = self._peak = 0
 
-    def _schedule(self, record: MockJob, delay: float, expected: str, target: str) -> None:
-        self._seq += 1
+    def _start(self, record: MockJob, now: float) -> None:
+        end, final = natural_end(record.created, record.fate)
+        if end <= now:
+            self._set_status(record, final)
+            return
+        self._set_status(record, IN_PROGRESS)
+        self._schedule(record, end, IN_PROGRESS, final)
+
+    def _schedule(self, record: MockJob, due: float, expected: str, target: str) -> None:
+        self._ties += 1
         key = (record.region, record.name)
-        heapq.heappush(self._due, (self._clock() + delay, self._seq, key, expected, target))
+        heapq.heappush(self._due, (due, self._ties, key, record.seq, expected, target))
 
     def _set_status(self, record: MockJob, status: str) -> None:
         held_before = record.status in HOLDS_INSTANCES
@@ -169,13 +294,6 @@ class JobTable:
             key = (record.region, record.instance_type)
             delta = record.instance_count if held_after else -record.instance_count
             self._in_use[key] = self._in_use.get(key, 0) + delta
+        self._in_progress += (status == IN_PROGRESS) - (record.status == IN_PROGRESS)
+        self._peak = max(self._peak, self._in_progress)
         record.status = status
-        job = record.moto_job
-        if job is None:
-            return
-        now = _utcnow()
-        job.training_job_status = status
-        # SecondaryStatus tells the finer story; these are the values AWS reports.
-        job.secondary_status = "Starting" if status == IN_PROGRESS else status
-        job.last_modified_time = now
-        job.training_end_time = None if status in HOLDS_INSTANCES else now

@@ -1,4 +1,8 @@
-"""Exact counters of what the mock did: the evidence for exactly-once claims."""
+"""Exact counters of what the mock did: the evidence for exactly-once claims.
+
+Counters count since the process started (or the last reset), not over the life of
+a state file.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ class MockStats:
     errors_injected: int = 0  #: control-plane calls answered InternalFailure
     dropped_after_apply: int = 0  #: creates that took effect but got no response
     quota_rejected: int = 0  #: creates answered ResourceLimitExceeded
+    in_progress: int = 0  #: jobs InProgress now
+    peak_in_progress: int = 0  #: most jobs InProgress at once since start or reset
+    describe_calls: int = 0  #: Describe* requests received
+    list_calls: int = 0  #: List* requests received (ListTrainingJobs, ListTags, ...)
+    search_calls: int = 0  #: Search requests received
+    stop_calls: int = 0  #: StopTrainingJob requests received
+    delete_calls: int = 0  #: DeleteTrainingJob requests received
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

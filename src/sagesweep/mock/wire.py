@@ -16,12 +16,15 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "NAME_PATTERN",
     "Reply",
+    "delete_refused",
     "internal_failure",
     "json_reply",
     "limit_exceeded",
+    "missing_member",
     "name_errors",
     "not_found",
     "resource_in_use",
+    "resource_not_found",
     "throttling",
     "validation",
     "validation_summary",
@@ -122,3 +125,22 @@ def validation_summary(problems: Iterable[str]) -> str:
     items = list(problems)
     noun = "error" if len(items) == 1 else "errors"
     return f"{len(items)} validation {noun} detected: " + "; ".join(items)
+
+
+def missing_member(member: str) -> str:
+    """The problem text of a required member left out (for validation_summary)."""
+    return f"Value null at '{member}' failed to satisfy constraint: Member must not be null"
+
+
+def resource_not_found(arn: str) -> Reply:
+    return _error("400 Bad Request", "ResourceNotFound", f"Could not find training job '{arn}'.")
+
+
+def delete_refused(arn: str, status: str) -> Reply:
+    # SageMaker documents ResourceInUse here but not its wording; this is the mock's.
+    return _error(
+        "400 Bad Request",
+        "ResourceInUse",
+        f"Training job '{arn}' is in status {status}. Only a job in a terminal state "
+        "(Completed, Failed or Stopped) can be deleted.",
+    )
