@@ -6,10 +6,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from sagesweep.mock import MockConfig, MockServer
 
 MockFactory = Callable[..., MockServer]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A command run in-process configures logging (a level filter, say); undo it after,
+    so a later test's ``capture_logs`` sees every event it expects."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(autouse=True, scope="session")
