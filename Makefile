@@ -27,10 +27,19 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	rm -f .demo.ledger.jsonl
-	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	rm -f .demo.ledger.jsonl .demo.ledger.jsonl.mock* .demo.png
+	@echo '--- submit the 12-job demo sweep to the embedded mock (jobs run 3-8 s; some fail)'
+	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl --rate 20
 	@echo '--- the same command again: the ledger says every job is done, so no call is made'
-	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl --rate 20
+	@echo '--- where the sweep stands, seconds after the launch'
+	$(BIN)/sagesweep status configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	@echo '--- ten seconds later: every job has ended, a few of them failed'
+	sleep 10
+	$(BIN)/sagesweep status configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	@echo '--- the best jobs by validation:auc, and a plot of it against each parameter'
+	$(BIN)/sagesweep results configs/demo.yaml --mock --ledger .demo.ledger.jsonl \
+		--sort validation:auc --top 5 --plot .demo.png
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick,)

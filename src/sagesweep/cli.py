@@ -472,12 +472,13 @@ def results(
 
     target = _target(kwargs)
     goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
-    table = _run(lambda: operate.results(sweep, sort=sort, goal=goal, top=top, **target))
+    everything = _run(lambda: operate.results(sweep, sort=sort, goal=goal, **target))
     if plot is not None:
         from sagesweep.operating.plot import plot_results
 
-        plot_results(table, plot)
+        plot_results(everything, plot)  # every job, whatever --top shows
         click.echo(f"plot written to {plot}", err=True)
+    table = everything.head(top)
     if fmt == "csv":
         write_csv(table, sys.stdout)
     elif fmt == "jsonl":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.errors import InputError
 from sagesweep.ledger import Ledger, LedgerState, Target
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import Planner
@@ -51,16 +52,36 @@ class MakeLimiter(Protocol):
     def __call__(self, *, rate: float) -> Limiter: ...
 
 
+#: How the embedded mock (``--mock``) runs jobs: for a few seconds, a few of them
+#: failing, so that a trial run shows progress, failures and something to resubmit.
+EMBEDDED_JOB_SECONDS = (3.0, 8.0)
+EMBEDDED_FAIL_RATE = 0.15
+EMBEDDED_SEED = 7
+
+
 @contextmanager
 def embedded_mock(state: Path | None = None) -> Iterator[str]:
     """The local SageMaker mock on a free port, for as long as the ``with`` lasts.
 
     ``state``: the file its account lives in between runs.
     """
-    from sagesweep.mock import MockServer
+    from sagesweep.mock import MockConfig, MockServer, StateFileError
 
-    with MockServer() as server:
+    config = MockConfig(
+        state_file=state,
+        job_seconds=EMBEDDED_JOB_SECONDS,
+        fail_rate=EMBEDDED_FAIL_RATE,
+        seed=EMBEDDED_SEED,
+    )
+    server = MockServer(config)
+    try:
+        server.start()
+    except StateFileError as exc:
+        raise InputError.one(exc.file, "", "", f"mock state: {exc.reason}") from None
+    try:
         yield server.url
+    finally:
+        server.stop()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

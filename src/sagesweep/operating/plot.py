@@ -32,6 +32,7 @@ def plot_results(results: Results, path: Path) -> Path:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise InputError.one(
             "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
@@ -55,12 +56,17 @@ def plot_results(results: Results, path: Path) -> Path:
             positive = [float(x) for x in xs if x > 0]
             if len(positive) == len(xs) and positive and max(positive) / min(positive) > 100:
                 ax.set_xscale("log")
+            elif all(isinstance(x, int) for x in xs):
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             best_x: Any = None if best is None or param == "(job)" else best.params.get(param)
         else:
             labels = sorted({str(x) for x in xs})
             where = {label: n for n, label in enumerate(labels)}
-            ax.scatter([where[str(x)] for x in xs], ys, s=18, alpha=0.7, color="tab:blue")
+            ax.scatter(
+                [where[str(x)] for x in xs], ys, s=18, alpha=0.7, color="tab:blue", label="jobs"
+            )
             ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=8)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
             best_x = None if best is None else where.get(str(best.params.get(param)))
         if best is not None and best_x is not None:
             ax.scatter(

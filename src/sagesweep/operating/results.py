@@ -63,6 +63,14 @@ class Results:
     def dicts(self) -> list[dict[str, Any]]:
         return [row.as_dict(self.params, self.metrics) for row in self.rows]
 
+    def head(self, count: int | None) -> Results:
+        """The first ``count`` rows (all when None)."""
+        if count is None:
+            return self
+        return Results(
+            self.sweep, self.params, self.metrics, self.rows[:count], self.sort, self.goal
+        )
+
     @property
     def best(self) -> ResultRow | None:
         """The best job by the sort metric (the first row), if it reported the metric."""

@@ -47,14 +47,15 @@ def render_table(status: SweepStatus) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    counts = Table(title=f"sweep {status.sweep}: {len(status.jobs)} jobs", title_justify="left")
+    heading = Text(f"sweep {status.sweep}: {len(status.jobs)} jobs", style="bold")
+    counts = Table()
     counts.add_column("status")
     counts.add_column("jobs", justify="right")
     for name in STATUSES:
         count = status.counts.get(name, 0)
         if count or name in ("InProgress", "Completed", "Failed"):
             counts.add_row(name, str(count))
-    parts: list[RenderableType] = [counts]
+    parts: list[RenderableType] = [heading, counts]
     seconds = status.billable_instance_seconds
     hours = seconds / 3600
     parts.append(Text(f"billable so far: {seconds} instance-seconds ({hours:.2f} instance-hours)"))
@@ -73,6 +74,7 @@ def render_table(status: SweepStatus) -> RenderableType:
         newest.add_column("attempt", justify="right")
         newest.add_column("reason")
         for row in failed[:NEWEST_FAILURES]:
-            newest.add_row(row.name, str(row.attempt), (row.failure_reason or "")[:100])
+            first_line = (row.failure_reason or "").split("\n", 1)[0]
+            newest.add_row(row.name, str(row.attempt), first_line[:100])
         parts.append(newest)
     return Group(*parts)
