@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import boto3
 import pytest
 import yaml
 
 from sagesweep import operate
-from sagesweep.api import submit
+from sagesweep.api import submit, submit_sync
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff
@@ -122,3 +123,117 @@ class TestStopWhileSubmitting:
         assert 10 <= len(names) < 300
         assert "InProgress" not in set(statuses(long_jobs, names).values())
         assert long_jobs.stats().created == len(names)
+
+
+def describe_all(server: MockServer, names: list[str]) -> dict[str, dict[str, Any]]:
+    sm = boto3.client(
+        "sagemaker",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return {n: sm.describe_training_job(TrainingJobName=n) for n in names}
+
+
+class TestTruth:
+    async def test_status_counts_equal_the_mocks_truth(self, tmp_path: Path) -> None:
+        """Completed, failed, stopped and running jobs: status agrees with Describe, job by job."""
+        config = MockConfig(job_seconds=(0.0, 20.0), fail_rate=0.3, seed=3)
+        with MockServer(config) as server:
+            sweep = write_sweep(tmp_path, "mix", 40)
+            done = await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            names = ledger_names(done.ledger)
+            await operate.stop(sweep, endpoint_url=server.url, where=["HyperParameters.i=7"])
+            await anyio.sleep(2.0)  # a few short jobs end; most run on
+            seen = await operate.status(sweep, endpoint_url=server.url)
+            truth = describe_all(server, names)
+        by_name = {row.name: row for row in seen.jobs}
+        for name, job in truth.items():
+            assert by_name[name].status == job["TrainingJobStatus"], name
+            assert by_name[name].failure_reason == job.get("FailureReason"), name
+        statuses = {row.status for row in seen.jobs}
+        assert {"Completed", "Failed", "InProgress"} <= statuses
+        assert statuses & {"Stopping", "Stopped"}
+        assert sum(seen.counts.values()) == 40
+
+    async def test_results_metrics_equal_describe(self, tmp_path: Path) -> None:
+        """Every metric in results is FinalMetricDataList's value for that job."""
+        with MockServer(MockConfig(seed=5)) as server:
+            sweep = write_sweep(tmp_path, "met", 12)
+            await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            table = await operate.results(sweep, endpoint_url=server.url, sort="validation:auc")
+            truth = describe_all(server, [row.name for row in table.rows])
+        assert table.metrics == ("validation:auc",)
+        for row in table.rows:
+            final = {m["MetricName"]: m["Value"] for m in truth[row.name]["FinalMetricDataList"]}
+            assert dict(row.metrics) == pytest.approx(final)
+        values = [row.metrics["validation:auc"] for row in table.rows]
+        assert values == sorted(values, reverse=True)
+
+    async def test_throttled_reads_slow_status_down_without_failing_it(
+        self, tmp_path: Path
+    ) -> None:
+        """Reads limited to 2/s with a burst of 1 (three Search pages): status is still exact."""
+        config = MockConfig(read_rate=2.0, read_burst=1)
+        with MockServer(config) as server:
+            sweep = write_sweep(tmp_path, "slow", 250)
+            await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            seen = await operate.status(sweep, endpoint_url=server.url, rate=50, parts=FAST)
+            stats = server.stats()
+        assert seen.counts["Completed"] == 250
+        assert stats.throttled > 0
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            pytest.param(
+                ["status", "{sweep}", "--ledger", "{tmp}/none.jsonl"],
+                "no ledger here",
+                id="unknown-ledger",
+            ),
+            pytest.param(
+                ["status", "{sweep}", "--ledger", "{other}"],
+                "belongs to sweep 'other'",
+                id="another-sweeps-ledger",
+            ),
+            pytest.param(
+                ["stop", "{sweep}", "--where", "Foo.bar=1", "--yes"],
+                "is not swept",
+                id="where-not-swept",
+            ),
+            pytest.param(
+                ["results", "{sweep}", "--sort", "val:nope"],
+                "reported: validation:auc",
+                id="metric-nobody-reports",
+            ),
+        ],
+    )
+    def test_one_line_and_exit_2(self, tmp_path: Path, args: list[str], message: str) -> None:
+        """Each mistake is one line on stderr and exit code 2, never a traceback."""
+        with MockServer(MockConfig()) as server:
+            sweep = write_sweep(tmp_path, "bad", 2)
+            submit_sync(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            other = submit_sync(write_sweep(tmp_path, "other", 1), endpoint_url=server.url)
+            subs = {"{sweep}": str(sweep), "{tmp}": str(tmp_path), "{other}": str(other.ledger)}
+            argv = [_sub(arg, subs) for arg in args]
+            env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+            done = subprocess.run(
+                [str(SAGESWEEP), *argv, "--endpoint-url", server.url],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+            )
+        assert done.returncode == 2, done.stderr
+        assert message in done.stderr
+        assert "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def _sub(arg: str, subs: dict[str, str]) -> str:
+    for key, value in subs.items():
+        arg = arg.replace(key, value)
+    return arg
