@@ -121,7 +121,9 @@ class TestRecords:
         }
         assert list(first) == [
             "event", "ts", "name", "digest", "status", "arn", "attempts", "params", "error",
+            "attempt", "base",
         ]  # fmt: skip
+        assert (first["attempt"], first["base"]) == (0, "s-a")
         assert first["error"] is None
         assert failed["error"] == {"code": "E", "message": "m"}
         assert end == end | {"event": "run", "phase": "end", "tool_version": "0.1.0"}

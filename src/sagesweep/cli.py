@@ -282,7 +282,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
-def _target_options(command: F) -> F:
+def _target_options(command: F, *, rate: float = 5.0) -> F:
     """The options every command that reads or acts on AWS takes."""
     options = [
         click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False)),
@@ -301,7 +301,7 @@ def _target_options(command: F) -> F:
         click.option(
             "--rate",
             type=click.FloatRange(min=0.5),
-            default=5.0,
+            default=rate,
             show_default=True,
             help="Ceiling on AWS calls per second (adapts down on throttling).",
         ),
@@ -485,3 +485,77 @@ def results(
         write_jsonl(table, sys.stdout)
     else:
         print_table(table)
+
+
+@main.command()
+@_target_options
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="S,...",
+    help="Newest-attempt statuses to resubmit (default Failed; also Stopped, ...).",
+)
+@click.option(
+    "--reason",
+    default=None,
+    metavar="REGEX",
+    help="Only jobs whose FailureReason matches, e.g. 'CapacityError|InternalServerError'.",
+)
+@click.option(
+    "--where",
+    "wheres",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Only jobs whose swept parameter PATH has VALUE (repeatable).",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Highest attempt number to create (-r1, -r2, ...).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be resubmitted, and why.")
+def resubmit(
+    sweep: Path,
+    statuses: tuple[str, ...],
+    reason: str | None,
+    wheres: tuple[str, ...],
+    max_attempts: int,
+    dry_run: bool,
+    **kwargs: Any,
+) -> None:
+    """Run again the jobs of SWEEP whose newest attempt failed, as attempt -r1, -r2, ..."""
+    from sagesweep.resubmission import resubmit as run
+
+    target = _target(kwargs)
+    outcome = _run(
+        lambda: run(
+            sweep,
+            statuses=statuses or ("Failed",),
+            reason=reason,
+            where=wheres,
+            max_attempts=max_attempts,
+            dry_run=dry_run,
+            **target,
+        )
+    )
+    for pick in outcome.picks if dry_run else ():
+        why = f": {pick.reason.splitlines()[0]}" if pick.reason else ""
+        click.echo(f"{pick.latest} -> {pick.base}-r{pick.attempt} ({pick.status}{why})")
+    if outcome.capped:
+        click.echo(
+            f"sagesweep: {len(outcome.capped)} job(s) matched but reached "
+            f"--max-attempts {max_attempts}",
+            err=True,
+        )
+    for base in outcome.not_in_plan:
+        click.echo(
+            f"sagesweep: {base}: no longer in the sweep file's plan; not resubmitted", err=True
+        )
+    if not outcome.picks:
+        click.echo("nothing to resubmit", err=True)
+    elif dry_run:
+        click.echo(f"{len(outcome.picks)} job(s) would be resubmitted", err=True)
+    sys.exit(outcome.exit_code)

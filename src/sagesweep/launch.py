@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,8 @@ from typing import TextIO
 import anyio
 import structlog
 
-from sagesweep.connect import TargetOptions, connect
-from sagesweep.ledger import JobStatus, LedgerState
+from sagesweep.connect import Connection, TargetOptions, connect
+from sagesweep.ledger import JobRecord, JobStatus, LedgerState
 from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -107,6 +107,17 @@ async def _signals(engine: Engine, grace: float, stopped: list[int]) -> AsyncIte
             tg.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def _connected(
+    target: TargetOptions, parts: Parts, ledger: Path, connection: Connection | None
+) -> AsyncIterator[Connection]:
+    if connection is not None:
+        yield connection
+        return
+    async with connect(target, parts, ledger) as opened:
+        yield opened
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LaunchSettings:
     """How a run paces, waits and reports; the defaults are the CLI's."""
@@ -132,17 +143,27 @@ async def launch(
     parts: Parts,
     warnings: tuple[str, ...] = (),
     command: str = "submit",
+    connection: Connection | None = None,
+    known: Sequence[JobRecord] = (),
 ) -> Summary:
-    """Create every job ``jobs()`` yields that the ledger does not settle; record each."""
+    """Create every job ``jobs()`` yields that the ledger does not settle; record each.
+
+    ``connection``: an open one to use (the caller read the sweep's state through it).
+    ``known``: jobs found on AWS that the ledger lacks, recorded before anything is sent.
+    """
     stream = settings.summary_stream or sys.stderr
     show_bar = stream.isatty() if settings.progress is None else settings.progress
     counters = Counters(total=total)
     stopped: list[int] = []
-    async with connect(target, parts, ledger) as connection:
+    async with _connected(target, parts, ledger, connection) as connection:
         book_cm = parts.open_ledger(
             ledger, sweep=config.sweep, tool_version=__version__, target=connection.target
         )
         async with book_cm as book:
+            for record in known:
+                await book.record(record)
+                counters.count(record.status)
+                counters.reconciled += 1
             limiter = parts.make_limiter(rate=settings.rate)
             engine = Engine(
                 connection.client,
@@ -175,5 +196,7 @@ async def launch(
         **counters.as_dict(),
     )
     if settings.summary:
-        print_summary(counters, stream=stream, ledger=str(ledger), interrupted=reason)
+        print_summary(
+            counters, stream=stream, ledger=str(ledger), interrupted=reason, command=command
+        )
     return Summary(counters.as_dict(), ledger, interrupted, warnings)

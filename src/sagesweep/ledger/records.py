@@ -49,6 +49,8 @@ class JobRecord:
     params: Mapping[str, Any]
     error: tuple[str, str] | None = None  #: (code, message)
     ts: float | None = None  #: Unix time; filled in when handed over if None
+    attempt: int = 0  #: 0 for the job itself, n for its n-th resubmission
+    base: str | None = None  #: the attempt-0 name; None means ``name``
 
 
 def default_ledger_path(sweep_file: Path, sweep: str) -> Path:
@@ -104,5 +106,7 @@ def job_line(rec: JobRecord) -> bytes:
             "attempts": rec.attempts,
             "params": mask_params(rec.params),
             "error": error,
+            "attempt": rec.attempt,
+            "base": rec.base or rec.name,
         }
     )

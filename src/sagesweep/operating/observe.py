@@ -11,7 +11,7 @@ policy without ``sagemaker:Search``), every job is described.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ class JobState:
 
     name: str
     status: str  #: TrainingJobStatus, or NotFound
+    arn: str | None = None
     secondary_status: str | None = None
     failure_reason: str | None = None
     billable_seconds: int | None = None
@@ -61,6 +62,7 @@ class JobState:
         return cls(
             name=str(job.get("TrainingJobName")),
             status=str(job.get("TrainingJobStatus")),
+            arn=job.get("TrainingJobArn"),
             secondary_status=job.get("SecondaryStatus"),
             failure_reason=job.get("FailureReason"),
             billable_seconds=billable if isinstance(billable, int) else None,
@@ -71,20 +73,29 @@ class JobState:
 
 
 async def observe(
-    client: SageMakerClient, calls: PacedCalls, sweep: str, names: Iterable[str]
+    client: SageMakerClient,
+    calls: PacedCalls,
+    sweep: str,
+    names: Iterable[str],
+    *,
+    also: Callable[[str], bool] | None = None,
 ) -> dict[str, JobState]:
-    """The state of every job in ``names`` (the created jobs of ``sweep``)."""
+    """The state of every job in ``names`` (the created jobs of ``sweep``).
+
+    ``also``: further names to keep when ``Search`` happens to return them (attempts of
+    the sweep's jobs that its ledger does not know, say); they are not looked for.
+    """
     wanted = set(names)
     found: dict[str, JobState] = {}
     if not wanted:
         return found
     try:
-        await _search(client, calls, sweep, wanted, found)
+        await _search(client, calls, sweep, wanted, found, also)
     except AwsCallError as exc:
         if exc.error.kind is not ErrorKind.PERMANENT:
             raise
         log.warning("operating.search_unavailable", code=exc.error.code, jobs=len(wanted))
-    for name in sorted(wanted - found.keys()):
+    for name in sorted(wanted - found.keys()):  # Search lags, or was not allowed
         found[name] = await _describe(client, calls, name)
     return found
 
@@ -95,6 +106,7 @@ async def _search(
     sweep: str,
     wanted: set[str],
     found: dict[str, JobState],
+    also: Callable[[str], bool] | None,
 ) -> None:
     expression: Any = {
         "Filters": [{"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": sweep}]
@@ -111,7 +123,7 @@ async def _search(
         for record in page.get("Results") or ():
             job = record.get("TrainingJob") or {}
             name = job.get("TrainingJobName")
-            if name in wanted:
+            if name in wanted or (also is not None and isinstance(name, str) and also(name)):
                 found[name] = JobState.of(job)
         token = page.get("NextToken")
         if not token:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 __all__ = [
+    "ATTEMPT_TAG",
     "DIGEST_LENGTH",
     "DIGEST_TAG",
     "SWEEP_TAG",
@@ -27,7 +28,9 @@ __all__ = [
 DIGEST_LENGTH = 10
 SWEEP_TAG = "sagesweep:sweep"
 DIGEST_TAG = "sagesweep:digest"
-_OWN_TAG_KEYS = frozenset({SWEEP_TAG, DIGEST_TAG})
+#: Carried by resubmissions: which attempt (1, 2, ...) of the job this is.
+ATTEMPT_TAG = "sagesweep:attempt"
+_OWN_TAG_KEYS = frozenset({SWEEP_TAG, DIGEST_TAG, ATTEMPT_TAG})
 
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

@@ -48,6 +48,13 @@ class JobSpec:
     params: Mapping[str, Any]  #: the swept values of this job, path -> value
     request: Mapping[str, Any]  #: the full CreateTrainingJob request (boto3 kwargs)
     index: int = 0  #: position in the plan (0-based, duplicates not counted)
+    attempt: int = 0  #: 0 for the job itself, n for its n-th resubmission
+    base: str = ""  #: the attempt-0 name of a resubmission ("" for attempt 0)
+
+    @property
+    def base_name(self) -> str:
+        """The job's attempt-0 name: what its attempts are grouped by."""
+        return self.base or self.name
 
     @property
     def instance_type(self) -> str:

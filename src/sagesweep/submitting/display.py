@@ -75,14 +75,19 @@ async def live_progress(
 
 
 def print_summary(
-    counters: Counters, *, stream: TextIO, ledger: str, interrupted: str = ""
+    counters: Counters,
+    *,
+    stream: TextIO,
+    ledger: str,
+    interrupted: str = "",
+    command: str = "submit",
 ) -> None:
     from rich.console import Console
     from rich.table import Table
 
     c = counters
     elapsed = max(c.elapsed, 1e-9)
-    table = Table(title="sagesweep submit" + (f" ({interrupted})" if interrupted else ""))
+    table = Table(title=f"sagesweep {command}" + (f" ({interrupted})" if interrupted else ""))
     table.add_column("jobs", justify="left")
     table.add_column("count", justify="right")
     rows = [

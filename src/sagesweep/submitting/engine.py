@@ -261,6 +261,8 @@ class Engine:
                 attempts=outcome.attempts,
                 params=redact_params(job.params, job.request),
                 error=error,
+                attempt=job.attempt,
+                base=job.base_name,
             )
         )
         self.counters.count(outcome.status)

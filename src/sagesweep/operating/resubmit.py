@@ -1,0 +1,138 @@
+"""Choosing what to resubmit: jobs whose newest attempt ended in a chosen status.
+
+A job's attempts are ``{base}``, ``{base}-r1``, ``{base}-r2``... The newest attempt
+decides: a job whose ``-r1`` is still running is not resubmitted again, and one whose
+``-r1`` failed gets ``-r2``. Attempts the ledger lost (deleted, or written on another
+machine) are found through ``Search`` on the sweep's tag and recorded as ``exists``, so
+they are counted rather than made twice; should one be missed, its create meets
+``ResourceInUse`` and is reconciled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sagesweep.errors import InputError
+from sagesweep.ledger import JobRecord, JobStatus
+from sagesweep.operating.members import Member, SweepMembers
+from sagesweep.operating.observe import NOT_FOUND, JobState
+from sagesweep.operating.select import Where, select
+from sagesweep.planning.attempts import attempt_of
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "RESUBMITTABLE",
+    "Pick",
+    "Selection",
+    "choose",
+    "discovered",
+    "parse_reason",
+    "parse_statuses",
+    "with_records",
+]
+
+DEFAULT_MAX_ATTEMPTS = 3
+#: Statuses a job may be resubmitted from.
+RESUBMITTABLE = ("Failed", "Stopped", "Completed", NOT_FOUND)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A job to run again, and why."""
+
+    base: str
+    latest: str  #: the newest attempt's name
+    status: str
+    reason: str | None  #: its FailureReason
+    attempt: int  #: the attempt to create
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    picks: tuple[Pick, ...]
+    capped: tuple[str, ...]  #: newest attempts that matched but reached --max-attempts
+
+
+def parse_statuses(text: Iterable[str]) -> frozenset[str]:
+    """``Failed,Stopped`` -> the statuses; an unknown one is bad input."""
+    chosen = {part.strip() for item in text for part in item.split(",") if part.strip()}
+    unknown = sorted(chosen - set(RESUBMITTABLE))
+    if unknown:
+        known = ", ".join(RESUBMITTABLE)
+        raise InputError.one(
+            "<cli>", "", "--status", f"unknown status {', '.join(unknown)} (one of: {known})"
+        )
+    return frozenset(chosen) or frozenset({"Failed"})
+
+
+def parse_reason(text: str | None) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise InputError.one("<cli>", "", "--reason", f"not a valid regex: {exc}") from None
+
+
+def discovered(members: SweepMembers, states: Mapping[str, JobState]) -> list[JobRecord]:
+    """Ledger records for the attempts AWS knows and the ledger does not (``exists``)."""
+    bases = frozenset(m.base for m in members.jobs.values())
+    params = {m.base: m.params for m in members.jobs.values() if m.attempt == 0}
+    records: list[JobRecord] = []
+    for name, state in sorted(states.items()):
+        found = None if name in members.jobs else attempt_of(name, bases)
+        if found is not None:
+            base, n = found
+            records.append(
+                JobRecord(
+                    name=name,
+                    digest=base[len(members.sweep) + 1 :],
+                    status=JobStatus.EXISTS,
+                    arn=state.arn,
+                    attempts=0,
+                    params=params.get(base, {}),
+                    attempt=n,
+                    base=base,
+                )
+            )
+    return records
+
+
+def with_records(members: SweepMembers, records: Sequence[JobRecord]) -> SweepMembers:
+    """``members`` as the ledger will read once ``records`` are added."""
+    jobs = dict(members.jobs)
+    for rec in records:
+        base = rec.base or rec.name
+        jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params)
+    return SweepMembers(members.sweep, members.ledger, jobs)
+
+
+def choose(
+    members: SweepMembers,
+    states: Mapping[str, JobState],
+    *,
+    statuses: frozenset[str],
+    reason: re.Pattern[str] | None = None,
+    wheres: Sequence[Where] = (),
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Selection:
+    """The jobs whose newest attempt matches; each with the attempt to create next."""
+    picks: list[Pick] = []
+    capped: list[str] = []
+    for member in members.latest():
+        state = states.get(member.name)
+        if state is None or member.status not in (JobStatus.SUBMITTED, JobStatus.EXISTS):
+            continue  # never created: that is --retry-failed's business, not ours
+        if state.status not in statuses or not select(member.params, wheres):
+            continue
+        if reason is not None and not reason.search(state.failure_reason or ""):
+            continue
+        if member.attempt + 1 > max_attempts:
+            capped.append(member.name)
+            continue
+        picks.append(
+            Pick(member.base, member.name, state.status, state.failure_reason, member.attempt + 1)
+        )
+    return Selection(tuple(picks), tuple(capped))

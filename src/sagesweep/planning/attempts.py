@@ -1,0 +1,54 @@
+"""Attempt n of a planned job: the same request under the name ``{sweep}-{digest}-r{n}``.
+
+SageMaker never frees a job name (short of deleting the job and its history), so a job
+that failed in training is run again under a new name. The request is the job's own,
+byte for byte, but for its name and one tag, ``sagesweep:attempt=n``. ``{job}`` in the
+template rendered the attempt-0 name when the job was planned, so a checkpoint prefix
+built from it is shared by every attempt: a resubmitted spot job resumes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sagesweep.errors import PlanError, Problem
+from sagesweep.planning.naming import ATTEMPT_TAG
+from sagesweep.planning.planner import JobSpec
+
+__all__ = ["MAX_TAGS", "attempt_of", "attempt_spec"]
+
+#: CreateTrainingJob accepts at most this many tags.
+MAX_TAGS = 50
+_ATTEMPT_NAME = re.compile(r"(?P<base>.+)-r(?P<n>[1-9][0-9]*)")
+
+
+def attempt_spec(job: JobSpec, attempt: int, source: str = "<plan>") -> JobSpec:
+    """``job`` (an attempt-0 job) as its ``attempt``-th resubmission."""
+    if attempt < 1:
+        raise ValueError(f"a resubmission is attempt 1 or more, got {attempt}")
+    name = f"{job.name}-r{attempt}"
+    request = dict(job.request)
+    request["TrainingJobName"] = name
+    tags = [t for t in request.get("Tags") or [] if t.get("Key") != ATTEMPT_TAG]
+    tags.append({"Key": ATTEMPT_TAG, "Value": str(attempt)})
+    if len(tags) > MAX_TAGS:
+        raise PlanError(
+            [
+                Problem(
+                    source,
+                    job.name,
+                    "Tags",
+                    f"an attempt needs one more tag than the {MAX_TAGS} allowed",
+                )
+            ]
+        )
+    request["Tags"] = tags
+    return JobSpec(name, job.digest, job.params, request, job.index, attempt=attempt, base=job.name)
+
+
+def attempt_of(name: str, bases: set[str] | frozenset[str]) -> tuple[str, int] | None:
+    """(base, n) when ``name`` is attempt n >= 1 of one of ``bases``; else None."""
+    match = _ATTEMPT_NAME.fullmatch(name)
+    if match is None or match["base"] not in bases:
+        return None
+    return match["base"], int(match["n"])

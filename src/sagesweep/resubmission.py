@@ -1,0 +1,164 @@
+"""``resubmit``: run again the jobs of a sweep whose newest attempt failed — the Python API.
+
+Exactly once, like ``submit``: attempt names are the idempotency key, the ledger records
+every attempt (with ``attempt`` and ``base``), a killed resubmit rerun creates no second
+``-r{n}``, and an attempt the ledger lost is found by name instead of being made again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from sagesweep.connect import TargetOptions, connect
+from sagesweep.errors import InputError
+from sagesweep.launch import LaunchSettings, Summary, launch
+from sagesweep.ledger import check_binding, default_ledger_path, load_ledger
+from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.members import read_members
+from sagesweep.operating.observe import observe
+from sagesweep.operating.resubmit import (
+    DEFAULT_MAX_ATTEMPTS,
+    Pick,
+    choose,
+    discovered,
+    parse_reason,
+    parse_statuses,
+    with_records,
+)
+from sagesweep.operating.select import parse_where
+from sagesweep.parts import Parts
+from sagesweep.planning.attempts import attempt_of, attempt_spec
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
+from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
+from sagesweep.submitting.pacing import DEFAULT_RATE
+
+__all__ = ["Resubmission", "resubmit"]
+
+#: calls/s for reading the sweep's state before choosing (reads are cheaper than creates).
+READ_RATE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resubmission:
+    """What a resubmit chose, and how creating the new attempts went."""
+
+    picks: tuple[Pick, ...]  #: jobs chosen, each with the attempt to create
+    capped: tuple[str, ...]  #: matching jobs already at --max-attempts
+    not_in_plan: tuple[str, ...]  #: chosen jobs the sweep file no longer plans
+    summary: Summary | None  #: None for a dry run, or when there was nothing to do
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.summary is None else self.summary.exit_code
+
+
+def _next_attempts(
+    parts: Parts, sweep: Path, picks: Sequence[Pick]
+) -> tuple[list[JobSpec], list[str]]:
+    """The chosen jobs' next attempts, from the plan (the ledger keeps no requests)."""
+    config = load_config(sweep)
+    wanted = {pick.base: pick.attempt for pick in picks}
+    specs = [
+        attempt_spec(job, wanted[job.name], str(sweep))
+        for job in parts.make_planner(config).jobs(validate=False)
+        if job.name in wanted
+    ]
+    found = {spec.base_name for spec in specs}
+    return specs, sorted(set(wanted) - found)
+
+
+async def resubmit(
+    sweep: Path | str,
+    *,
+    statuses: Sequence[str] = ("Failed",),
+    reason: str | None = None,
+    where: Sequence[str] = (),
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    dry_run: bool = False,
+    ledger: Path | str | None = None,
+    rate: float = DEFAULT_RATE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    mock: bool = False,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    capacity_wait: float = DEFAULT_CAPACITY_WAIT,
+    outage_wait: float = DEFAULT_OUTAGE_WAIT,
+    grace: float = DEFAULT_GRACE,
+    progress: bool | None = None,
+    summary: bool = True,
+    summary_stream: TextIO | None = None,
+    parts: Parts | None = None,
+) -> Resubmission:
+    """Create the next attempt of every job whose newest attempt ended in ``statuses``.
+
+    ``reason``: a regex the FailureReason must match; ``where``: ``PATH=VALUE`` filters on
+    swept parameters; ``max_attempts`` caps the attempt number; ``dry_run`` only chooses.
+    """
+    options = TargetOptions(
+        mock=mock,
+        endpoint_url=endpoint_url,
+        region=region,
+        profile=profile,
+        concurrency=concurrency,
+    )
+    if max_attempts < 1:
+        raise InputError.one("<cli>", "", "--max-attempts", "must be 1 or more")
+    chosen, pattern = parse_statuses(statuses), parse_reason(reason)
+    parts = parts or Parts()
+    sweep = Path(sweep)
+    config = load_config(sweep)
+    ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
+    members = read_members(ledger_path, config.sweep)
+    wheres = parse_where(where, members.swept_paths())
+    async with connect(options, parts, ledger_path) as connection:
+        check_binding(ledger_path, load_ledger(ledger_path), config.sweep, connection.target)
+        calls = PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff)
+        bases = frozenset(m.base for m in members.jobs.values())
+        states = await observe(
+            connection.client,
+            calls,
+            config.sweep,
+            members.observable(),
+            also=lambda name: attempt_of(name, bases) is not None,
+        )
+        found = discovered(members, states)
+        members = with_records(members, found)
+        selection = choose(
+            members,
+            states,
+            statuses=chosen,
+            reason=pattern,
+            wheres=wheres,
+            max_attempts=max_attempts,
+        )
+        if dry_run or not (selection.picks or found):
+            return Resubmission(selection.picks, selection.capped, (), None)
+        specs, missing = _next_attempts(parts, sweep, selection.picks)
+        settings = LaunchSettings(
+            rate=rate,
+            capacity_wait=capacity_wait,
+            outage_wait=outage_wait,
+            grace=grace,
+            progress=progress,
+            summary=summary,
+            summary_stream=summary_stream,
+        )
+        launched = await launch(
+            config=config,
+            ledger=ledger_path,
+            jobs=lambda: iter(specs),
+            total=len(specs) + len(found),
+            target=options,
+            settings=settings,
+            parts=parts,
+            command="resubmit",
+            connection=connection,
+            known=found,
+        )
+    return Resubmission(selection.picks, selection.capped, tuple(missing), launched)
