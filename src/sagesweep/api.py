@@ -15,6 +15,8 @@ import structlog
 from sagesweep.connect import TargetOptions
 from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
+from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
+from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -70,6 +72,11 @@ async def submit(
     progress: bool | None = None,
     summary: bool = True,
     summary_stream: TextIO | None = None,
+    max_running: int | None = None,
+    until_done: bool = False,
+    resubmit_on: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    poll: float = DEFAULT_POLL,
     parts: Parts | None = None,
 ) -> Summary:
     """Submit every job of ``sweep`` exactly once; resumable from the ledger.
@@ -77,6 +84,11 @@ async def submit(
     ``summary`` prints the summary table on ``summary_stream`` (default stderr); the
     ``submit.finished`` log event carries the same counts either way. ``parts``
     replaces the components the run is built from (see :class:`sagesweep.parts.Parts`).
+
+    ``max_running`` (default: the sweep file's ``max_running``) caps the sweep's running
+    jobs and implies ``until_done``: the run lasts until every job has ended, polling every
+    ``poll`` seconds; jobs that fail with a FailureReason matching ``resubmit_on`` are
+    created again as their next attempt, up to ``max_attempts``.
     """
     options = TargetOptions(
         mock=mock,
@@ -98,7 +110,17 @@ async def submit(
     for warning in warnings:
         log.warning("plan.warning", detail=warning)
     _warn_of_stale_jobs(prior, in_ledger, warnings)
+    cap = max_running if max_running is not None else config.max_running
+    drive = None
+    if cap is not None or until_done or resubmit_on is not None:
+        drive = DriveSettings(
+            max_running=cap,
+            poll=poll,
+            resubmit_on=parse_reason(resubmit_on),
+            max_attempts=max_attempts,
+        )
     settings = LaunchSettings(
+        drive=drive,
         rate=rate,
         capacity_wait=capacity_wait,
         outage_wait=outage_wait,

@@ -113,6 +113,34 @@ def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None
     help="Seconds in-flight calls get after the first SIGINT/SIGTERM (default 30).",
 )
 @click.option(
+    "--max-running",
+    type=click.IntRange(1),
+    default=None,
+    help="At most N jobs of the sweep InProgress at once (default: the sweep file's "
+    "max_running); implies --until-done.",
+)
+@click.option("--until-done", is_flag=True, help="Run until every job has ended, not created.")
+@click.option(
+    "--resubmit-on",
+    default=None,
+    metavar="REGEX",
+    help="Run again jobs whose FailureReason matches, e.g. 'CapacityError|InternalServerError'.",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Highest attempt number --resubmit-on creates.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between status polls of a driven run.",
+)
+@click.option(
     "--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True
 )
 @click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
@@ -131,6 +159,11 @@ def submit(
     capacity_wait: float | None,
     outage_wait: float | None,
     grace: float | None,
+    max_running: int | None,
+    until_done: bool,
+    resubmit_on: str | None,
+    max_attempts: int,
+    poll: float,
     log_format: str,
     quiet: bool,
     progress: bool | None,
@@ -153,6 +186,11 @@ def submit(
         "progress": progress,
         # JSON logs stay machine-readable: the counts are in the submit.finished event.
         "summary": log_format == "console",
+        "max_running": max_running,
+        "until_done": until_done,
+        "resubmit_on": resubmit_on,
+        "max_attempts": max_attempts,
+        "poll": poll,
     }
     for key, value in (
         ("rate", rate),

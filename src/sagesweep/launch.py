@@ -22,6 +22,9 @@ import structlog
 
 from sagesweep.connect import Connection, TargetOptions, connect
 from sagesweep.ledger import JobRecord, JobStatus, LedgerState
+from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.drive_view import DriveView, print_drive_summary
+from sagesweep.operating.driver import Driver, DriveSettings, created_in
 from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -32,6 +35,7 @@ from sagesweep.submitting.engine import (
     DEFAULT_GRACE,
     Engine,
     EngineSettings,
+    Recorder,
 )
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
 from sagesweep.submitting.pacing import DEFAULT_RATE
@@ -42,6 +46,8 @@ __all__ = ["LaunchSettings", "Summary", "launch"]
 log = structlog.get_logger("sagesweep.submit")
 
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: calls/s for a driven run's polls (reads; the adaptive limiter slows them on throttling).
+READ_RATE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,8 @@ class LaunchSettings:
     progress: bool | None = None
     summary: bool = True
     summary_stream: TextIO | None = None
+    #: Run until every job has ended, under a cap on running jobs (None: until created).
+    drive: DriveSettings | None = None
 
 
 async def launch(
@@ -165,9 +173,23 @@ async def launch(
                 counters.count(record.status)
                 counters.reconciled += 1
             limiter = parts.make_limiter(rate=settings.rate)
+            engines: list[Engine] = []
+            driver = None
+            recorder: Recorder = book
+            if settings.drive is not None:
+                driver = Driver(
+                    sweep=config.sweep,
+                    client=connection.client,
+                    calls=PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff),
+                    settings=settings.drive,
+                    note=book.note,
+                    stopping=lambda: any(e.stopping for e in engines),
+                )
+                recorder = driver.recorder(book)
+                await driver.adopt(*created_in(book.state))
             engine = Engine(
                 connection.client,
-                book,
+                recorder,
                 limiter=limiter,
                 settings=EngineSettings(
                     concurrency=target.concurrency,
@@ -179,12 +201,24 @@ async def launch(
                 capacity_probe=parts.capacity_probe,
                 skip=lambda name: _already_done(book.state, name, settings.retry_failed, counters),
             )
+            engines.append(engine)
             log.info(f"{command}.started", sweep=config.sweep, jobs=total, ledger=str(ledger))
+            view = None
+            if driver is not None and settings.drive is not None:
+                view = DriveView(driver.counts, counters, settings.drive.max_running)
             async with (
                 _signals(engine, settings.grace, stopped),
-                live_progress(counters, lambda: limiter.rate, enabled=show_bar, stream=stream),
+                live_progress(
+                    counters, lambda: limiter.rate, enabled=show_bar, stream=stream, view=view
+                ),
             ):
-                await engine.run(jobs())
+                if driver is None:
+                    await engine.run(jobs())
+                else:
+                    done = lambda name: book.state.done(name, retry_failed=settings.retry_failed)  # noqa: E731
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(driver.watch)
+                        await engine.run(driver.jobs(jobs, done, total))
             book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""
@@ -199,4 +233,7 @@ async def launch(
         print_summary(
             counters, stream=stream, ledger=str(ledger), interrupted=reason, command=command
         )
+        if driver is not None:
+            hint = f"sagesweep stop {config.source} --ledger {ledger}"
+            print_drive_summary(driver.counts, stream=stream, sweep=config.sweep, stop_hint=hint)
     return Summary(counters.as_dict(), ledger, interrupted, warnings)

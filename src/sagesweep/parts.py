@@ -9,11 +9,11 @@ patching module globals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
 from sagesweep.errors import InputError
@@ -36,6 +36,8 @@ class Book(Recorder, Protocol):
     def state(self) -> LedgerState: ...
 
     def set_end_counts(self, counts: dict[str, int]) -> None: ...
+
+    async def note(self, event: Mapping[str, Any]) -> None: ...
 
 
 class OpenLedger(Protocol):

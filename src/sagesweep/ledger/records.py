@@ -23,6 +23,7 @@ __all__ = [
     "JobRecord",
     "JobStatus",
     "default_ledger_path",
+    "event_line",
     "job_line",
     "mask_params",
     "run_line",
@@ -110,3 +111,10 @@ def job_line(rec: JobRecord) -> bytes:
             "base": rec.base or rec.name,
         }
     )
+
+
+def event_line(event: Mapping[str, Any]) -> bytes:
+    """A line for another kind of record (``{"event": "end", ...}``); resume ignores them."""
+    if event.get("event") in ("run", "job"):
+        raise ValueError("run and job records have their own writers")
+    return _dumps({"ts": time.time(), **event})

@@ -14,13 +14,14 @@ import stat
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import structlog
 
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
 from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
-from sagesweep.ledger.records import JobRecord, job_line, run_line
+from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
 from sagesweep.ledger.target import Target
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "check_binding"]
@@ -256,13 +257,19 @@ class Ledger:
 
     async def record(self, rec: JobRecord) -> None:
         """Hand a job outcome to the writer; waits only if the writer lags a batch behind."""
-        line = job_line(rec)
+        await self._enqueue(job_line(rec))
+        self._run_counts[rec.status.value] += 1
+
+    async def note(self, event: Mapping[str, Any]) -> None:
+        """Append a record of another kind (a job's end, say); resume ignores it."""
+        await self._enqueue(event_line(event))
+
+    async def _enqueue(self, line: bytes) -> None:
         while len(self._pending) >= self._max_batch and not self._closed:
             await self._room.wait()
         if self._closed:
             raise RuntimeError(f"{self.path}: ledger is closed")
         self._hand_over(line)
-        self._run_counts[rec.status.value] += 1
 
     def set_end_counts(self, counts: Mapping[str, int]) -> None:
         """Counts for the run-end record (default: records of this run per status)."""

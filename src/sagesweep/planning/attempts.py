@@ -23,10 +23,10 @@ _ATTEMPT_NAME = re.compile(r"(?P<base>.+)-r(?P<n>[1-9][0-9]*)")
 
 
 def attempt_spec(job: JobSpec, attempt: int, source: str = "<plan>") -> JobSpec:
-    """``job`` (an attempt-0 job) as its ``attempt``-th resubmission."""
+    """``job`` (any attempt of it) as its ``attempt``-th resubmission."""
     if attempt < 1:
         raise ValueError(f"a resubmission is attempt 1 or more, got {attempt}")
-    name = f"{job.name}-r{attempt}"
+    name = f"{job.base_name}-r{attempt}"
     request = dict(job.request)
     request["TrainingJobName"] = name
     tags = [t for t in request.get("Tags") or [] if t.get("Key") != ATTEMPT_TAG]

@@ -17,7 +17,7 @@ from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
-__all__ = ["DEFAULT_MAX_JOBS", "Method", "SweepConfig", "load_config"]
+__all__ = ["DEFAULT_MAX_JOBS", "Method", "Objective", "SweepConfig", "load_config"]
 
 DEFAULT_MAX_JOBS = 10_000
 Method = Literal["grid", "random", "list"]
@@ -32,6 +32,8 @@ _KNOWN_KEYS = (
     "count",
     "seed",
     "max_jobs",
+    "max_running",
+    "objective",
     "parameters",
     "trials",
 )
@@ -53,6 +55,33 @@ class SweepConfig:
     parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
     trials: tuple[Mapping[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()  #: one line each, e.g. a number that loses its text
+    max_running: int | None = None  #: default of --max-running
+    objective: Objective | None = None  #: the metric results sort by (and search optimises)
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """``objective: {metric, goal}``: what a sweep is after."""
+
+    metric: str
+    goal: Literal["maximize", "minimize"]
+
+
+def _objective(raw: Mapping[str, Any], out: _Collector) -> Objective | None:
+    value = raw.get("objective")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not isinstance(value.get("metric"), str):
+        out.add("", "objective", "must be {metric: NAME, goal: maximize|minimize}")
+        return None
+    unknown = sorted(set(value) - {"metric", "goal"})
+    if unknown:
+        out.add("", "objective", f"unknown key {unknown[0]!r} (metric, goal)")
+    goal = value.get("goal", "maximize")
+    if goal not in ("maximize", "minimize"):
+        out.add("", "objective.goal", f"must be maximize or minimize (got {goal!r})")
+        return None
+    return Objective(value["metric"], goal)
 
 
 def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,6 +281,8 @@ def load_config(path: Path | str) -> SweepConfig:
     count = _int_field(raw, "count", out, minimum=0)
     seed = _int_field(raw, "seed", out, minimum=0)
     max_jobs = _int_field(raw, "max_jobs", out, minimum=1)
+    max_running = _int_field(raw, "max_running", out, minimum=1)
+    objective = _objective(raw, out)
     _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
@@ -266,4 +297,6 @@ def load_config(path: Path | str) -> SweepConfig:
         parameters=parameters,
         trials=trials,
         warnings=tuple(out.warnings),
+        max_running=max_running,
+        objective=objective,
     )

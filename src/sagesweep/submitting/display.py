@@ -8,22 +8,62 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import anyio
 
 from sagesweep.submitting.counters import Counters
 
-__all__ = ["live_progress", "print_summary"]
+__all__ = ["ProgressView", "live_progress", "print_summary"]
 
 REFRESH_SECONDS = 0.25
 
 
+class ProgressView(Protocol):
+    """What the bar shows: how far, out of how much, and a line of detail."""
+
+    def done(self) -> int: ...
+
+    def total(self) -> int: ...
+
+    def detail(self) -> str: ...
+
+
+class _SubmitView:
+    def __init__(self, counters: Counters, rate: Callable[[], float]) -> None:
+        self._c = counters
+        self._rate = rate
+
+    def done(self) -> int:
+        return self._c.done
+
+    def total(self) -> int:
+        return self._c.total
+
+    def detail(self) -> str:
+        c = self._c
+        return (
+            f"new {c.submitted} · exists {c.exists} · failed {c.failed} · "
+            f"throttled {c.throttled} · {self._rate():.1f}/s"
+        )
+
+
 @asynccontextmanager
 async def live_progress(
-    counters: Counters, rate: Callable[[], float], *, enabled: bool, stream: TextIO
+    counters: Counters,
+    rate: Callable[[], float],
+    *,
+    enabled: bool,
+    stream: TextIO,
+    view: ProgressView | None = None,
 ) -> AsyncIterator[None]:
     """A rich progress bar while the body runs (only if ``enabled``, i.e. on a TTY)."""
+    async with _live(view or _SubmitView(counters, rate), enabled=enabled, stream=stream):
+        yield
+
+
+@asynccontextmanager
+async def _live(view: ProgressView, *, enabled: bool, stream: TextIO) -> AsyncIterator[None]:
     if not enabled:
         yield
         return
@@ -48,21 +88,14 @@ async def live_progress(
         transient=False,
     )
 
-    def detail() -> str:
-        c = counters
-        return (
-            f"new {c.submitted} · exists {c.exists} · failed {c.failed} · "
-            f"throttled {c.throttled} · {rate():.1f}/s"
-        )
-
-    task = progress.add_task("submit", total=counters.total or None, detail=detail())
+    task = progress.add_task("submit", total=view.total() or None, detail=view.detail())
     with progress:
         async with anyio.create_task_group() as tg:
 
             async def refresh() -> None:
                 while True:
                     progress.update(
-                        task, completed=counters.done, total=counters.total, detail=detail()
+                        task, completed=view.done(), total=view.total(), detail=view.detail()
                     )
                     await anyio.sleep(REFRESH_SECONDS)
 
@@ -71,7 +104,7 @@ async def live_progress(
                 yield
             finally:
                 tg.cancel_scope.cancel()
-        progress.update(task, completed=counters.done, detail=detail())
+        progress.update(task, completed=view.done(), detail=view.detail())
 
 
 def print_summary(

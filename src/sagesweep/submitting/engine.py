@@ -13,7 +13,7 @@ digest, retrying any create is safe: if an earlier attempt took effect, the retr
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,6 +60,15 @@ MAX_THROTTLES_PER_JOB = 1000
 MAX_LOOKUP_RETRIES = 5
 #: Jobs skipped between two yields to the event loop.
 SKIP_CHECKPOINT_EVERY = 64
+
+
+async def _each(jobs: Iterable[JobSpec] | AsyncIterable[JobSpec]) -> AsyncIterator[JobSpec]:
+    if isinstance(jobs, AsyncIterable):
+        async for job in jobs:
+            yield job
+    else:
+        for job in jobs:
+            yield job
 
 
 class _NotSent(Exception):
@@ -172,7 +181,7 @@ class Engine:
 
     # -- the run --------------------------------------------------------------
 
-    async def run(self, jobs: Iterable[JobSpec]) -> Counters:
+    async def run(self, jobs: Iterable[JobSpec] | AsyncIterable[JobSpec]) -> Counters:
         self.counters.restart_clock()
         size = max(2, 2 * self.settings.concurrency)
         send, receive = anyio.create_memory_object_stream[JobSpec](size)
@@ -190,11 +199,13 @@ class Engine:
         self._scope = None
         return self.counters
 
-    async def _produce(self, jobs: Iterable[JobSpec], send: ObjectSendStream[JobSpec]) -> None:
+    async def _produce(
+        self, jobs: Iterable[JobSpec] | AsyncIterable[JobSpec], send: ObjectSendStream[JobSpec]
+    ) -> None:
         counters = self.counters
         skipped = 0
         async with send:
-            for job in jobs:
+            async for job in _each(jobs):
                 if self._stopping:
                     return
                 if self._skip is not None and self._skip(job.name):

@@ -1,0 +1,78 @@
+"""What a driven run shows: pending / running / ended / attempts live, and a final tally."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from sagesweep.operating.driver import DriveCounts
+from sagesweep.submitting.counters import Counters
+
+__all__ = ["DriveView", "print_drive_summary"]
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+class DriveView:
+    """The progress bar's view of a driven run: jobs ended out of jobs to run."""
+
+    def __init__(self, counts: DriveCounts, counters: Counters, cap: int | None) -> None:
+        self._counts = counts
+        self._counters = counters
+        self._cap = cap
+
+    def done(self) -> int:
+        return sum(self._counts.ended.values()) + self._counters.failed
+
+    def total(self) -> int:
+        c = self._counts
+        return self.done() + c.running + c.pending + self._counters.in_flight
+
+    def eta(self) -> str:
+        """Jobs left x the mean observed duration, spread over the running places."""
+        c = self._counts
+        mean = c.mean_duration()
+        if mean is None:
+            return "eta ?"
+        left = c.pending + c.running
+        parallel = max(1, self._cap or max(1, c.running))
+        return f"eta {_duration(mean * left / parallel)}"
+
+    def detail(self) -> str:
+        c = self._counts
+        ended = c.ended
+        return (
+            f"pending {c.pending} · running {c.running} · completed {ended.get('Completed', 0)}"
+            f" · failed {ended.get('Failed', 0)} · attempts {c.resubmitted} · {self.eta()}"
+        )
+
+
+def print_drive_summary(
+    counts: DriveCounts, *, stream: TextIO, sweep: str, stop_hint: str = ""
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="jobs by final status")
+    table.add_column("status")
+    table.add_column("jobs", justify="right")
+    for status, count in sorted(counts.ended.items()):
+        table.add_row(status, str(count))
+    if counts.running:
+        table.add_row("still running", str(counts.running))
+    console = Console(file=stream)
+    console.print(table)
+    hours = counts.billable_instance_seconds / 3600
+    console.print(
+        f"billable: {hours:.2f} instance-hours; {counts.resubmitted} attempt(s) made by "
+        f"--resubmit-on; {counts.polls} poll(s)",
+        highlight=False,
+    )
+    if counts.running and stop_hint:
+        console.print(
+            f"{counts.running} job(s) of {sweep} still run. To stop them: {stop_hint}",
+            highlight=False,
+        )

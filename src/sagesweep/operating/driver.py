@@ -1,0 +1,375 @@
+"""The driver: at most N of a sweep's jobs running at once, and a run that lasts until
+every job has ended, failed capacity retried.
+
+The engine creates jobs as fast as pacing allows; the driver decides *when* a job may be
+handed to it. It counts locally: a place is taken when a job is handed over, kept when
+the job is created, given back when its create fails, and when a poll sees the job
+ended. Polls ask only for what is running (``Search`` on the sweep's tag and
+``TrainingJobStatus=InProgress``: one call per 100 running jobs) and ``Describe`` the few
+jobs that left that set, so a 5,000-job sweep with 50 running costs a call or two a poll.
+
+A job that ends ``Failed`` with a ``FailureReason`` matching ``--resubmit-on`` is created
+again as its next attempt, up to ``--max-attempts``. Every ending is written to the ledger
+as an ``end`` record (status, reason, metrics, billable time).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import structlog
+
+from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.ledger import JobRecord, JobStatus, LedgerState
+from sagesweep.operating.calls import AwsCallError, PacedCalls
+from sagesweep.operating.observe import NOT_FOUND, JobState, observe
+from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS
+from sagesweep.planning.attempts import attempt_of, attempt_spec
+from sagesweep.planning.naming import SWEEP_TAG
+from sagesweep.planning.planner import JobSpec
+from sagesweep.submitting.engine import Recorder
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = ["DEFAULT_POLL", "DriveCounts", "DriveSettings", "Driver", "created_in"]
+
+log = structlog.get_logger("sagesweep.driver")
+
+#: seconds between polls: a 5,000-job sweep with 50 running costs ~2 reads a minute.
+DEFAULT_POLL = 30.0
+ENDED = frozenset({"Completed", "Failed", "Stopped", NOT_FOUND})
+#: seconds subtracted from the last poll's time when asking what changed since.
+SINCE_MARGIN = 60.0
+PAGE = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriveSettings:
+    max_running: int | None = None  #: None: no cap, but still run until done
+    poll: float = DEFAULT_POLL
+    resubmit_on: re.Pattern[str] | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
+@dataclass(slots=True)
+class DriveCounts:
+    """What the display and the final summary show."""
+
+    pending: int = 0  #: planned jobs not handed over yet, and attempts waiting
+    running: int = 0
+    ended: dict[str, int] = field(default_factory=dict)  #: final status -> jobs (not retried)
+    resubmitted: int = 0  #: attempts made by --resubmit-on
+    billable_instance_seconds: int = 0
+    seconds_run: float = 0.0  #: observed durations of jobs that ended here
+    seen_ended: int = 0
+    polls: int = 0
+
+    def mean_duration(self) -> float | None:
+        return self.seconds_run / self.seen_ended if self.seen_ended else None
+
+
+class _Recording:
+    """The ledger, as the engine sees it, telling the driver what became of each job."""
+
+    def __init__(self, inner: Recorder, driver: Driver) -> None:
+        self._inner = inner
+        self._driver = driver
+
+    async def record(self, rec: JobRecord) -> None:
+        await self._inner.record(rec)
+        self._driver.settled(rec)
+
+
+class Driver:
+    """See the module docstring. Build, :meth:`adopt`, then run :meth:`jobs` and :meth:`watch`."""
+
+    def __init__(
+        self,
+        *,
+        sweep: str,
+        client: SageMakerClient,
+        calls: PacedCalls,
+        settings: DriveSettings,
+        note: Callable[[Mapping[str, Any]], Awaitable[None]],
+        stopping: Callable[[], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sweep = sweep
+        self.client = client
+        self.calls = calls
+        self.settings = settings
+        self.counts = DriveCounts()
+        self._note = note
+        self._stopping = stopping
+        self._clock = clock
+        self._handed: dict[str, JobSpec] = {}  # given to the engine, outcome unknown
+        self._running: dict[str, tuple[JobSpec | None, float]] = {}  # spec, since
+        self._queue: deque[JobSpec] = deque()  # next attempts to create
+        self._wanted: dict[str, int] = {}  # base name -> attempt to make when planned
+        self._done = False  # the source has handed over everything it will
+        self._last_poll = time.time()
+        self._changed = anyio.Event()
+
+    # -- bookkeeping ------------------------------------------------------------
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+        self.counts.running = len(self._running)
+
+    def recorder(self, inner: Recorder) -> Recorder:
+        """Wrap the ledger so each recorded outcome frees or keeps a place."""
+        return _Recording(inner, self)
+
+    def settled(self, rec: JobRecord) -> None:
+        spec = self._handed.pop(rec.name, None)
+        if rec.status in (JobStatus.SUBMITTED, JobStatus.EXISTS):
+            self._running[rec.name] = (spec, self._clock())
+        self._notify()
+
+    @property
+    def _busy(self) -> int:
+        return len(self._running) + len(self._handed)
+
+    async def adopt(self, created: Iterable[str], attempts: Mapping[str, int]) -> None:
+        """Before the run: jobs already created (a rerun) that still run take their places.
+
+        ``attempts``: each created name's attempt number, for --resubmit-on.
+        """
+        names = set(created)
+        if not names:
+            return
+        states = await observe(self.client, self.calls, self.sweep, names)
+        for name, state in states.items():
+            if state.status in ENDED:
+                self._after(name, state, None, attempts.get(name, 0), announce=False)
+            else:
+                self._running[name] = (None, self._clock())
+        self._notify()
+        log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
+
+    # -- the job source ---------------------------------------------------------
+
+    async def _room(self) -> bool:
+        """Wait for a free place; False when the run is stopping."""
+        cap = self.settings.max_running
+        while cap is not None and self._busy >= cap:
+            if self._stopping():
+                return False
+            changed = self._changed
+            with anyio.move_on_after(0.5):
+                await changed.wait()
+        return not self._stopping()
+
+    async def jobs(
+        self,
+        plan: Callable[[], Iterable[JobSpec]],
+        done: Callable[[str], bool],
+        total: int,
+    ) -> AsyncIterator[JobSpec]:
+        """The engine's jobs: the plan under the cap, then attempts, until all ended.
+
+        ``plan`` is called again when a job of an earlier run must be resubmitted after
+        the plan went past it (its request comes from the plan).
+        """
+        planned = plan()
+        self.counts.pending = total
+        try:
+            for job in planned:
+                self.counts.pending -= 1
+                if self._stopping():
+                    return
+                attempt = self._wanted.pop(job.name, None)
+                if attempt is not None:
+                    self._queue.append(attempt_spec(job, attempt))
+                    self.counts.pending += 1
+                if done(job.name):
+                    yield job  # the engine counts it as skipped
+                    continue
+                if not await self._room():
+                    return
+                self._handed[job.name] = job
+                yield job
+            while not self._stopping():
+                if self._wanted and not self._queue:
+                    self._queue.extend(self._from_plan(plan()))
+                if self._queue:
+                    if not await self._room():
+                        return
+                    job = self._queue.popleft()
+                    self.counts.pending -= 1
+                    self._handed[job.name] = job
+                    yield job
+                    continue
+                if not self._busy:
+                    return
+                changed = self._changed
+                with anyio.move_on_after(0.5):
+                    await changed.wait()
+        finally:
+            self._done = True
+            self._notify()
+
+    def _from_plan(self, planned: Iterable[JobSpec]) -> list[JobSpec]:
+        found = []
+        for job in planned:
+            attempt = self._wanted.pop(job.name, None)
+            if attempt is not None:
+                found.append(attempt_spec(job, attempt))
+                if not self._wanted:
+                    break
+        self.counts.pending += len(found)
+        self._wanted.clear()  # names no longer planned cannot be made again
+        return found
+
+    # -- polling ------------------------------------------------------------------
+
+    async def watch(self) -> None:
+        """Poll until the source is done and nothing runs (or the run stops)."""
+        while not self._stopping():
+            with anyio.move_on_after(self.settings.poll):
+                while not (self._done and not self._running) and not self._stopping():
+                    changed = self._changed
+                    await changed.wait()
+                return
+            await self.poll()
+
+    async def poll(self) -> None:
+        """See which running jobs ended; free their places; queue their next attempts."""
+        names = [name for name in self._running if name not in self._handed]
+        if not names:
+            return
+        self.counts.polls += 1
+        started = time.time()
+        tag = {"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": self.sweep}
+        running = await self._search([tag, _status("Equals")])
+        left = [name for name in names if running is None or name not in running]
+        ended: dict[str, JobState] = {}
+        if left and running is not None:
+            # Jobs that changed since the last poll (with a margin for clock skew and
+            # Search's lag): one call a page, instead of a Describe per ended job.
+            since = _iso(self._last_poll - SINCE_MARGIN)
+            changed = {"Name": "LastModifiedTime", "Operator": "GreaterThan", "Value": since}
+            ended = await self._search([tag, _status("NotEquals"), changed]) or {}
+        self._last_poll = started
+        for name in left:
+            state = ended.get(name) or await self._describe(name)
+            if state.status in ENDED:
+                spec, since_created = self._running.pop(name)
+                self.counts.seconds_run += self._clock() - since_created
+                self.counts.seen_ended += 1
+                attempt = spec.attempt if spec is not None else 0
+                self._after(name, state, spec, attempt)
+                await self._note(_end_record(state))
+        self._notify()
+
+    async def _search(self, filters: list[dict[str, str]]) -> dict[str, JobState] | None:
+        """The sweep's jobs matching ``filters``, all pages; None if Search is refused."""
+        found: dict[str, JobState] = {}
+        token: str | None = None
+        expression: Any = {"Filters": filters}
+        try:
+            while True:
+                page = await self.calls(
+                    self.client.search,
+                    Resource="TrainingJob",
+                    SearchExpression=expression,
+                    MaxResults=PAGE,
+                    **({"NextToken": token} if token else {}),
+                )
+                for record in page.get("Results") or ():
+                    job = record.get("TrainingJob") or {}
+                    if isinstance(job.get("TrainingJobName"), str):
+                        found[job["TrainingJobName"]] = JobState.of(job)
+                token = page.get("NextToken")
+                if not token:
+                    return found
+        except AwsCallError as exc:
+            if exc.error.kind is not ErrorKind.PERMANENT:
+                raise
+            return None  # describe each job instead
+
+    async def _describe(self, name: str) -> JobState:
+        try:
+            job = await self.calls(self.client.describe_training_job, TrainingJobName=name)
+        except AwsCallError as exc:
+            if exc.error.kind is ErrorKind.NOT_FOUND:
+                return JobState(name=name, status=NOT_FOUND)
+            raise
+        return JobState.of(job)
+
+    def _after(
+        self,
+        name: str,
+        state: JobState,
+        spec: JobSpec | None,
+        attempt: int,
+        *,
+        announce: bool = True,
+    ) -> None:
+        """Count an ended job; queue its next attempt when --resubmit-on says so."""
+        counts = self.counts
+        counts.billable_instance_seconds += (state.billable_seconds or 0) * state.instance_count
+        pattern = self.settings.resubmit_on
+        retry = (
+            pattern is not None
+            and state.status == "Failed"
+            and pattern.search(state.failure_reason or "") is not None
+            and attempt + 1 <= self.settings.max_attempts
+        )
+        if announce:
+            log.info("driver.job_ended", job=name, status=state.status, resubmit=retry)
+        if not retry:
+            # A job's final status is its last attempt's: count only endings not retried.
+            counts.ended[state.status] = counts.ended.get(state.status, 0) + 1
+            return
+        counts.resubmitted += 1
+        counts.pending += 1
+        if spec is not None:
+            self._queue.append(attempt_spec(spec, attempt + 1))
+        else:  # a job of an earlier run: its request comes from the plan when it passes
+            base = name.rsplit("-r", 1)[0] if attempt else name
+            self._wanted[base] = attempt + 1
+            counts.pending -= 1  # counted again when the plan hands it over
+
+
+def _status(operator: str) -> dict[str, str]:
+    return {"Name": "TrainingJobStatus", "Operator": operator, "Value": "InProgress"}
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _end_record(state: JobState) -> dict[str, Any]:
+    return {
+        "event": "end",
+        "name": state.name,
+        "status": state.status,
+        "failure_reason": state.failure_reason,
+        "metrics": dict(state.metrics),
+        "billable_seconds": state.billable_seconds,
+    }
+
+
+def created_in(state: LedgerState) -> tuple[list[str], dict[str, int]]:
+    """The ledger's created jobs, and the attempt number of each (0 for the job itself)."""
+    names = [
+        name
+        for name, entry in state.jobs.items()
+        if entry.status in (JobStatus.SUBMITTED, JobStatus.EXISTS)
+    ]
+    every = frozenset(state.jobs)
+    attempts: dict[str, int] = {}
+    for name in names:
+        found = attempt_of(name, every)
+        attempts[name] = 0 if found is None else found[1]
+    return names, attempts
