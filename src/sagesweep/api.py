@@ -17,6 +17,7 @@ from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
 from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
+from sagesweep.operating.tpe import TpeRun
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -112,7 +113,11 @@ async def submit(
     _warn_of_stale_jobs(prior, in_ledger, warnings)
     cap = max_running if max_running is not None else config.max_running
     drive = None
-    if cap is not None or until_done or resubmit_on is not None:
+    adaptive = None
+    if config.method == "tpe":
+        # Each point is chosen when a place frees up: a tpe sweep is always driven.
+        adaptive = TpeRun(config, parts.make_planner(config, max_jobs=max_jobs))
+    if cap is not None or until_done or resubmit_on is not None or adaptive is not None:
         drive = DriveSettings(
             max_running=cap,
             poll=poll,
@@ -140,6 +145,7 @@ async def submit(
         settings=settings,
         parts=parts,
         warnings=tuple(warnings),
+        adaptive=adaptive,
     )
 
 

@@ -512,9 +512,13 @@ def results(
     goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
     everything = _run(lambda: operate.results(sweep, sort=sort, goal=goal, **target))
     if plot is not None:
-        from sagesweep.operating.plot import plot_results
+        from sagesweep.operating.plot import plot_progress, plot_results
+        from sagesweep.planning.config import load_config
 
-        plot_results(everything, plot)  # every job, whatever --top shows
+        if load_config(sweep).method == "tpe":
+            plot_progress(everything, plot)  # the curve people expect from a tuner
+        else:
+            plot_results(everything, plot)  # every job, whatever --top shows
         click.echo(f"plot written to {plot}", err=True)
     table = everything.head(top)
     if fmt == "csv":

@@ -25,6 +25,8 @@ from sagesweep.ledger import JobRecord, JobStatus, LedgerState
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.drive_view import DriveView, print_drive_summary
 from sagesweep.operating.driver import Driver, DriveSettings, created_in
+from sagesweep.operating.members import read_endings
+from sagesweep.operating.tpe import TpeRun
 from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -153,11 +155,14 @@ async def launch(
     command: str = "submit",
     connection: Connection | None = None,
     known: Sequence[JobRecord] = (),
+    adaptive: TpeRun | None = None,
 ) -> Summary:
     """Create every job ``jobs()`` yields that the ledger does not settle; record each.
 
     ``connection``: an open one to use (the caller read the sweep's state through it).
     ``known``: jobs found on AWS that the ledger lacks, recorded before anything is sent.
+    ``adaptive``: a search that picks each job when a place frees up (``method: tpe``);
+    it needs ``settings.drive``.
     """
     stream = settings.summary_stream or sys.stderr
     show_bar = stream.isatty() if settings.progress is None else settings.progress
@@ -184,9 +189,13 @@ async def launch(
                     settings=settings.drive,
                     note=book.note,
                     stopping=lambda: any(e.stopping for e in engines),
+                    on_end=None if adaptive is None else adaptive.ended,
                 )
                 recorder = driver.recorder(book)
-                await driver.adopt(*created_in(book.state))
+                if adaptive is not None:
+                    adaptive.rebuild(ledger)
+                recorded = frozenset(read_endings(ledger))
+                await driver.adopt(*created_in(book.state), recorded)
             engine = Engine(
                 connection.client,
                 recorder,
@@ -215,10 +224,18 @@ async def launch(
                 if driver is None:
                     await engine.run(jobs())
                 else:
-                    done = lambda name: book.state.done(name, retry_failed=settings.retry_failed)  # noqa: E731
+
+                    def done(name: str) -> bool:
+                        return book.state.done(name, retry_failed=settings.retry_failed)
+
+                    source = (
+                        driver.jobs(jobs, done, total)
+                        if adaptive is None
+                        else driver.asked(adaptive.next_job, adaptive.remaining)
+                    )
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(driver.watch)
-                        await engine.run(driver.jobs(jobs, done, total))
+                        await engine.run(source)
             book.set_end_counts(counters.as_dict())
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""

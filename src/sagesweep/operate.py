@@ -133,6 +133,10 @@ async def results(
         profile=profile,
         concurrency=concurrency,
     )
+    objective = load_config(Path(sweep)).objective
+    if sort is None and objective is not None:
+        sort = objective.metric  # the sweep file's objective is the default order
+        goal = goal or objective.goal
     async with _session(sweep, ledger, options, rate, parts) as session:
         swept = session.members.swept_paths()
         return tabulate(await _status(session), swept, sort=sort, goal=goal, top=top)

@@ -100,6 +100,7 @@ class Driver:
         settings: DriveSettings,
         note: Callable[[Mapping[str, Any]], Awaitable[None]],
         stopping: Callable[[], bool],
+        on_end: Callable[[str, JobState], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sweep = sweep
@@ -109,6 +110,7 @@ class Driver:
         self.counts = DriveCounts()
         self._note = note
         self._stopping = stopping
+        self._on_end = on_end  # told each job's final ending (an adaptive search learns)
         self._clock = clock
         self._handed: dict[str, JobSpec] = {}  # given to the engine, outcome unknown
         self._running: dict[str, tuple[JobSpec | None, float]] = {}  # spec, since
@@ -139,20 +141,29 @@ class Driver:
     def _busy(self) -> int:
         return len(self._running) + len(self._handed)
 
-    async def adopt(self, created: Iterable[str], attempts: Mapping[str, int]) -> None:
+    async def adopt(
+        self,
+        created: Iterable[str],
+        attempts: Mapping[str, int],
+        recorded: frozenset[str] = frozenset(),
+    ) -> None:
         """Before the run: jobs already created (a rerun) that still run take their places.
 
-        ``attempts``: each created name's attempt number, for --resubmit-on.
+        ``attempts``: each created name's attempt number, for --resubmit-on. ``recorded``:
+        names whose ending the ledger already has (counted, not told or written again).
         """
         names = set(created)
         if not names:
             return
         states = await observe(self.client, self.calls, self.sweep, names)
         for name, state in states.items():
-            if state.status in ENDED:
-                self._after(name, state, None, attempts.get(name, 0), announce=False)
-            else:
+            if state.status not in ENDED:
                 self._running[name] = (None, self._clock())
+            elif name in recorded:
+                self.counts.ended[state.status] = self.counts.ended.get(state.status, 0) + 1
+            else:  # it ended while no run watched it
+                self._after(name, state, None, attempts.get(name, 0), announce=False)
+                await self._note(_end_record(state))
         self._notify()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
 
@@ -180,10 +191,9 @@ class Driver:
         ``plan`` is called again when a job of an earlier run must be resubmitted after
         the plan went past it (its request comes from the plan).
         """
-        planned = plan()
         self.counts.pending = total
         try:
-            for job in planned:
+            for job in plan():
                 self.counts.pending -= 1
                 if self._stopping():
                     return
@@ -198,25 +208,53 @@ class Driver:
                     return
                 self._handed[job.name] = job
                 yield job
-            while not self._stopping():
-                if self._wanted and not self._queue:
-                    self._queue.extend(self._from_plan(plan()))
-                if self._queue:
-                    if not await self._room():
-                        return
-                    job = self._queue.popleft()
-                    self.counts.pending -= 1
-                    self._handed[job.name] = job
-                    yield job
-                    continue
-                if not self._busy:
-                    return
-                changed = self._changed
-                with anyio.move_on_after(0.5):
-                    await changed.wait()
+            async for job in self._attempts(plan):
+                yield job
         finally:
             self._done = True
             self._notify()
+
+    async def asked(
+        self, next_job: Callable[[], JobSpec | None], remaining: int
+    ) -> AsyncIterator[JobSpec]:
+        """The engine's jobs for an adaptive sweep: a new point each time a place frees up
+        (so it is chosen knowing every result so far), ``remaining`` of them, then attempts."""
+        self.counts.pending = remaining
+        try:
+            while self.counts.pending > 0:
+                if not await self._room():
+                    return
+                job = next_job()
+                if job is None:
+                    break
+                self.counts.pending -= 1
+                self._handed[job.name] = job
+                yield job
+            self.counts.pending = 0
+            async for job in self._attempts(lambda: ()):
+                yield job
+        finally:
+            self._done = True
+            self._notify()
+
+    async def _attempts(self, plan: Callable[[], Iterable[JobSpec]]) -> AsyncIterator[JobSpec]:
+        """Next attempts as jobs end, until nothing runs and nothing waits."""
+        while not self._stopping():
+            if self._wanted and not self._queue:
+                self._queue.extend(self._from_plan(plan()))
+            if self._queue:
+                if not await self._room():
+                    return
+                job = self._queue.popleft()
+                self.counts.pending -= 1
+                self._handed[job.name] = job
+                yield job
+                continue
+            if not self._busy:
+                return
+            changed = self._changed
+            with anyio.move_on_after(0.5):
+                await changed.wait()
 
     def _from_plan(self, planned: Iterable[JobSpec]) -> list[JobSpec]:
         found = []
@@ -330,6 +368,8 @@ class Driver:
         if not retry:
             # A job's final status is its last attempt's: count only endings not retried.
             counts.ended[state.status] = counts.ended.get(state.status, 0) + 1
+            if self._on_end is not None:
+                self._on_end(name, state)
             return
         counts.resubmitted += 1
         counts.pending += 1

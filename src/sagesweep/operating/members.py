@@ -15,7 +15,7 @@ from typing import Any
 from sagesweep.errors import InputError
 from sagesweep.ledger import JobStatus, load_ledger
 
-__all__ = ["CREATED", "Member", "SweepMembers", "read_members"]
+__all__ = ["CREATED", "Member", "SweepMembers", "read_endings", "read_members"]
 
 #: Ledger statuses of a job that was created on AWS.
 CREATED = frozenset({JobStatus.SUBMITTED, JobStatus.EXISTS})
@@ -103,3 +103,21 @@ def _member(record: dict[str, Any]) -> Member | None:
         status=_STATUSES[status],
         params=params if isinstance(params, dict) else {},
     )
+
+
+def read_endings(ledger: Path) -> dict[str, dict[str, Any]]:
+    """Name -> the last ``end`` record (status, metrics...) a driven run wrote for it."""
+    endings: dict[str, dict[str, Any]] = {}
+    if not ledger.is_file():
+        return endings
+    with ledger.open("rb") as handle:
+        for line in handle:
+            if b'"event":"end"' not in line or not line.endswith(b"\n"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("name"), str):
+                endings[record["name"]] = record
+    return endings

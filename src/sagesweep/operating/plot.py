@@ -14,7 +14,7 @@ from typing import Any
 from sagesweep.errors import InputError
 from sagesweep.operating.results import Results
 
-__all__ = ["plot_results"]
+__all__ = ["plot_progress", "plot_results"]
 
 COLUMNS = 3
 
@@ -86,6 +86,51 @@ def plot_results(results: Results, path: Path) -> Path:
         axes[j // cols][j % cols].set_visible(False)
     goal = results.goal or ""
     fig.suptitle(f"{results.sweep}: {metric} ({goal}), {len(rows)} jobs", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_progress(results: Results, path: Path) -> Path:
+    """For an adaptive sweep: the metric of each job in creation order, and the best so far."""
+    if results.sort is None:
+        raise InputError.one("<cli>", "", "--plot", "needs --sort METRIC (or an objective)")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError.one(
+            "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
+        ) from None
+    metric = results.sort
+    by_name = {row.name: row for row in results.rows}
+    xs: list[int] = []
+    ys: list[float] = []
+    best: list[float] = []
+    best_so_far: float | None = None
+    for number, name in enumerate(results.created, 1):
+        row = by_name.get(name)
+        if row is None or metric not in row.metrics or math.isnan(row.metrics[metric]):
+            continue
+        value = row.metrics[metric]
+        better = best_so_far is None or (
+            value > best_so_far if results.goal == "maximize" else value < best_so_far
+        )
+        best_so_far = value if better or best_so_far is None else best_so_far
+        xs.append(number)
+        ys.append(value)
+        best.append(best_so_far)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.scatter(xs, ys, s=16, alpha=0.6, color="tab:blue", label="job")
+    ax.step(xs, best, where="post", color="tab:red", linewidth=2, label="best so far")
+    ax.set_xlabel("job number (order created)")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(f"{results.sweep}: {metric} ({results.goal}), {len(xs)} jobs", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -55,6 +55,7 @@ class Results:
     rows: tuple[ResultRow, ...]
     sort: str | None = None
     goal: Goal | None = None
+    created: tuple[str, ...] = ()  #: every job's name in the order it was created
 
     @property
     def columns(self) -> list[str]:
@@ -68,7 +69,13 @@ class Results:
         if count is None:
             return self
         return Results(
-            self.sweep, self.params, self.metrics, self.rows[:count], self.sort, self.goal
+            self.sweep,
+            self.params,
+            self.metrics,
+            self.rows[:count],
+            self.sort,
+            self.goal,
+            self.created,
         )
 
     @property
@@ -92,6 +99,7 @@ def tabulate(
         ResultRow(row.name, row.status, row.attempt, row.params, row.metrics, row.billable_seconds)
         for row in status.jobs
     ]
+    created = tuple(row.name for row in rows)
     metrics: dict[str, None] = {}
     for row in rows:
         metrics.update(dict.fromkeys(row.metrics))
@@ -113,4 +121,4 @@ def tabulate(
         rows.sort(key=key)
     if top is not None:
         rows = rows[:top]
-    return Results(status.sweep, tuple(params), tuple(metrics), tuple(rows), sort, goal)
+    return Results(status.sweep, tuple(params), tuple(metrics), tuple(rows), sort, goal, created)

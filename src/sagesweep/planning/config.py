@@ -20,7 +20,7 @@ from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 __all__ = ["DEFAULT_MAX_JOBS", "Method", "Objective", "SweepConfig", "load_config"]
 
 DEFAULT_MAX_JOBS = 10_000
-Method = Literal["grid", "random", "list"]
+Method = Literal["grid", "random", "list", "tpe"]
 
 _SWEEP_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _SWEEP_MAX = 40
@@ -237,10 +237,12 @@ def _load_trials(raw: Mapping[str, Any], out: _Collector) -> tuple[Mapping[str, 
 def _check_method(
     method: str, parameters: Mapping[str, ParamSpec], raw: Mapping[str, Any], out: _Collector
 ) -> None:
-    if method == "random" and raw.get("count") is None:
-        out.add("", "count", "required for method: random (the number of samples)")
-    if method != "random" and "count" in raw:
-        out.add("", "count", f"only used with method: random (method is {method})")
+    if method in ("random", "tpe") and raw.get("count") is None:
+        out.add("", "count", f"required for method: {method} (the number of jobs)")
+    if method == "tpe" and raw.get("objective") is None:
+        out.add("", "objective", "required for method: tpe: {metric: NAME, goal: maximize}")
+    if method not in ("random", "tpe") and "count" in raw:
+        out.add("", "count", f"only used with method: random or tpe (method is {method})")
     if method == "list":
         if raw.get("trials") is None:
             out.add("", "trials", "required for method: list")
@@ -269,8 +271,8 @@ def load_config(path: Path | str) -> SweepConfig:
             out.add("", str(key), f"unknown key{hint}")
     sweep = _check_sweep_name(raw, out)
     method = raw.get("method", "grid")
-    if method not in ("grid", "random", "list"):
-        out.add("", "method", f"must be grid, random or list (got {method!r})")
+    if method not in ("grid", "random", "list", "tpe"):
+        out.add("", "method", f"must be grid, random, list or tpe (got {method!r})")
         method = "grid"
     template = _load_template(raw, path, out)
     _non_json(template, "", out, "template")

@@ -8,7 +8,7 @@ so a user sees every problem of a plan in one run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,18 +189,21 @@ class Planner:
             if problem is not None:
                 self._problems.add(path, "", problem)
 
-    def jobs(self, *, validate: bool = True) -> Iterator[JobSpec]:
+    def jobs(
+        self, *, validate: bool = True, points: Iterable[dict[str, Any]] | None = None
+    ) -> Iterator[JobSpec]:
         """Stream the valid, distinct jobs; problems are kept for :meth:`check`.
 
         ``validate=False`` skips the per-job service-model and checkpoint checks: for a
         second pass over a sweep file whose first pass :meth:`check` found clean (the
         same file gives the same jobs), so that submitting does not validate twice.
+        ``points`` replaces the space's own (an adaptive search asking for them one by one).
         """
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
         check_request, known = self._validator.validate, self._known
-        for point in self.space.points():
+        for point in self.space.points() if points is None else points:
             stats.points += 1
             subject = f"point {stats.points}"
             try:

@@ -134,6 +134,10 @@ class Distribution:
             x = self.a + self.b * math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2 * math.pi * v)
             x = _round_sig(x)
             return x if self.q is None else _quantize(x, self.q)
+        return self.settle(x)
+
+    def settle(self, x: float) -> float | int:
+        """A drawn value as sagesweep writes it: 10 significant digits, on q, in [min, max]."""
         # Rounding (to significant digits, or to q) must not leave [min, max].
         x = min(max(_round_sig(x), self.a), self.b)
         return x if self.q is None else self._quantized(x)
@@ -233,10 +237,15 @@ def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
     kind = spec["distribution"]
     if not isinstance(kind, str) or kind not in _DIST_KEYS:
         raise SpecError(f"distribution must be one of {', '.join(_DIST_KEYS)} (got {kind!r})")
-    if method != "random":
+    if method not in ("random", "tpe"):
         raise SpecError(
-            f"distribution {kind} needs method: random; for method: {method} use values or range"
+            f"distribution {kind} needs method: random or tpe; "
+            f"for method: {method} use values or range"
         )
+    if method == "tpe" and kind == "normal":
+        raise SpecError("tpe cannot sample a normal distribution: use uniform or log_uniform")
+    if method == "tpe" and kind == "log_uniform" and "q" in spec:
+        raise SpecError("tpe cannot quantize a log_uniform distribution (q): drop q")
     names = _DIST_KEYS[kind]
     _check_keys(spec, ("distribution", *names, "q"), kind)
     for name in names:
@@ -308,7 +317,7 @@ class Space:
 
     def size(self) -> int:
         """Number of points, computed without generating them."""
-        if self.method == "random":
+        if self.method in ("random", "tpe"):
             return self.count or 0
         if self.method == "list":
             return len(self.trials)
@@ -319,13 +328,18 @@ class Space:
 
     @staticmethod
     def _axis(spec: ParamSpec) -> Sequence[Any]:
-        if isinstance(spec, Distribution):  # parse_spec refuses these outside random
-            raise SpecError(f"distribution {spec.kind} needs method: random")
+        if isinstance(spec, Distribution):  # parse_spec refuses these outside random/tpe
+            raise SpecError(f"distribution {spec.kind} needs method: random or tpe")
         return spec.grid()
 
     def points(self) -> Iterator[dict[str, Any]]:
         if self.method == "random":
             return self._random()
+        if self.method == "tpe":
+            # Without results, the first points a tpe sweep will try (from its seed).
+            from sagesweep.planning.adaptive import preview_points
+
+            return preview_points(self.parameters, seed=self.seed, count=self.count or 0)
         if self.method == "list":
             return (dict(t) for t in self.trials)
         return self._grid()

@@ -1,0 +1,123 @@
+"""A ``method: tpe`` run: jobs asked of TPE one at a time, results told as jobs end.
+
+The study is rebuilt from the ledger at the start of every run (job records carry each
+job's parameters, ``end`` records its final status and metrics), so a run killed at any
+moment continues without repeating a job or losing a result. A completed job that does
+not report the objective metric is told as failed: TPE then learns nothing from it, which
+is right for a job that produced no usable result, and the run says so in a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from sagesweep.operating.members import read_endings, read_members
+from sagesweep.operating.observe import JobState
+from sagesweep.planning.adaptive import TpeSearch
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.planner import JobSpec, Planner
+
+__all__ = ["TpeRun"]
+
+log = structlog.get_logger("sagesweep.tpe")
+
+#: Asks in a row that may repeat a known point before the search is deemed exhausted.
+MAX_REPEATS = 50
+
+
+def _key(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((path, repr(value)) for path, value in params.items()))
+
+
+class TpeRun:
+    """Asks and tells on behalf of the driver; see the module docstring."""
+
+    def __init__(self, config: SweepConfig, planner: Planner) -> None:
+        objective = config.objective
+        assert objective is not None  # the sweep file's check requires it for tpe
+        self.metric = objective.metric
+        self.count = config.count or 0
+        self.search = TpeSearch(config.parameters, seed=config.seed, goal=objective.goal)
+        self._planner = planner
+        self._jobs = planner.jobs(points=self._points())
+        self._asked: int | None = None  # trial number of the point being rendered
+        self._trials: dict[str, int] = {}  # job name -> trial number, asked this run
+        self._params: dict[str, Mapping[str, Any]] = {}  # job (base) name -> params
+        self._values: dict[tuple[tuple[str, str], ...], float | None] = {}
+        self.created = 0  #: jobs of this sweep created so far (earlier runs included)
+        self.metrics_seen: set[str] = set()
+
+    def rebuild(self, ledger: Path) -> None:
+        """Tell the study every result the ledger knows; count the jobs already made."""
+        members = read_members(ledger, self._planner.config.sweep) if ledger.is_file() else None
+        if members is None:
+            return
+        endings = read_endings(ledger)
+        for member in members.latest():
+            if member.attempt == 0 and member.status.value in ("submitted", "exists"):
+                self.created += 1
+            self._params[member.base] = member.params
+            end = endings.get(member.name)
+            if end is None:
+                continue
+            value = self._value(member.name, end.get("status"), end.get("metrics") or {})
+            self.search.add(member.params, value)
+            self._values[_key(member.params)] = value
+        log.info("tpe.rebuilt", told=self.search.told, created=self.created)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.count - self.created)
+
+    def _points(self) -> Iterator[dict[str, Any]]:
+        repeats = 0
+        while repeats < MAX_REPEATS:
+            number, params = self.search.ask()
+            key = _key(params)
+            if key in self._values:
+                # A point already run (small spaces repeat): tell what it gave, ask again.
+                self.search.tell(number, self._values[key])
+                repeats += 1
+                continue
+            repeats = 0
+            self._values[key] = None
+            self._asked = number
+            yield params
+        log.warning("tpe.exhausted", detail="the search keeps proposing points already run")
+
+    def next_job(self) -> JobSpec | None:
+        """The next point as a job (rendered, named, validated), or None when done."""
+        job = next(self._jobs, None)
+        if job is None or self._asked is None:
+            return None
+        self._trials[job.name] = self._asked
+        self._params[job.name] = job.params
+        self.created += 1
+        return job
+
+    def _value(self, name: str, status: object, metrics: Mapping[str, Any]) -> float | None:
+        self.metrics_seen.update(metrics)
+        if status != "Completed":
+            return None
+        value = metrics.get(self.metric)
+        if not isinstance(value, int | float):
+            log.warning("tpe.metric_missing", job=name, metric=self.metric, told="failed")
+            return None
+        return float(value)
+
+    def ended(self, name: str, state: JobState) -> None:
+        """A job's final ending: tell the study its value (None: failed, or no metric)."""
+        base = name.rsplit("-r", 1)[0] if name not in self._params else name
+        value = self._value(name, state.status, state.metrics)
+        params = self._params.get(base)
+        if params is not None:
+            self._values[_key(params)] = value
+        number = self._trials.pop(base, None)
+        if number is not None:
+            self.search.tell(number, value)
+        elif params is not None:
+            self.search.add(params, value)  # a job of an earlier run, ended since

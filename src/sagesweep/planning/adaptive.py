@@ -1,0 +1,129 @@
+"""Adaptive search: Optuna's TPE sampler, asked for points and told results.
+
+A ``method: tpe`` sweep does not have its points up front: each is asked for when a
+running place frees up, knowing every result told so far. The study lives in memory
+only; :meth:`TpeSearch.add` rebuilds it from a ledger's records on resume, so there is
+no database. Parameter specs map onto Optuna's distributions: ``uniform`` and
+``log_uniform`` are float ranges (``q`` is a step), ``int_uniform`` an integer range,
+``values`` and ``range`` categorical choices. Optuna is an optional dependency
+(``pip install 'sagesweep[tpe]'``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from sagesweep.errors import InputError
+from sagesweep.planning.space import Distribution, ParamSpec, Range, Values
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
+
+__all__ = ["TpeSearch", "preview_points"]
+
+Goal = Literal["maximize", "minimize"]
+
+
+def _optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise InputError.one(
+            "<sweep>", "", "method", "method: tpe needs Optuna: pip install 'sagesweep[tpe]'"
+        ) from None
+    optuna.logging.set_verbosity(logging.WARNING)
+    return optuna
+
+
+def _distribution(spec: ParamSpec) -> BaseDistribution:
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    if isinstance(spec, Values):
+        return CategoricalDistribution(list(spec.values))
+    if isinstance(spec, Range):
+        return CategoricalDistribution(list(spec.grid()))
+    assert isinstance(spec, Distribution)
+    if spec.kind == "int_uniform":
+        step = int(spec.q) if spec.q else 1
+        return IntDistribution(int(spec.a), int(spec.b), step=step)
+    if spec.kind == "log_uniform":
+        return FloatDistribution(spec.a, spec.b, log=True)
+    return FloatDistribution(spec.a, spec.b, step=spec.q or None)
+
+
+class TpeSearch:
+    """One study: ask for points, tell their values (None: the job failed)."""
+
+    def __init__(
+        self,
+        parameters: Mapping[str, ParamSpec],
+        *,
+        seed: int,
+        goal: Goal = "maximize",
+    ) -> None:
+        optuna = _optuna()
+        self._distributions = {path: _distribution(spec) for path, spec in parameters.items()}
+        self._specs = dict(parameters)
+        sampler = optuna.samplers.TPESampler(seed=seed)
+        self._study = optuna.create_study(direction=goal, sampler=sampler)
+        self._trial = optuna.trial
+
+    @property
+    def told(self) -> int:
+        """Trials with a result (a value, or a failure)."""
+        finished = (self._trial.TrialState.COMPLETE, self._trial.TrialState.FAIL)
+        return len(self._study.get_trials(deepcopy=False, states=finished))
+
+    def ask(self) -> tuple[int, dict[str, Any]]:
+        """A new point, as (trial number, {path: value}); floats written as sagesweep writes
+        drawn values (10 significant digits), so a point names the same job everywhere."""
+        trial = self._study.ask(self._distributions)
+        params = {}
+        for path, value in trial.params.items():
+            spec = self._specs[path]
+            if isinstance(spec, Distribution) and spec.kind != "int_uniform":
+                value = spec.settle(value)
+            params[path] = value
+        return trial.number, params
+
+    def tell(self, number: int, value: float | None) -> None:
+        state = (
+            self._trial.TrialState.COMPLETE if value is not None else self._trial.TrialState.FAIL
+        )
+        self._study.tell(number, value, state=state)
+
+    def add(self, params: Mapping[str, Any], value: float | None) -> None:
+        """A result known from before (the ledger of an earlier run)."""
+        known = {p: v for p, v in params.items() if p in self._distributions}
+        if len(known) != len(self._distributions):
+            return  # a job of another space: the sweep file changed
+        state = (
+            self._trial.TrialState.COMPLETE if value is not None else self._trial.TrialState.FAIL
+        )
+        trial = self._trial.create_trial(
+            params=known, distributions=self._distributions, value=value, state=state
+        )
+        self._study.add_trial(trial)
+
+    def best(self) -> float | None:
+        try:
+            return float(self._study.best_value)
+        except ValueError:
+            return None
+
+
+def preview_points(
+    parameters: Mapping[str, ParamSpec], *, seed: int, count: int
+) -> Iterator[dict[str, Any]]:
+    """The points a tpe sweep starts with before any result: deterministic from the seed."""
+    search = TpeSearch(parameters, seed=seed)
+    for _ in range(count):
+        number, params = search.ask()
+        search.tell(number, None)  # no result: the next point is drawn as the first ones
+        yield params
