@@ -13,6 +13,7 @@ import anyio
 import structlog
 
 from sagesweep.connect import TargetOptions
+from sagesweep.errors import InputError
 from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
 from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
@@ -135,7 +136,7 @@ async def submit(
         summary=summary,
         summary_stream=summary_stream,
     )
-    return await launch(
+    summary_of_run = await launch(
         config=config,
         ledger=ledger_path,
         # The first pass validated every job: this one only renders them again.
@@ -147,6 +148,15 @@ async def submit(
         warnings=tuple(warnings),
         adaptive=adaptive,
     )
+    if adaptive is not None and adaptive.search.best() is None and adaptive.metrics_seen:
+        seen = ", ".join(sorted(adaptive.metrics_seen))
+        raise InputError.one(
+            str(sweep),
+            "",
+            "objective.metric",
+            f"no job reported {adaptive.metric!r}; the jobs report: {seen}",
+        )
+    return summary_of_run
 
 
 def submit_sync(sweep: Path | str, **options: Any) -> Summary:

@@ -111,6 +111,11 @@ class TpeSearch:
         )
         self._study.add_trial(trial)
 
+    def values(self) -> list[float]:
+        """The values told so far (failed trials have none)."""
+        trials = self._study.get_trials(deepcopy=False)
+        return [float(t.value) for t in trials if t.value is not None]
+
     def best(self) -> float | None:
         try:
             return float(self._study.best_value)

@@ -1,0 +1,151 @@
+"""method: tpe — adaptive search driven by sagesweep, resumable from the ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sagesweep.api import submit
+from sagesweep.errors import InputError
+from sagesweep.mock import MockConfig, MockServer
+from sagesweep.operating.tpe import TpeRun
+from sagesweep.parts import Parts
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import Planner
+from sagesweep.submitting.pacing import Backoff
+
+FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
+SAGESWEEP = Path(sys.executable).parent / "sagesweep"
+
+
+def write_sweep(tmp_path: Path, count: int = 60, **changes: Any) -> Path:
+    doc: dict[str, Any] = {
+        "sweep": "tpe",
+        "template": {
+            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
+            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.xlarge",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 5,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+        "method": "tpe",
+        "count": count,
+        "max_running": 4,
+        "seed": 7,
+        "objective": {"metric": "validation:auc", "goal": "maximize"},
+        "parameters": {
+            "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.001, "max": 0.3},
+            "HyperParameters.max_depth": {"distribution": "int_uniform", "min": 2, "max": 12},
+            "HyperParameters.booster": {"values": ["gbtree", "dart"]},
+        },
+    }
+    doc.update(changes)
+    path = tmp_path / "tpe.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def records(tmp_path: Path) -> list[dict[str, Any]]:
+    text = (tmp_path / "tpe.ledger.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def history_matches_ledger(tmp_path: Path, sweep: Path) -> None:
+    """A study rebuilt from the ledger holds one told trial per ended job, same values."""
+    config = load_config(sweep)
+    rebuilt = TpeRun(config, Planner(config))
+    rebuilt.rebuild(tmp_path / "tpe.ledger.jsonl")
+    ends = {r["name"]: r for r in records(tmp_path) if r["event"] == "end"}
+    assert rebuilt.search.told == len(ends)
+    values = sorted(r["metrics"]["validation:auc"] for r in ends.values())
+    told = sorted(rebuilt.search.values())
+    assert told == pytest.approx(values)
+
+
+class TestRun:
+    async def test_sixty_jobs_all_told(self, tmp_path: Path) -> None:
+        """60 jobs under max_running 4: exit 0, 60 distinct points, every result told."""
+        sweep = write_sweep(tmp_path)
+        with MockServer(MockConfig(job_seconds=(0.05, 0.2), seed=3)) as server:
+            summary = await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
+            stats = server.stats()
+        assert summary.exit_code == 0
+        assert stats.created == 60
+        assert stats.peak_in_progress <= 4
+        jobs = [r for r in records(tmp_path) if r["event"] == "job"]
+        points = {json.dumps(r["params"], sort_keys=True) for r in jobs}
+        assert len(jobs) == len(points) == 60
+        assert len([r for r in records(tmp_path) if r["event"] == "end"]) == 60
+        history_matches_ledger(tmp_path, sweep)
+
+    def test_killed_twice_and_resumed_repeats_no_job(self, tmp_path: Path) -> None:
+        """kill -9 twice mid-search, rerun: still 60 distinct jobs; the study equals the ledger."""
+        sweep = write_sweep(tmp_path)
+        rng = random.Random(4)
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+        with MockServer(MockConfig(job_seconds=(0.2, 0.5), seed=3)) as server:
+            args = [str(SAGESWEEP), "submit", str(sweep), "--endpoint-url", server.url]
+            args += ["--poll", "0.2", "--rate", "200"]
+            for _ in range(2):
+                proc = subprocess.Popen(
+                    args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+                )
+                time.sleep(rng.uniform(2.5, 4.0))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+            final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=240)
+            stats = server.stats()
+            names = set(server.jobs())
+        assert final.returncode == 0, final.stderr[-2000:]
+        assert stats.created == len(names) == 60
+        jobs = {r["name"]: r for r in records(tmp_path) if r["event"] == "job"}
+        assert set(jobs) == names
+        points = {json.dumps(r["params"], sort_keys=True) for r in jobs.values()}
+        assert len(points) == 60
+        history_matches_ledger(tmp_path, sweep)
+
+
+class TestBadInput:
+    def test_a_tpe_sweep_needs_an_objective(self, tmp_path: Path) -> None:
+        """No objective: one line, exit 2."""
+        sweep = write_sweep(tmp_path)
+        doc = yaml.safe_load(sweep.read_text())
+        del doc["objective"]
+        sweep.write_text(yaml.safe_dump(doc))
+        with pytest.raises(InputError, match="objective: required for method: tpe"):
+            load_config(sweep)
+
+    def test_a_normal_distribution_is_refused(self, tmp_path: Path) -> None:
+        """TPE samples bounded spaces: normal is bad input, named."""
+        params = {"HyperParameters.x": {"distribution": "normal", "mu": 0, "sigma": 1}}
+        with pytest.raises(InputError, match="tpe cannot sample a normal"):
+            load_config(write_sweep(tmp_path, parameters=params))
+
+    async def test_a_metric_no_job_reports_is_named_with_those_seen(self, tmp_path: Path) -> None:
+        """objective.metric reported by no job: exit 2, the reported names listed."""
+        sweep = write_sweep(tmp_path, count=4, objective={"metric": "val:acc", "goal": "maximize"})
+        expected = r"no job reported 'val:acc'.*validation:auc"
+        with MockServer(MockConfig(seed=1)) as server, pytest.raises(InputError, match=expected):
+            await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
+
+    def test_plan_previews_the_same_first_points_every_time(self, tmp_path: Path) -> None:
+        """The first points come from the seed: two plans agree."""
+        config = load_config(write_sweep(tmp_path, count=5))
+        first = [job.name for job in Planner(config).jobs()]
+        again = [job.name for job in Planner(config).jobs()]
+        assert first == again
+        assert len(first) == 5
