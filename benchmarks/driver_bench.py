@@ -5,9 +5,9 @@ mock in its own process with jobs of ``--job-seconds`` and reports:
 
 * read calls per minute the driver spent (the mock's Search/Describe counters over the
   run's duration), and per poll;
-* the lag between a job ending and the next one starting while all places were taken:
-  for each job created after the first N, the time since the latest ending before it
-  (median and 95th percentile);
+* the lag between a job ending and the job that takes its place starting: with the cap
+  full, the (N+k)-th creation takes the place of the k-th ending, so the lag is the
+  difference of the two (median and 95th percentile);
 * peak RSS of this process (sagesweep's side only; the mock runs apart).
 
 Usage::
@@ -112,12 +112,13 @@ def lags(url: str, cap: int) -> list[float]:
             break
     starts.sort()
     ends.sort()
-    out = []
-    for start in starts[cap:]:
-        before = [e for e in ends if e <= start]
-        if before:
-            out.append(start - before[-1])
-    return out
+    return [start - end for start, end in zip(starts[cap:], ends, strict=False)]
+
+
+def quiet() -> None:
+    from sagesweep.logs import configure_logging
+
+    configure_logging("console", quiet=True)
 
 
 def main() -> None:
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=180.0)
     args = parser.parse_args()
+    quiet()
     folder = Path(tempfile.mkdtemp(prefix="sagesweep-drive-"))
     sweep = write_sweep(folder, args.jobs)
     mock, url = start_mock(args.job_seconds)

@@ -4,9 +4,7 @@ every job has ended, failed capacity retried.
 The engine creates jobs as fast as pacing allows; the driver decides *when* a job may be
 handed to it. It counts locally: a place is taken when a job is handed over, kept when
 the job is created, given back when its create fails, and when a poll sees the job
-ended. Polls ask only for what is running (``Search`` on the sweep's tag and
-``TrainingJobStatus=InProgress``: one call per 100 running jobs) and ``Describe`` the few
-jobs that left that set, so a 5,000-job sweep with 50 running costs a call or two a poll.
+ended (:mod:`~sagesweep.operating.endings` says which did, at a bounded cost).
 
 A job that ends ``Failed`` with a ``FailureReason`` matching ``--resubmit-on`` is created
 again as its next attempt, up to ``--max-attempts``. Every ending is written to the ledger
@@ -20,19 +18,17 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
 
-from sagesweep.aws.outcomes import ErrorKind
 from sagesweep.ledger import JobRecord, JobStatus, LedgerState
-from sagesweep.operating.calls import AwsCallError, PacedCalls
-from sagesweep.operating.observe import NOT_FOUND, JobState, observe
+from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.endings import ENDED, Endings, end_record
+from sagesweep.operating.observe import JobState, observe
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS
 from sagesweep.planning.attempts import attempt_of, attempt_spec
-from sagesweep.planning.naming import SWEEP_TAG
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.engine import Recorder
 
@@ -45,10 +41,6 @@ log = structlog.get_logger("sagesweep.driver")
 
 #: seconds between polls: a 5,000-job sweep with 50 running costs ~2 reads a minute.
 DEFAULT_POLL = 30.0
-ENDED = frozenset({"Completed", "Failed", "Stopped", NOT_FOUND})
-#: seconds subtracted from the last poll's time when asking what changed since.
-SINCE_MARGIN = 60.0
-PAGE = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +109,7 @@ class Driver:
         self._queue: deque[JobSpec] = deque()  # next attempts to create
         self._wanted: dict[str, int] = {}  # base name -> attempt to make when planned
         self._done = False  # the source has handed over everything it will
-        self._last_poll = time.time()
+        self._endings = Endings(client, calls, sweep)
         self._changed = anyio.Event()
 
     # -- bookkeeping ------------------------------------------------------------
@@ -163,7 +155,7 @@ class Driver:
                 self.counts.ended[state.status] = self.counts.ended.get(state.status, 0) + 1
             else:  # it ended while no run watched it
                 self._after(name, state, None, attempts.get(name, 0), announce=False)
-                await self._note(_end_record(state))
+                await self._note(end_record(state))
         self._notify()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
 
@@ -286,63 +278,14 @@ class Driver:
         if not names:
             return
         self.counts.polls += 1
-        started = time.time()
-        tag = {"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": self.sweep}
-        running = await self._search([tag, _status("Equals")])
-        left = [name for name in names if running is None or name not in running]
-        ended: dict[str, JobState] = {}
-        if left and running is not None:
-            # Jobs that changed since the last poll (with a margin for clock skew and
-            # Search's lag): one call a page, instead of a Describe per ended job.
-            since = _iso(self._last_poll - SINCE_MARGIN)
-            changed = {"Name": "LastModifiedTime", "Operator": "GreaterThan", "Value": since}
-            ended = await self._search([tag, _status("NotEquals"), changed]) or {}
-        self._last_poll = started
-        for name in left:
-            state = ended.get(name) or await self._describe(name)
-            if state.status in ENDED:
-                spec, since_created = self._running.pop(name)
-                self.counts.seconds_run += self._clock() - since_created
-                self.counts.seen_ended += 1
-                attempt = spec.attempt if spec is not None else 0
-                self._after(name, state, spec, attempt)
-                await self._note(_end_record(state))
+        for name, state in (await self._endings.of(names)).items():
+            spec, since_created = self._running.pop(name)
+            self.counts.seconds_run += self._clock() - since_created
+            self.counts.seen_ended += 1
+            attempt = spec.attempt if spec is not None else 0
+            self._after(name, state, spec, attempt)
+            await self._note(end_record(state))
         self._notify()
-
-    async def _search(self, filters: list[dict[str, str]]) -> dict[str, JobState] | None:
-        """The sweep's jobs matching ``filters``, all pages; None if Search is refused."""
-        found: dict[str, JobState] = {}
-        token: str | None = None
-        expression: Any = {"Filters": filters}
-        try:
-            while True:
-                page = await self.calls(
-                    self.client.search,
-                    Resource="TrainingJob",
-                    SearchExpression=expression,
-                    MaxResults=PAGE,
-                    **({"NextToken": token} if token else {}),
-                )
-                for record in page.get("Results") or ():
-                    job = record.get("TrainingJob") or {}
-                    if isinstance(job.get("TrainingJobName"), str):
-                        found[job["TrainingJobName"]] = JobState.of(job)
-                token = page.get("NextToken")
-                if not token:
-                    return found
-        except AwsCallError as exc:
-            if exc.error.kind is not ErrorKind.PERMANENT:
-                raise
-            return None  # describe each job instead
-
-    async def _describe(self, name: str) -> JobState:
-        try:
-            job = await self.calls(self.client.describe_training_job, TrainingJobName=name)
-        except AwsCallError as exc:
-            if exc.error.kind is ErrorKind.NOT_FOUND:
-                return JobState(name=name, status=NOT_FOUND)
-            raise
-        return JobState.of(job)
 
     def _after(
         self,
@@ -379,25 +322,6 @@ class Driver:
             base = name.rsplit("-r", 1)[0] if attempt else name
             self._wanted[base] = attempt + 1
             counts.pending -= 1  # counted again when the plan hands it over
-
-
-def _status(operator: str) -> dict[str, str]:
-    return {"Name": "TrainingJobStatus", "Operator": operator, "Value": "InProgress"}
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _end_record(state: JobState) -> dict[str, Any]:
-    return {
-        "event": "end",
-        "name": state.name,
-        "status": state.status,
-        "failure_reason": state.failure_reason,
-        "metrics": dict(state.metrics),
-        "billable_seconds": state.billable_seconds,
-    }
 
 
 def created_in(state: LedgerState) -> tuple[list[str], dict[str, int]]:

@@ -1,0 +1,123 @@
+"""TPE against random search on the mock's synthetic objective, both driven by sagesweep.
+
+For each seed, one ``method: tpe`` sweep and one ``method: random`` sweep of the same
+``count`` run to the end against the mock (random with ``--until-done``, so both go
+through the driver), and their results are read back with ``sagesweep.results``. Reported,
+as medians over the seeds: the best value each reached, and how many jobs (in creation
+order) TPE needed to reach random's final best. The objective is the mock's documented
+one (``sagesweep.mock.objective``): smooth, one best region, a little per-job noise.
+
+Usage::
+
+    .venv/bin/python benchmarks/search_bench.py [--seeds 5] [--count 60] [--max-running 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import yaml
+
+from sagesweep import operate
+from sagesweep.api import submit
+from sagesweep.logs import configure_logging
+from sagesweep.mock import MockConfig, MockServer
+
+RESULTS = Path(__file__).parent / "results" / "search_bench.json"
+METRIC = "validation:auc"
+SPACE = {
+    "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.0001, "max": 1.0},
+    "HyperParameters.max_depth": {"distribution": "int_uniform", "min": 1, "max": 16},
+    "HyperParameters.subsample": {"distribution": "uniform", "min": 0.3, "max": 1.0},
+    "HyperParameters.alpha": {"distribution": "log_uniform", "min": 0.0001, "max": 10.0},
+}
+
+
+def sweep_file(folder: Path, method: str, seed: int, count: int, running: int) -> Path:
+    doc: dict[str, Any] = {
+        "sweep": f"{method}-{seed}",
+        "template": {
+            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
+            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.xlarge",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 5,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+        "method": method,
+        "count": count,
+        "seed": seed,
+        "max_running": running,
+        "objective": {"metric": METRIC, "goal": "maximize"},
+        "parameters": SPACE,
+    }
+    path = folder / f"{method}-{seed}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+async def values_in_order(path: Path, url: str) -> list[float]:
+    await submit(path, endpoint_url=url, poll=0.1, rate=500, summary=False, until_done=True)
+    table = await operate.results(path, endpoint_url=url, rate=500)
+    by_name = {row.name: row.metrics.get(METRIC) for row in table.rows}
+    return [v for name in table.created if (v := by_name.get(name)) is not None]
+
+
+def jobs_to_reach(values: list[float], target: float) -> int | None:
+    for number, value in enumerate(values, 1):
+        if value >= target:
+            return number
+    return None
+
+
+async def main(seeds: int, count: int, running: int) -> dict[str, Any]:
+    configure_logging("console", quiet=True)
+    folder = Path(tempfile.mkdtemp(prefix="sagesweep-search-"))
+    rows = []
+    with MockServer(MockConfig(job_seconds=(0.05, 0.2), seed=11)) as server:
+        for seed in range(1, seeds + 1):
+            tpe = await values_in_order(sweep_file(folder, "tpe", seed, count, running), server.url)
+            rnd = await values_in_order(
+                sweep_file(folder, "random", seed, count, running), server.url
+            )
+            target = max(rnd)
+            rows.append(
+                {
+                    "seed": seed,
+                    "tpe_best": max(tpe),
+                    "random_best": target,
+                    "tpe_jobs_to_random_best": jobs_to_reach(tpe, target),
+                }
+            )
+            print(json.dumps(rows[-1]))
+    reached = [r["tpe_jobs_to_random_best"] or count * 2 for r in rows]
+    result = {
+        "count": count,
+        "max_running": running,
+        "seeds": rows,
+        "median_tpe_best": statistics.median(r["tpe_best"] for r in rows),
+        "median_random_best": statistics.median(r["random_best"] for r in rows),
+        "median_tpe_jobs_to_random_best": statistics.median(reached),
+        "ratio_jobs_tpe_vs_random": round(statistics.median(reached) / count, 3),
+    }
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--max-running", type=int, default=4)
+    args = parser.parse_args()
+    outcome = anyio.run(main, args.seeds, args.count, args.max_running)
+    print(json.dumps(outcome, indent=2))
+    RESULTS.write_text(json.dumps(outcome, indent=2) + "\n")
