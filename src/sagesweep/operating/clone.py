@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from sagesweep.planning.render import STRING_MAPS
+
 __all__ = [
     "NAME_ECHO",
     "OWN_TAG_PREFIXES",
@@ -102,10 +104,12 @@ def recreate(description: Mapping[str, Any], tags: Iterable[Mapping[str, Any]]) 
         tuning = _tuning_job_name(description.get("TuningJobArn"))
         cleaned = clean_hyperparameters(hyperparameters, job=name, tuning_job=tuning)
         removed = tuple(k for k in hyperparameters if k not in cleaned)
-        if cleaned or not removed:
-            request["HyperParameters"] = cleaned
-        else:  # only launch-specific ones: the job is as if it had none
-            del request["HyperParameters"]
+        request["HyperParameters"] = cleaned
+    for member in STRING_MAPS:
+        # An empty map sends nothing; and a sweep file cannot say "empty here, absent
+        # there" (a path names a key inside the map), so it is left out.
+        if request.get(member) == {}:
+            del request[member]
     user_tags = [
         {"Key": str(tag["Key"]), "Value": str(tag.get("Value", ""))}
         for tag in tags
