@@ -22,7 +22,7 @@ from sagesweep.cli import main
 from sagesweep.cloning import clone
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.clone import clean_hyperparameters, model_facts, recreate
 from sagesweep.operating.common import split
 from sagesweep.operating.gather import gather, parse_selection
@@ -475,6 +475,24 @@ class TestListing:
         queries = client.called("ListTrainingJobs")
         assert [q.get("NextToken") for q in queries] == [None, "a", "b", "c"]
         assert all(q["NameContains"] == "tune" and q["StatusEquals"] == "Failed" for q in queries)
+
+    async def test_an_aws_error_ends_the_clone_as_itself(self, tmp_path: Path) -> None:
+        """A Describe the service refuses: AwsCallError (one line, exit 1), no file."""
+        job = tuned_job(0, "Failed")
+        listing = {"": {"TrainingJobSummaries": [summary(job)]}}
+        client = StubSageMaker(listing, {}, {})
+
+        async def refused(**query: Any) -> Mapping[str, Any]:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}},
+                "DescribeTrainingJob",
+            )
+
+        client.describe_training_job = refused  # type: ignore[method-assign, assignment]
+        with pytest.raises(AwsCallError, match="AccessDeniedException") as exc:
+            await clone("x", tmp_path / "x.yaml", name_contains="tune", parts=stub_parts(client))
+        assert exc.value.exit_code == 1
+        assert not (tmp_path / "x.yaml").exists()
 
 
 class TestSplit:

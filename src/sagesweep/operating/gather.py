@@ -197,25 +197,30 @@ async def gather(
         names, explicit = await _listed(client, calls, selection), False
     found: list[Described | None] = [None] * len(names)
     missing: list[str] = []
+    failures: list[AwsCallError] = []
     limit = anyio.CapacityLimiter(max(1, concurrency))
 
-    async def read(index: int, name: str) -> None:
+    async def read(index: int, name: str, scope: anyio.CancelScope) -> None:
         async with limit:
             try:
                 description = await calls(client.describe_training_job, TrainingJobName=name)
+                if not selection.wanted(description):
+                    return
+                arn = str(description.get("TrainingJobArn", ""))
+                found[index] = Described(description, await _tags(client, calls, arn))
             except AwsCallError as exc:
-                if exc.error.kind is not ErrorKind.NOT_FOUND:
-                    raise
-                missing.append(name)
-                return
-            if not selection.wanted(description):
-                return
-            tags = await _tags(client, calls, str(description.get("TrainingJobArn", "")))
-            found[index] = Described(description, tags)
+                if exc.error.kind is ErrorKind.NOT_FOUND:
+                    missing.append(name)
+                    return
+                # Raised after the group, as itself: not wrapped in an exception group.
+                failures.append(exc)
+                scope.cancel()
 
     async with anyio.create_task_group() as tg:
         for index, name in enumerate(names):
-            tg.start_soon(read, index, name)
+            tg.start_soon(read, index, name, tg.cancel_scope)
+    if failures:
+        raise failures[0]
     if missing and explicit:
         raise InputError(
             [Problem(_CLI, name, "--name", "no training job of that name") for name in missing]
