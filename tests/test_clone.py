@@ -30,6 +30,7 @@ from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.render import PointApplier
+from sagesweep.planning.yamlsafe import dump_yaml, load_yaml
 from sagesweep.submitting.pacing import AdaptiveRate, Backoff
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012"
@@ -617,6 +618,26 @@ def _request_from(seed: int) -> dict[str, Any]:
     if bits[14]:
         request["Flag"] = bool(bits[15])
     return request
+
+
+class TestYamlWriting:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.dictionaries(
+            st.text(min_size=1, max_size=8),
+            st.one_of(
+                st.text(max_size=12),
+                st.sampled_from(["1e-5", "0o17", "010", "yes", "NO", "~", ".inf", "2024-05-01"]),
+                st.integers(),
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.booleans(),
+            ),
+            max_size=6,
+        )
+    )
+    def test_what_is_written_reads_back_as_it_was(self, data: dict[str, Any]) -> None:
+        """dump_yaml then load_yaml: the same values, types included (1e-5 stays text)."""
+        assert typed(load_yaml(dump_yaml(data)).data or {}) == typed(data)
 
 
 class TestRecreate:

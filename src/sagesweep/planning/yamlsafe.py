@@ -305,13 +305,14 @@ for _name, _pattern, _first in _CORE_RESOLVERS:
 def dump_yaml(data: Any) -> str:
     """``data`` as block-style YAML that :func:`load_yaml` reads back as ``data``.
 
-    Keys keep their order; long strings stay on one line.
+    Keys keep their order; long strings stay on one line. Text outside ASCII is
+    written as escapes: PyYAML writes some of it (NEL, the Unicode line separators)
+    raw inside quotes, where a reader folds it into a space.
     """
     return yaml.dump(
         data,
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
-        allow_unicode=True,
         width=1 << 16,
     )
