@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from sagesweep.cli import main
+from sagesweep.mock import MockConfig, MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,12 @@ class TestLedgerFailures:
         def disk_full(fd: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(os, "fsync", disk_full)
-        result = CliRunner().invoke(
-            main, ["submit", str(sweep), "--mock", "--rate", "200", "--quiet"]
-        )
+        with MockServer(MockConfig()) as server:  # in memory: only the ledger syncs
+            monkeypatch.setattr(os, "fsync", disk_full)
+            result = CliRunner().invoke(
+                main,
+                ["submit", str(sweep), "--endpoint-url", server.url, "--rate", "200", "--quiet"],
+            )
         assert result.exit_code == 3, result.output
         lines = [line for line in result.stderr.splitlines() if "cannot use the ledger" in line]
         assert len(lines) == 1

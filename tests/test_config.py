@@ -207,7 +207,7 @@ class TestErrors:
             ),
             pytest.param(
                 {**BASE, "method": "bayes"},
-                ["method: must be grid, random or list"],
+                ["method: must be grid, random, list or tpe"],
                 id="bad-method",
             ),
             pytest.param({**BASE, "method": ["grid"]}, ["method: must be"], id="list-method"),

@@ -601,3 +601,127 @@ def resubmit(
     elif dry_run:
         click.echo(f"{len(outcome.picks)} job(s) would be resubmitted", err=True)
     sys.exit(outcome.exit_code)
+
+
+def _clone_target_options(command: F) -> F:
+    """The target options of a command that reads jobs not launched by a sweep."""
+    options = [
+        # The embedded mock keeps its account beside a sweep's ledger; a clone has
+        # none, so it would start empty. Say where the jobs are instead.
+        click.option("--mock", is_flag=True, hidden=True),
+        click.option(
+            "--endpoint-url",
+            default=None,
+            help="Another SageMaker endpoint, e.g. a `sagesweep mock --state FILE`.",
+        ),
+        click.option("--region", default=None, help="AWS region."),
+        click.option("--profile", default=None, help="AWS profile."),
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=0.5),
+            default=5.0,
+            show_default=True,
+            help="Ceiling on AWS calls per second (adapts down on throttling).",
+        ),
+        click.option("--concurrency", type=click.IntRange(1, 1024), default=16, show_default=True),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@_clone_target_options
+@click.option("--name", "names", multiple=True, metavar="NAME", help="A job (repeatable).")
+@click.option(
+    "--names-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Jobs named one per line ('#' starts a comment).",
+)
+@click.option("--name-contains", default=None, metavar="TEXT", help="Jobs whose name has TEXT.")
+@click.option("--tuning-job", default=None, metavar="NAME", help="Jobs a tuning job started.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="S,...",
+    help="Only jobs in these statuses, e.g. Failed,Stopped.",
+)
+@click.option(
+    "--created-after",
+    default=None,
+    metavar="ISO",
+    help="Only jobs created after this time, e.g. 2024-05-01T12:00:00Z (UTC if no zone).",
+)
+@click.option("--sweep", required=True, metavar="NAME", help="The new sweep's name.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="The sweep file to write (.yaml, .yml or .json); an existing non-empty file is "
+    "refused, never replaced.",
+)
+def clone(
+    names: tuple[str, ...],
+    names_file: Path | None,
+    name_contains: str | None,
+    tuning_job: str | None,
+    statuses: tuple[str, ...],
+    created_after: str | None,
+    sweep: str,
+    output: Path,
+    **kwargs: Any,
+) -> None:
+    """Write existing training jobs, launched by anything, as a sweep file.
+
+    The file's template is what the jobs share and each trial what one job sets
+    differently; `sagesweep plan FILE` remakes every request under new names.
+    """
+    from sagesweep.cloning import clone as run
+    from sagesweep.operating.roundtrip import NotReproducible
+
+    if kwargs.pop("mock"):
+        raise click.UsageError(
+            "clone reads jobs that exist already, and the embedded mock starts empty; "
+            "run `sagesweep mock --state FILE` and pass its --endpoint-url"
+        )
+    try:
+        cloned = _run(
+            lambda: run(
+                sweep,
+                output,
+                names=names,
+                names_file=names_file,
+                name_contains=name_contains,
+                tuning_job=tuning_job,
+                statuses=statuses,
+                created_after=created_after,
+                **kwargs,
+            )
+        )
+    except NotReproducible as exc:
+        for line in exc.lines:
+            click.echo(f"sagesweep: {line}", err=True)
+        click.echo("sagesweep: no sweep file written", err=True)
+        sys.exit(exc.exit_code)
+    for key, count in sorted(cloned.removed.items()):
+        click.echo(f"removed hyperparameter {key} from {count} job(s)", err=True)
+    if cloned.duplicates:
+        click.echo(
+            f"{cloned.duplicates} job(s) repeat another's request exactly; the plan makes "
+            "each request once",
+            err=True,
+        )
+    swept = ", ".join(cloned.swept) or "nothing"
+    click.echo(
+        f"wrote {len(cloned.jobs)} job(s) to {cloned.path}; they differ in: {swept}", err=True
+    )
+    if cloned.problems:
+        click.echo("sagesweep plan refuses the file as it is; fix these in it:", err=True)
+        for line in cloned.problems:
+            click.echo(line, err=True)
+    sys.exit(cloned.exit_code)

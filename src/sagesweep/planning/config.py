@@ -17,7 +17,14 @@ from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 
-__all__ = ["DEFAULT_MAX_JOBS", "Method", "Objective", "SweepConfig", "load_config"]
+__all__ = [
+    "DEFAULT_MAX_JOBS",
+    "Method",
+    "Objective",
+    "SweepConfig",
+    "load_config",
+    "sweep_name_problem",
+]
 
 DEFAULT_MAX_JOBS = 10_000
 Method = Literal["grid", "random", "list", "tpe"]
@@ -157,14 +164,20 @@ def _check_sweep_name(raw: Mapping[str, Any], out: _Collector) -> str:
     if not isinstance(sweep, str):
         out.add("", "sweep", f"must be a string (got {type(sweep).__name__})")
         return ""
-    if not 1 <= len(sweep) <= _SWEEP_MAX or not _SWEEP_RE.fullmatch(sweep):
-        out.add(
-            "",
-            "sweep",
-            f"{sweep!r} must be 1-{_SWEEP_MAX} characters of letters, digits and inner "
-            "hyphens (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)",
-        )
+    problem = sweep_name_problem(sweep)
+    if problem:
+        out.add("", "sweep", problem)
     return sweep
+
+
+def sweep_name_problem(sweep: str) -> str | None:
+    """What is wrong with ``sweep`` as a sweep name, or None if nothing is."""
+    if 1 <= len(sweep) <= _SWEEP_MAX and _SWEEP_RE.fullmatch(sweep):
+        return None
+    return (
+        f"{sweep!r} must be 1-{_SWEEP_MAX} characters of letters, digits and inner "
+        "hyphens (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)"
+    )
 
 
 def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[str, Any]:

@@ -36,7 +36,15 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["MAX_NODES", "Loaded", "YamlProblem", "YamlRefused", "load_yaml", "measure"]
+__all__ = [
+    "MAX_NODES",
+    "Loaded",
+    "YamlProblem",
+    "YamlRefused",
+    "dump_yaml",
+    "load_yaml",
+    "measure",
+]
 
 #: The most values (scalars, lists and maps, each alias counted every time it is used)
 #: a YAML sweep file may expand to. A sweep file of a thousand trials holds some
@@ -282,3 +290,29 @@ def load_yaml(text: str) -> Loaded:
         return Loaded(loader.construct_document(node), warnings)
     finally:
         loader.dispose()
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting any string YAML 1.1 *or* the core schema would
+    read as something else (``1e-5``, ``0o17``, ``yes``, ``010``): the file then reads
+    back the same here and in any other YAML tool."""
+
+
+for _name, _pattern, _first in _CORE_RESOLVERS:
+    _Dumper.add_implicit_resolver(_TAG + _name, re.compile(_pattern, re.X), list(_first))
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as block-style YAML that :func:`load_yaml` reads back as ``data``.
+
+    Keys keep their order; long strings stay on one line. Text outside ASCII is
+    written as escapes: PyYAML writes some of it (NEL, the Unicode line separators)
+    raw inside quotes, where a reader folds it into a space.
+    """
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=1 << 16,
+    )
