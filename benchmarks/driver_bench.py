@@ -40,6 +40,7 @@ from typing import Any
 import boto3
 import yaml
 
+from benchlib.sweeps import minimal_template
 from sagesweep.api import submit_sync
 
 RESULTS = Path(__file__).parent / "results" / "driver_bench.json"
@@ -49,17 +50,7 @@ SAGESWEEP = Path(sys.executable).parent / "sagesweep"
 def write_sweep(folder: Path, jobs: int) -> Path:
     doc: dict[str, Any] = {
         "sweep": "drive",
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": minimal_template(),
         "max_jobs": jobs,
         "parameters": {"HyperParameters.i": {"range": [0, jobs, 1]}},
     }

@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 import yaml
 
+from benchlib.sweeps import minimal_template
 from sagesweep import operate
 from sagesweep.api import submit
 from sagesweep.logs import configure_logging
@@ -42,17 +43,7 @@ SPACE = {
 def sweep_file(folder: Path, method: str, seed: int, count: int, running: int) -> Path:
     doc: dict[str, Any] = {
         "sweep": f"{method}-{seed}",
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": minimal_template(),
         "method": method,
         "count": count,
         "seed": seed,

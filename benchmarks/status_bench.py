@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 import yaml
 
+from benchlib.sweeps import minimal_template
 from sagesweep import operate
 from sagesweep.api import submit
 from sagesweep.logs import configure_logging
@@ -35,17 +36,7 @@ READS = ("search_calls", "describe_calls", "list_calls")
 def write_sweep(folder: Path, jobs: int) -> Path:
     doc: dict[str, Any] = {
         "sweep": "big",
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": minimal_template(),
         "method": "random",
         "count": jobs,
         "max_jobs": jobs,

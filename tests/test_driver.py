@@ -20,6 +20,7 @@ from sagesweep.api import submit
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff
+from tests.sweeps import template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"
@@ -29,17 +30,7 @@ ATTEMPT = re.compile(r"(?P<base>.+)-r(?P<n>[0-9]+)")
 def write_sweep(tmp_path: Path, n: int, **extra: Any) -> Path:
     doc: dict[str, Any] = {
         "sweep": "drv",
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": template(),
         "max_jobs": 100_000,
         "parameters": {"HyperParameters.i": {"range": [0, n, 1]}},
         **extra,

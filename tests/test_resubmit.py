@@ -23,6 +23,7 @@ from sagesweep.parts import Parts
 from sagesweep.planning.attempts import attempt_of
 from sagesweep.resubmission import resubmit
 from sagesweep.submitting.pacing import Backoff
+from tests.sweeps import template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"
@@ -31,18 +32,7 @@ SAGESWEEP = Path(sys.executable).parent / "sagesweep"
 def write_sweep(tmp_path: Path, n: int, sweep: str = "rs") -> Path:
     doc: dict[str, Any] = {
         "sweep": sweep,
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "CheckpointConfig": {"S3Uri": "s3://b/ckpt/{job}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": template(CheckpointConfig={"S3Uri": "s3://b/ckpt/{job}/"}),
         "max_jobs": 100_000,
         "parameters": {"HyperParameters.i": {"range": [0, n, 1]}},
     }

@@ -23,6 +23,7 @@ from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
 from sagesweep.submitting.pacing import Backoff
+from tests.sweeps import template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"
@@ -31,17 +32,7 @@ SAGESWEEP = Path(sys.executable).parent / "sagesweep"
 def write_sweep(tmp_path: Path, count: int = 60, **changes: Any) -> Path:
     doc: dict[str, Any] = {
         "sweep": "tpe",
-        "template": {
-            "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
-            "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
+        "template": template(),
         "method": "tpe",
         "count": count,
         "max_running": 4,

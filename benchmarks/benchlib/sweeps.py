@@ -33,3 +33,14 @@ def planned_requests(sweep: Path) -> list[dict[str, Any]]:
     requests = [dict(job.request) for job in planner.jobs()]
     planner.check()
     return requests
+
+
+def minimal_template() -> dict[str, Any]:
+    """A small valid request for sweeps the benchmarks write themselves."""
+    return {
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "AlgorithmSpecification": {"TrainingImage": "img:1", "TrainingInputMode": "File"},
+        "OutputDataConfig": {"S3OutputPath": "s3://b/{sweep}/"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }

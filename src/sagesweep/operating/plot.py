@@ -19,6 +19,20 @@ __all__ = ["plot_progress", "plot_results"]
 COLUMNS = 3
 
 
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only backend, or a one-line error saying how to get it."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError.one(
+            "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
+        ) from None
+    return plt
+
+
 def _numeric(values: list[Any]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
@@ -27,16 +41,9 @@ def plot_results(results: Results, path: Path) -> Path:
     """Write the PNG; bad input (no sort metric, no matplotlib) is an InputError."""
     if results.sort is None:
         raise InputError.one("<cli>", "", "--plot", "needs --sort METRIC: the metric to plot")
-    try:
-        import matplotlib
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise InputError.one(
-            "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
-        ) from None
     metric = results.sort
     rows = [r for r in results.rows if metric in r.metrics and not math.isnan(r.metrics[metric])]
     params = [p for p in results.params if any(p in r.params for r in rows)] or ["(job)"]
@@ -96,15 +103,7 @@ def plot_progress(results: Results, path: Path) -> Path:
     """For an adaptive sweep: the metric of each job in creation order, and the best so far."""
     if results.sort is None:
         raise InputError.one("<cli>", "", "--plot", "needs --sort METRIC (or an objective)")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError.one(
-            "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
-        ) from None
+    plt = _pyplot()
     metric = results.sort
     by_name = {row.name: row for row in results.rows}
     xs: list[int] = []
