@@ -1,0 +1,11 @@
+"""The commands. Thin: parse, call, print. Heavy imports happen inside commands.
+
+:mod:`~sagesweep.cli.app` is the group; each module beside it adds its commands.
+"""
+
+from sagesweep.cli import cloning, launching, mocking, operating
+from sagesweep.cli.app import main
+
+__all__ = ["main"]
+
+_COMMANDS = (launching, mocking, operating, cloning)  # imported for their commands
