@@ -37,6 +37,10 @@ demo: $(STAMP)
 	@echo '--- ten seconds later: every job has ended, a few of them failed'
 	sleep 10
 	$(BIN)/sagesweep status configs/demo.yaml --mock --ledger .demo.ledger.jsonl
+	@echo '--- run the failed jobs again, as attempt -r1 (a name is never reused)'
+	$(BIN)/sagesweep resubmit configs/demo.yaml --mock --ledger .demo.ledger.jsonl --rate 20
+	sleep 9
+	$(BIN)/sagesweep status configs/demo.yaml --mock --ledger .demo.ledger.jsonl
 	@echo '--- the best jobs by validation:auc, and a plot of it against each parameter'
 	$(BIN)/sagesweep results configs/demo.yaml --mock --ledger .demo.ledger.jsonl \
 		--sort validation:auc --top 5 --plot .demo.png

@@ -28,6 +28,12 @@ from pathlib import Path
 from sagesweep.ledger.read import scan_ledger
 from sagesweep.ledger.records import JobRecord, JobStatus, job_line
 
+#: A fixed run record (run_line stamps the time, whose length varies).
+RUN_START = (
+    b'{"event":"run","phase":"start","ts":1700000000.0,"sweep":"xgb-churn",'
+    b'"tool_version":"bench","counts":{}}\n'
+)
+
 
 def generate(path: Path, lines: int, *, fast: bool, seed: int = 0) -> int:
     """Write ``lines`` job records the way the writer does; returns the file size.
@@ -38,6 +44,8 @@ def generate(path: Path, lines: int, *, fast: bool, seed: int = 0) -> int:
     rng = random.Random(seed)
     statuses = [JobStatus.SUBMITTED] * 8 + [JobStatus.EXISTS, JobStatus.FAILED]
     with path.open("wb") as out:
+        # Every ledger starts with a run record (the loader refuses other files).
+        out.write(RUN_START)
         chunk: list[bytes] = []
         for i in range(lines):
             # ~1 in 10 lines re-records an earlier job (retries, resumes): last one wins.

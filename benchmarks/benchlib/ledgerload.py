@@ -23,7 +23,7 @@ def write_ledger(path: Path, lines: int) -> int:
     from ledger_bench import generate
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    return int(generate(path, lines))
+    return int(generate(path, lines, fast=True))
 
 
 def main() -> None:
