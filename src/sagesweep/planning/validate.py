@@ -272,8 +272,14 @@ def _scan_tags(request: Mapping[str, Any], out: Out) -> None:
                 "pass it through a secret store or an IAM role",
                 "warning",
             )
-            for finding in secrets.findings(key, value)
+            for finding in _tag_findings(key, value)
         )
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _tag_findings(key: str, value: str) -> tuple[secrets.Finding, ...]:
+    # A sweep repeats its tags in every job: scan each (key, value) once.
+    return tuple(secrets.findings(key, value))
 
 
 @functools.cache
