@@ -27,9 +27,11 @@ class DriveView:
     def done(self) -> int:
         return sum(self._counts.ended.values()) + self._counters.failed
 
+    #: The line carries its own estimate, from observed job durations.
+    estimates = True
+
     def total(self) -> int:
-        c = self._counts
-        return self.done() + c.running + c.pending + self._counters.in_flight
+        return self._counters.total + self._counts.resubmitted
 
     def eta(self) -> str:
         """Jobs left x the mean observed duration, spread over the running places."""

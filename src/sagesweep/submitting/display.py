@@ -28,8 +28,15 @@ class ProgressView(Protocol):
 
     def detail(self) -> str: ...
 
+    @property
+    def estimates(self) -> bool:
+        """The detail carries its own time estimate (so the bar shows none)."""
+        ...
+
 
 class _SubmitView:
+    estimates = False  # the bar's own estimate (from the rate so far) is shown
+
     def __init__(self, counters: Counters, rate: Callable[[], float]) -> None:
         self._c = counters
         self._rate = rate
@@ -77,16 +84,15 @@ async def _live(view: ProgressView, *, enabled: bool, stream: TextIO) -> AsyncIt
         TimeRemainingColumn,
     )
 
-    progress = Progress(
+    columns = [
         BarColumn(bar_width=24),
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=Console(file=stream),
-        transient=False,
-    )
+    ]
+    if not view.estimates:
+        columns += [TextColumn("eta"), TimeRemainingColumn()]
+    progress = Progress(*columns, console=Console(file=stream), transient=False)
 
     task = progress.add_task("submit", total=view.total() or None, detail=view.detail())
     with progress:
