@@ -20,11 +20,12 @@ from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.operating.tpe import TpeRun
 from sagesweep.parts import Parts
+from sagesweep.planning.attempts import attempt_of
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
 from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
-from sagesweep.submitting.pacing import DEFAULT_RATE
+from sagesweep.submitting.pacing import DEFAULT_MIN_RATE, DEFAULT_RATE
 
 __all__ = ["Summary", "submit", "submit_sync"]
 
@@ -46,7 +47,10 @@ def _validated_size(planner: Planner, prior: LedgerState) -> tuple[int, int]:
 
 
 def _warn_of_stale_jobs(prior: LedgerState, in_ledger: int, warnings: list[str]) -> None:
-    stale = len(prior.jobs) - in_ledger
+    names = frozenset(prior.jobs)
+    # Resubmissions (-r1, ...) are attempts of planned jobs, not jobs of another plan.
+    jobs = sum(1 for name in names if attempt_of(name, names) is None)
+    stale = jobs - in_ledger
     if stale > 0:
         message = (
             f"the ledger holds {stale} job(s) that are not in this plan "
@@ -92,6 +96,10 @@ async def submit(
     ``poll`` seconds; jobs that fail with a FailureReason matching ``resubmit_on`` are
     created again as their next attempt, up to ``max_attempts``.
     """
+    if rate < DEFAULT_MIN_RATE:
+        raise InputError.one(
+            "<options>", "", "rate", f"must be at least {DEFAULT_MIN_RATE} calls/s (got {rate})"
+        )
     options = TargetOptions(
         mock=mock,
         endpoint_url=endpoint_url,
@@ -105,7 +113,7 @@ async def submit(
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     # Read (without the lock) before planning: a wrong ledger is refused before any work.
     prior = load_ledger(ledger_path)
-    check_binding(ledger_path, prior, config.sweep, None)
+    check_binding(ledger_path, prior, config.sweep, None, kind=options.kind)
     first = parts.make_planner(config, max_jobs=max_jobs)
     total, in_ledger = _validated_size(first, prior)
     warnings = list(first.stats.warnings)

@@ -54,6 +54,7 @@ async def _session(
     config = load_config(sweep)
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     members = read_members(ledger_path, config.sweep)
+    check_binding(ledger_path, load_ledger(ledger_path), config.sweep, None, kind=options.kind)
     async with connect(options, parts, ledger_path) as connection:
         # Status of the mock's jobs against AWS would be all NotFound: say why instead.
         check_binding(ledger_path, load_ledger(ledger_path), config.sweep, connection.target)

@@ -116,6 +116,7 @@ async def resubmit(
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     members = read_members(ledger_path, config.sweep)
     wheres = parse_where(where, members.swept_paths())
+    check_binding(ledger_path, load_ledger(ledger_path), config.sweep, None, kind=options.kind)
     async with connect(options, parts, ledger_path) as connection:
         check_binding(ledger_path, load_ledger(ledger_path), config.sweep, connection.target)
         calls = PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff)

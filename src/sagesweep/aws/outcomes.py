@@ -8,7 +8,8 @@ with an :class:`ErrorKind`. The kinds are sorted by the two questions a caller o
 kind            took effect?                 what the engine does
 ==============  ===========================  ===================================
 THROTTLED       no                           slow the shared limiter, retry free
-NOT_SENT        no (no connection was made)  back off and retry within budget
+NOT_SENT        no (no connection was made)  wait for the endpoint (one probe at a
+                                             time), up to --outage-wait
 UNCERTAIN       maybe (5xx, no answer)       retry within budget, then look the
                                              job up by name before calling it failed
 CAPACITY        no (instance quota)          park the instance type

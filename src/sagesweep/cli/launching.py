@@ -14,6 +14,7 @@ from sagesweep.cli.options import (
     target_kwargs,
     target_options,
 )
+from sagesweep.submitting.pacing import DEFAULT_MIN_RATE
 
 
 @main.command()
@@ -45,7 +46,7 @@ def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0.01),
+    type=click.FloatRange(min=DEFAULT_MIN_RATE),
     default=None,
     help="Ceiling on AWS calls per second (default 2; adapts down on throttling).",
 )

@@ -134,7 +134,8 @@ def stop(sweep: Path, wheres: tuple[str, ...], yes: bool, **kwargs: Any) -> None
     "--maximize/--minimize",
     "maximize",
     default=None,
-    help="Direction of --sort (default: maximize for auc/acc/f1/precision/recall).",
+    help="Direction of --sort (default: maximize for scores such as auc, accuracy, f1, "
+    "precision, recall, map, ndcg, r2; else minimize).",
 )
 @click.option("--top", type=click.IntRange(1), default=None, help="Only the best N rows.")
 @click.option(

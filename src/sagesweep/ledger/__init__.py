@@ -18,14 +18,14 @@ Guarantees and the choices behind them:
   not thousands.
 * **Whole lines only.** A batch is written as complete lines in one ``os.write``, so
   a crash (even SIGKILL) leaves at worst a torn *last* line. A record counts once its
-  newline is on disk: a last line without one, or that is not valid JSON, is a torn
-  tail, ignored on load (``ledger.torn_tail``) and cut off when the ledger is next
-  opened for writing (``ledger.repaired``). The job it described is re-sent and
-  reconciled by name, so nothing is lost.
-* **Corruption elsewhere is an error.** A bad line that is *followed* by another line
-  cannot come from a crash of ours (hand edits, two tools writing), so loading stops
-  with a one-line :class:`~sagesweep.errors.InputError` naming the file and line
-  number, rather than guessing which jobs ran.
+  newline is on disk: a last line without one is a torn tail, ignored on load
+  (``ledger.torn_tail``) and cut off when the ledger is next opened for writing
+  (``ledger.repaired``). The job it described is re-sent and reconciled by name, so
+  nothing is lost.
+* **Corruption elsewhere is an error.** A bad line that ends in its newline, or that is
+  followed by another line, cannot come from a crash of ours (hand edits, two tools
+  writing), so loading stops with a one-line :class:`~sagesweep.errors.InputError`
+  naming the file and line number, rather than guessing which jobs ran.
 * **Fast resume.** Loading only needs each job's name, status, ARN and attempts. Our
   writer puts those keys before ``params``, so for our own lines only the head up to
   ``"params"`` is parsed; other lines are parsed in full. Consequence: a middle line

@@ -204,14 +204,16 @@ def scan_ledger(path: Path) -> LedgerScan:
     """Read the ledger; raises InputError on a bad line that is not the last one."""
     scan = LedgerScan()
     try:
-        handle = path.open("rb")
+        # Non-blocking: opening a FIFO for reading would wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return scan
     except OSError as exc:
         raise LedgerIOError(str(path), exc) from exc
-    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-        handle.close()
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
         raise not_a_regular_file(path)
+    handle = os.fdopen(fd, "rb")
     # A million new tuples would trigger the cyclic GC again and again, each pass
     # walking the whole growing dict (a quarter to a third of the load time, measured);
     # none of these objects can form a cycle.

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Target", "TargetKind"]
+__all__ = ["Target", "TargetKind", "describe_kind"]
 
 TargetKind = Literal["aws", "mock", "endpoint"]
 _KINDS: tuple[TargetKind, ...] = ("aws", "mock", "endpoint")
@@ -37,5 +37,8 @@ class Target:
         return None
 
     def __str__(self) -> str:
-        where = {"aws": "AWS", "mock": "the embedded mock", "endpoint": "an --endpoint-url"}
-        return f"{where[self.kind]} in {self.region}"
+        return f"{describe_kind(self.kind)} in {self.region}"
+
+
+def describe_kind(kind: TargetKind) -> str:
+    return {"aws": "AWS", "mock": "the embedded mock", "endpoint": "an --endpoint-url"}[kind]

@@ -22,7 +22,7 @@ import structlog
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
 from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
-from sagesweep.ledger.target import Target
+from sagesweep.ledger.target import Target, TargetKind, describe_kind
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "check_binding"]
 
@@ -104,8 +104,19 @@ def _open_for_append(path: Path) -> int:
     return fd
 
 
-def check_binding(path: Path, state: LedgerState, sweep: str, target: Target | None) -> None:
-    """Refuse a ledger written for another sweep, or against another target."""
+def check_binding(
+    path: Path,
+    state: LedgerState,
+    sweep: str,
+    target: Target | None,
+    *,
+    kind: TargetKind | None = None,
+) -> None:
+    """Refuse a ledger written for another sweep, or against another target.
+
+    ``kind`` checks the kind of target alone, before anything (an embedded mock and its
+    state file, say) is started for the run.
+    """
     if state.sweep is not None and state.sweep != sweep:
         raise InputError.one(
             str(path),
@@ -121,6 +132,14 @@ def check_binding(path: Path, state: LedgerState, sweep: str, target: Target | N
             "",
             f"this ledger records jobs sent to {state.target}; this run targets {target}. "
             "Its jobs do not exist there: use another --ledger",
+        )
+    if kind is not None and state.target is not None and state.target.kind != kind:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger records jobs sent to {state.target}; this run targets "
+            f"{describe_kind(kind)}. Its jobs do not exist there: use another --ledger",
         )
 
 

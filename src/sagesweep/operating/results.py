@@ -20,12 +20,19 @@ from sagesweep.operating.status import SweepStatus
 __all__ = ["Goal", "ResultRow", "Results", "default_goal", "tabulate"]
 
 Goal = Literal["maximize", "minimize"]
-_MAXIMISED = re.compile(r"auc|acc|f1|precision|recall|map|ndcg|r2", re.IGNORECASE)
+#: Name parts of scores (higher is better): exact words, and word beginnings.
+_SCORE_WORDS = frozenset({"auc", "f1", "map", "ndcg", "r2"})
+_SCORE_PREFIXES = ("acc", "auc", "precision", "recall")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def default_goal(metric: str) -> Goal:
-    """``maximize`` for names like ``validation:auc`` or ``train:accuracy``, else ``minimize``."""
-    return "maximize" if _MAXIMISED.search(metric) else "minimize"
+    """``maximize`` when a word of the name is a score (``validation:auc``,
+    ``train:accuracy``, ``val_f1``, ``map``), else ``minimize`` (``loss``, ``rmse``,
+    ``mape``: a word that merely starts like a score is not one)."""
+    words = _WORDS.findall(metric.lower())
+    scores = any(w in _SCORE_WORDS or w.startswith(_SCORE_PREFIXES) for w in words)
+    return "maximize" if scores else "minimize"
 
 
 @dataclass(frozen=True, slots=True)
