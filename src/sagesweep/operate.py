@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagesweep.connect import TargetOptions, connect
-from sagesweep.ledger import check_binding, default_ledger_path, load_ledger
+from sagesweep.ledger import check_binding, default_ledger_path
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.members import SweepMembers, read_members
 from sagesweep.operating.observe import observe
@@ -54,10 +54,10 @@ async def _session(
     config = load_config(sweep)
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     members = read_members(ledger_path, config.sweep)
-    check_binding(ledger_path, load_ledger(ledger_path), config.sweep, None, kind=options.kind)
+    check_binding(ledger_path, members.state, config.sweep, None, kind=options.kind)
     async with connect(options, parts, ledger_path) as connection:
         # Status of the mock's jobs against AWS would be all NotFound: say why instead.
-        check_binding(ledger_path, load_ledger(ledger_path), config.sweep, connection.target)
+        check_binding(ledger_path, members.state, config.sweep, connection.target)
         calls = PacedCalls(parts.make_limiter(rate=rate), backoff=parts.backoff)
         yield _Session(connection.client, calls, members)
 

@@ -15,7 +15,7 @@ from typing import TextIO
 from sagesweep.connect import TargetOptions, connect
 from sagesweep.errors import InputError
 from sagesweep.launch import LaunchSettings, Summary, launch
-from sagesweep.ledger import check_binding, default_ledger_path, load_ledger
+from sagesweep.ledger import check_binding, default_ledger_path
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.members import read_members
 from sagesweep.operating.observe import observe
@@ -116,9 +116,9 @@ async def resubmit(
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     members = read_members(ledger_path, config.sweep)
     wheres = parse_where(where, members.swept_paths())
-    check_binding(ledger_path, load_ledger(ledger_path), config.sweep, None, kind=options.kind)
+    check_binding(ledger_path, members.state, config.sweep, None, kind=options.kind)
     async with connect(options, parts, ledger_path) as connection:
-        check_binding(ledger_path, load_ledger(ledger_path), config.sweep, connection.target)
+        check_binding(ledger_path, members.state, config.sweep, connection.target)
         calls = PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff)
         bases = frozenset(m.base for m in members.jobs.values())
         states = await observe(

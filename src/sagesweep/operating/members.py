@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sagesweep.errors import InputError
-from sagesweep.ledger import JobStatus, load_ledger
+from sagesweep.ledger import JobStatus, LedgerState, load_ledger
 
 __all__ = ["CREATED", "Member", "SweepMembers", "read_endings", "read_members"]
 
@@ -38,6 +38,8 @@ class Member:
 class SweepMembers:
     sweep: str
     ledger: Path
+    #: The ledger as loaded for resume (its sweep and target), read once with the members.
+    state: LedgerState
     jobs: Mapping[str, Member] = field(default_factory=dict)
 
     def latest(self) -> list[Member]:
@@ -86,7 +88,7 @@ def read_members(ledger: Path, sweep: str) -> SweepMembers:
             member = _member(record)
             if member is not None:
                 jobs[member.name] = member
-    return SweepMembers(sweep=sweep, ledger=ledger, jobs=jobs)
+    return SweepMembers(sweep=sweep, ledger=ledger, jobs=jobs, state=state)
 
 
 def _member(record: dict[str, Any]) -> Member | None:

@@ -106,7 +106,7 @@ def with_records(members: SweepMembers, records: Sequence[JobRecord]) -> SweepMe
     for rec in records:
         base = rec.base or rec.name
         jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params)
-    return SweepMembers(members.sweep, members.ledger, jobs)
+    return SweepMembers(members.sweep, members.ledger, members.state, jobs)
 
 
 def choose(
