@@ -1,4 +1,4 @@
-"""``submit``: plan, validate, then submit a sweep with a ledger — the Python API.
+"""``submit``: plan and validate (in a child process), then submit with a ledger.
 
 The CLI's ``submit`` command is a thin wrapper around :func:`submit`; notebooks call
 it directly (``await sagesweep.submit(...)``) or through :func:`submit_sync`.
@@ -6,13 +6,15 @@ it directly (``await sagesweep.submit(...)``) or through :func:`submit_sync`.
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
 import structlog
 
-from sagesweep.connect import TargetOptions
+from sagesweep.connect import TargetOptions, connect
 from sagesweep.errors import InputError
 from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
@@ -22,7 +24,7 @@ from sagesweep.operating.tpe import TpeRun
 from sagesweep.parts import Parts
 from sagesweep.planning.attempts import attempt_of
 from sagesweep.planning.config import load_config
-from sagesweep.planning.planner import Planner
+from sagesweep.planning.spool import plan_aside
 from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
 from sagesweep.submitting.pacing import DEFAULT_MIN_RATE, DEFAULT_RATE
@@ -30,20 +32,6 @@ from sagesweep.submitting.pacing import DEFAULT_MIN_RATE, DEFAULT_RATE
 __all__ = ["Summary", "submit", "submit_sync"]
 
 log = structlog.get_logger("sagesweep.submit")
-
-
-def _validated_size(planner: Planner, prior: LedgerState) -> tuple[int, int]:
-    """Plan once completely so that nothing is sent unless every job is valid.
-
-    Returns the plan's size and how many of its jobs the ledger already knows.
-    """
-    known = prior.jobs
-    in_ledger = 0
-    for job in planner.jobs():
-        if job.name in known:
-            in_ledger += 1
-    planner.check()
-    return planner.stats.jobs, in_ledger
 
 
 def _warn_of_stale_jobs(prior: LedgerState, in_ledger: int, warnings: list[str]) -> None:
@@ -114,14 +102,17 @@ async def submit(
     # Read (without the lock) before planning: a wrong ledger is refused before any work.
     prior = load_ledger(ledger_path)
     check_binding(ledger_path, prior, config.sweep, None, kind=options.kind)
-    first = parts.make_planner(config, max_jobs=max_jobs)
-    total, in_ledger = _validated_size(first, prior)
-    warnings = list(first.stats.warnings)
-    for warning in warnings:
-        log.warning("plan.warning", detail=warning)
-    _warn_of_stale_jobs(prior, in_ledger, warnings)
+    settings = LaunchSettings(
+        rate=rate,
+        capacity_wait=capacity_wait,
+        outage_wait=outage_wait,
+        grace=grace,
+        retry_failed=retry_failed,
+        progress=progress,
+        summary=summary,
+        summary_stream=summary_stream,
+    )
     cap = max_running if max_running is not None else config.max_running
-    drive = None
     adaptive = None
     if config.method == "tpe":
         # Each point is chosen when a place frees up: a tpe sweep is always driven.
@@ -133,29 +124,37 @@ async def submit(
             resubmit_on=parse_reason(resubmit_on),
             max_attempts=max_attempts,
         )
-    settings = LaunchSettings(
-        drive=drive,
-        rate=rate,
-        capacity_wait=capacity_wait,
-        outage_wait=outage_wait,
-        grace=grace,
-        retry_failed=retry_failed,
-        progress=progress,
-        summary=summary,
-        summary_stream=summary_stream,
-    )
-    summary_of_run = await launch(
-        config=config,
-        ledger=ledger_path,
-        # The first pass validated every job: this one only renders them again.
-        jobs=lambda: parts.make_planner(config, max_jobs=max_jobs).jobs(validate=False),
-        total=total,
-        target=options,
-        settings=settings,
-        parts=parts,
-        warnings=tuple(warnings),
-        adaptive=adaptive,
-    )
+        settings = replace(settings, drive=drive)
+    async with (
+        plan_aside(
+            config, max_jobs=max_jobs, known=frozenset(prior.jobs), make_planner=parts.make_planner
+        ) as plan,
+        AsyncExitStack() as stack,
+    ):
+        # Nothing is sent before the planning process has validated every job; meanwhile
+        # the client is made ready (credentials, endpoint). The embedded mock waits for
+        # the verdict: it would create its state files for a plan that may be refused.
+        if not options.mock:
+            connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+        ready = await plan.ready()
+        if options.mock:
+            connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+        warnings = list(ready.warnings)
+        for warning in warnings:
+            log.warning("plan.warning", detail=warning)
+        _warn_of_stale_jobs(prior, ready.in_ledger, warnings)
+        summary_of_run = await launch(
+            config=config,
+            ledger=ledger_path,
+            jobs=plan.jobs,
+            total=ready.total,
+            target=options,
+            settings=settings,
+            parts=parts,
+            warnings=tuple(warnings),
+            adaptive=adaptive,
+            connection=connection,
+        )
     if adaptive is not None and adaptive.search.best() is None and adaptive.metrics_seen:
         seen = ", ".join(sorted(adaptive.metrics_seen))
         raise InputError.one(

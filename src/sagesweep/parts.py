@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sagesweep.aws.client import ClientSettings, sagemaker_client
 from sagesweep.errors import InputError
 from sagesweep.ledger import Ledger, LedgerState, Target
-from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import Planner
+from sagesweep.planning.spool import MakePlanner
 from sagesweep.submitting.engine import Limiter, Recorder
 from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
 
@@ -44,10 +44,6 @@ class OpenLedger(Protocol):
     def __call__(
         self, path: Path, *, sweep: str, tool_version: str, target: Target | None = None
     ) -> AbstractAsyncContextManager[Book]: ...
-
-
-class MakePlanner(Protocol):
-    def __call__(self, config: SweepConfig, *, max_jobs: int | None = None) -> Planner: ...
 
 
 class MakeLimiter(Protocol):

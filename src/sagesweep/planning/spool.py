@@ -1,0 +1,222 @@
+"""Planning a sweep in a child process, so that the event loop only sends and records.
+
+A submit run plans every job once, in a child process that runs on another core: it
+samples, renders, names and validates each job and writes the finished ones to a spool
+file, in pickled batches. The parent meanwhile opens its client. When the child has
+planned the whole sweep it sends a verdict: the plan's problems (nothing is sent), or its
+size, its warnings and how many of its jobs the ledger already holds. The parent then
+streams jobs from the spool as the engine asks for them, as often as it asks (a driven
+run goes over the plan again to find a job it must resubmit); a batch costs one
+``pickle.load``, far less than planning its jobs again.
+
+The spool lives in a private temporary directory that is removed when the plan is
+closed; a child whose parent died stops at the next batch and removes what it wrote.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+
+from sagesweep.errors import InputError, PlanError, Problem
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.planner import JobSpec, Planner
+
+__all__ = ["MakePlanner", "PlanReady", "PlanSpool", "plan_aside"]
+
+#: Jobs per pickled batch: big enough that a load costs little per job, small enough
+#: that the first batch is ready at once.
+BATCH = 512
+_SPOOL_NAME = "jobs.pickle"
+
+
+class MakePlanner(Protocol):
+    def __call__(self, config: SweepConfig, *, max_jobs: int | None = None) -> Planner: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReady:
+    """The verdict of a clean plan."""
+
+    total: int  #: distinct valid jobs
+    in_ledger: int  #: of those, how many the ledger already names
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """An :class:`InputError` as it crosses the process boundary."""
+
+    plan: bool  # a PlanError (else an InputError)
+    problems: tuple[Problem, ...]
+    max_shown: int
+    total: int
+
+    def error(self) -> InputError:
+        kind = PlanError if self.plan else InputError
+        return kind(self.problems, max_shown=self.max_shown, total=self.total)
+
+
+@dataclass(frozen=True, slots=True)
+class _Crashed:
+    """The child failed in a way that is not a problem of the input."""
+
+    text: str
+
+
+def _orphaned(parent: int) -> bool:
+    return os.getppid() != parent
+
+
+def _plan_into(
+    config: SweepConfig,
+    max_jobs: int | None,
+    make_planner: MakePlanner,
+    spool: Path,
+    known: frozenset[str],
+    parent: int,
+    answer: Connection,
+) -> None:
+    """The child: plan, validate and spool every job, then send the verdict."""
+    # A Ctrl-C at the terminal reaches the whole process group: the parent decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    verdict: PlanReady | _Refused | _Crashed
+    try:
+        planner = make_planner(config, max_jobs=max_jobs)
+        in_ledger = 0
+        batch: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = []
+        with spool.open("wb") as out:
+            for job in planner.jobs():
+                if job.name in known:
+                    in_ledger += 1
+                batch.append((job.name, job.digest, job.params, job.request))
+                if len(batch) == BATCH:
+                    pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    batch.clear()
+                    if _orphaned(parent):
+                        out.close()
+                        shutil.rmtree(spool.parent, ignore_errors=True)
+                        return
+            if batch:
+                pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+        planner.check()
+        verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings))
+    except InputError as exc:
+        verdict = _Refused(isinstance(exc, PlanError), exc.problems, exc.max_shown, exc.total)
+    except Exception as exc:  # reported by the parent, which owns the output
+        verdict = _Crashed(f"{type(exc).__name__}: {exc}")
+    with suppress(OSError):
+        answer.send(verdict)
+    answer.close()
+
+
+class PlanSpool:
+    """A sweep being planned by a child process; :meth:`ready` waits for its verdict."""
+
+    def __init__(
+        self,
+        config: SweepConfig,
+        *,
+        max_jobs: int | None,
+        known: frozenset[str],
+        make_planner: MakePlanner = Planner,
+    ) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="sagesweep-plan-"))
+        self.path = self._dir / _SPOOL_NAME
+        context = multiprocessing.get_context("spawn")
+        self._answer, child_end = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_plan_into,
+            args=(config, max_jobs, make_planner, self.path, known, os.getpid(), child_end),
+            name="sagesweep-plan",
+            daemon=True,
+        )
+        try:
+            self._process.start()
+        except BaseException:
+            self._answer.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+        finally:
+            child_end.close()
+        self._verdict: PlanReady | None = None
+
+    @property
+    def planning(self) -> bool:
+        """Whether the child process still runs."""
+        return self._process.is_alive()
+
+    async def ready(self) -> PlanReady:
+        """The plan's verdict; raises the plan's :class:`PlanError` if it has problems."""
+        if self._verdict is not None:
+            return self._verdict
+        await anyio.wait_readable(self._answer.fileno())
+        try:
+            verdict = self._answer.recv()
+        except EOFError:
+            self._process.join(5)
+            raise RuntimeError(
+                f"the planning process ended without a verdict (exit code {self._process.exitcode})"
+            ) from None
+        self._process.join(5)
+        if isinstance(verdict, _Refused):
+            raise verdict.error()
+        if isinstance(verdict, _Crashed):
+            raise RuntimeError(f"planning failed: {verdict.text}")
+        assert isinstance(verdict, PlanReady)
+        self._verdict = verdict
+        return verdict
+
+    def jobs(self) -> Iterator[JobSpec]:
+        """The planned jobs in plan order (after :meth:`ready`); may be called again."""
+        if self._verdict is None:
+            raise RuntimeError("the plan is not ready")
+        index = 0
+        with self.path.open("rb") as spool:
+            while True:
+                try:
+                    batch = pickle.load(spool)
+                except EOFError:
+                    return
+                for name, digest, params, request in batch:
+                    yield JobSpec(name, digest, params, request, index)
+                    index += 1
+
+    def close(self) -> None:
+        """Stop the child if it still runs; remove the spool."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._answer.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+@asynccontextmanager
+async def plan_aside(
+    config: SweepConfig,
+    *,
+    max_jobs: int | None,
+    known: frozenset[str],
+    make_planner: MakePlanner = Planner,
+) -> AsyncIterator[PlanSpool]:
+    """Start planning ``config`` in a child process for as long as the ``with`` lasts."""
+    spool = PlanSpool(config, max_jobs=max_jobs, known=known, make_planner=make_planner)
+    try:
+        yield spool
+    finally:
+        spool.close()

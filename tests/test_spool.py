@@ -1,0 +1,187 @@
+"""Specification of planning in a child process (docs/architecture.md, "Planning aside")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from sagesweep.errors import PlanError
+from sagesweep.planning.config import SweepConfig, load_config
+from sagesweep.planning.planner import Planner
+from sagesweep.planning.spool import BATCH, PlanReady, PlanSpool, plan_aside
+from tests.sweeps import template
+
+
+def _write(tmp_path: Path, doc: dict[str, Any], name: str = "sweep.json") -> SweepConfig:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return load_config(path)
+
+
+def _random(count: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "sweep": "sp",
+        "method": "random",
+        "count": count,
+        "seed": 3,
+        "max_jobs": 10_000_000,
+        "template": template(**extra),
+        "parameters": {
+            "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.01, "max": 0.3},
+            "HyperParameters.depth": {"values": [3, 4, 5, 6]},
+        },
+    }
+
+
+def _aside(config: SweepConfig, known: frozenset[str] = frozenset()) -> tuple[PlanReady, list[Any]]:
+    async def main() -> tuple[PlanReady, list[Any]]:
+        async with plan_aside(config, max_jobs=None, known=known) as plan:
+            ready = await plan.ready()
+            return ready, list(plan.jobs())
+
+    return anyio.run(main)
+
+
+class TestSpooledJobs:
+    def test_same_jobs_as_planning_here(self, tmp_path: Path) -> None:
+        """The child's jobs are the planner's: names, digests, params, requests, order."""
+        config = _write(tmp_path, _random(3 * BATCH + 7))
+        here = list(Planner(config).jobs())
+        ready, spooled = _aside(config)
+        assert ready.total == len(here) == 3 * BATCH + 7
+        assert [(j.name, j.digest, dict(j.params), j.request, j.index) for j in spooled] == [
+            (j.name, j.digest, dict(j.params), j.request, j.index) for j in here
+        ]
+
+    def test_duplicates_dropped_as_here(self, tmp_path: Path) -> None:
+        """A plan whose points repeat yields each distinct job once, counted once."""
+        doc = _random(50)
+        doc["parameters"] = {"HyperParameters.depth": {"values": [3, 4]}}
+        ready, spooled = _aside(_write(tmp_path, doc))
+        assert ready.total == 2
+        assert len({j.name for j in spooled}) == 2
+
+    def test_jobs_can_be_read_again(self, tmp_path: Path) -> None:
+        """A driven run goes over the plan twice: the second read equals the first."""
+        config = _write(tmp_path, _random(40))
+
+        async def main() -> tuple[list[str], list[str]]:
+            async with plan_aside(config, max_jobs=None, known=frozenset()) as plan:
+                await plan.ready()
+                return [j.name for j in plan.jobs()], [j.name for j in plan.jobs()]
+
+        first, second = anyio.run(main)
+        assert first == second
+        assert len(first) == 40
+
+    def test_counts_the_jobs_the_ledger_knows(self, tmp_path: Path) -> None:
+        """The verdict says how many planned jobs the given names already hold."""
+        config = _write(tmp_path, _random(30))
+        names = [j.name for j in Planner(config).jobs()]
+        known = frozenset([*names[:7], "sp-not-in-this-plan"])
+        ready, _ = _aside(config, known)
+        assert ready.in_ledger == 7
+
+    def test_warnings_come_back(self, tmp_path: Path) -> None:
+        """The plan's warnings reach the parent."""
+        doc = _random(5, Environment={"DB_PASSWORD": "hunter2-but-longer"})
+        here = Planner(_write(tmp_path, doc, "here.json"))
+        list(here.jobs())
+        ready, _ = _aside(_write(tmp_path, doc))
+        assert here.stats.warnings
+        assert list(ready.warnings) == here.stats.warnings
+
+
+class TestRefusedPlans:
+    def test_problems_of_the_jobs_are_raised_in_the_parent(self, tmp_path: Path) -> None:
+        """An invalid swept value: the same lines as planning here, and nothing spooled."""
+        doc = _random(20)
+        doc["parameters"]["ResourceConfig.InstanceType"] = {"values": ["ml.m5.xlarge", "ml.nope"]}
+        config = _write(tmp_path, doc)
+        planner = Planner(config)
+        list(planner.jobs())
+        with pytest.raises(PlanError) as here:
+            planner.check()
+
+        async def main() -> Path:
+            async with plan_aside(config, max_jobs=None, known=frozenset()) as plan:
+                with pytest.raises(PlanError) as there:
+                    await plan.ready()
+                assert there.value.lines() == here.value.lines()
+                with pytest.raises(RuntimeError, match="not ready"):
+                    next(plan.jobs())
+                return plan.path
+
+        spool = anyio.run(main)
+        assert not spool.parent.exists()
+
+    def test_problems_of_the_template_are_raised_in_the_parent(self, tmp_path: Path) -> None:
+        """A plan over max_jobs is refused by the child's planner, one line."""
+        config = _write(tmp_path, {**_random(20), "max_jobs": 5})
+
+        async def main() -> None:
+            async with plan_aside(config, max_jobs=None, known=frozenset()) as plan:
+                await plan.ready()
+
+        with pytest.raises(PlanError, match="more than max_jobs 5"):
+            anyio.run(main)
+
+
+class TestEnding:
+    def test_closing_early_stops_the_child_and_removes_the_spool(self, tmp_path: Path) -> None:
+        """Leaving before the verdict (an error, a Ctrl-C) leaves no process and no file."""
+        config = _write(tmp_path, _random(2_000_000))
+        spool = PlanSpool(config, max_jobs=None, known=frozenset())
+        deadline = time.monotonic() + 60
+        while not spool.path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert spool.planning
+        spool.close()
+        assert not spool.planning
+        assert not spool.path.parent.exists()
+
+    def test_child_of_a_dead_parent_stops_and_cleans_up(self, tmp_path: Path) -> None:
+        """A parent killed mid-plan: its child stops at the next batch, removing the spool."""
+        config_path = tmp_path / "sweep.json"
+        config_path.write_text(json.dumps(_random(2_000_000)))
+        script = textwrap.dedent(
+            f"""
+            import os, sys, time
+            from sagesweep.planning.config import load_config
+            from sagesweep.planning.spool import PlanSpool
+            if __name__ == "__main__":
+                spool = PlanSpool(load_config({str(config_path)!r}), max_jobs=None,
+                                  known=frozenset())
+                while not spool.path.exists():
+                    time.sleep(0.05)
+                with open({str(tmp_path / "folder.txt")!r}, "w") as out:
+                    out.write(str(spool.path.parent))
+                os._exit(0)
+            """
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        # The child inherits no pipe of ours: its lifetime must not hold this run up.
+        errors = tmp_path / "stderr.txt"
+        with errors.open("w") as stderr:
+            done = subprocess.run(
+                [sys.executable, "-c", script],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=env,
+                timeout=120,
+            )
+        assert done.returncode == 0, errors.read_text()
+        folder = Path((tmp_path / "folder.txt").read_text())
+        deadline = time.monotonic() + 60
+        while folder.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not folder.exists()
