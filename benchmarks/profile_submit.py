@@ -10,8 +10,8 @@ writes a pyinstrument call tree of a second profiled run.
 
 ``--ablate REPS`` measures instead of profiling (no profiler distortion): wall and CPU
 time per job of sagesweep as is, then with parts swapped out one after another
-(planning: the planner replays JobSpecs planned beforehand, in both of submit's passes;
-the ledger: a no-op; the limiter: a no-op), and of the raw aiobotocore gather loop;
+(the ledger: a no-op; the limiter: a no-op; planning runs in a child process, so it is
+not swapped out), and of the raw aiobotocore gather loop;
 alternating order, REPS times. The difference between consecutive rows is what that
 part costs. The endpoint runs in its own process.
 """
@@ -27,7 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -73,19 +73,9 @@ def _cpu() -> float:
 def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, reps: int) -> None:
     from sagesweep.parts import Parts
     from sagesweep.planning.config import load_config
-    from sagesweep.planning.planner import JobSpec, Planner
+    from sagesweep.planning.planner import Planner
 
-    planned: list[JobSpec] = list(Planner(load_config(sweep)).jobs())
-    requests = [dict(job.request) for job in planned]
-
-    class Replay(Planner):
-        """The real planner's checks, but jobs() replays what was planned beforehand."""
-
-        def jobs(self, **options: Any) -> Iterator[JobSpec]:
-            self.stats.jobs = 0
-            for job in planned:
-                self.stats.jobs += 1
-                yield job
+    requests = [dict(job.request) for job in Planner(load_config(sweep)).jobs()]
 
     class NullBook:
         """A ledger that remembers nothing: no lines, no fsync, no writer task."""
@@ -133,11 +123,10 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
 
     variants: list[tuple[str, Callable[[], float]]] = [
         ("sagesweep", built_from()),
-        ("- planning (replayed)", built_from(make_planner=Replay)),
-        ("- planning - ledger", built_from(make_planner=Replay, open_ledger=null_ledger)),
+        ("- ledger", built_from(open_ledger=null_ledger)),
         (
-            "- planning - ledger - limiter",
-            built_from(make_planner=Replay, open_ledger=null_ledger, make_limiter=FreeRate),
+            "- ledger - limiter",
+            built_from(open_ledger=null_ledger, make_limiter=FreeRate),
         ),
         ("aiobotocore gather", raw),
     ]

@@ -185,3 +185,32 @@ class TestEnding:
         while folder.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not folder.exists()
+
+
+class TestCallers:
+    def test_a_script_without_a_main_guard_can_submit(self, tmp_path: Path) -> None:
+        """The child does not run the caller's main module again (a top-level submit_sync)."""
+        config_path = tmp_path / "sweep.json"
+        config_path.write_text(json.dumps(_random(6)))
+        script = tmp_path / "launch.py"
+        script.write_text(
+            textwrap.dedent(
+                f"""
+                import sagesweep
+                print("main module ran", flush=True)
+                summary = sagesweep.submit_sync(
+                    {str(config_path)!r}, mock=True, ledger={str(tmp_path / "l.jsonl")!r},
+                    summary=False, rate=50,
+                )
+                print(summary.counts["submitted"], flush=True)
+                """
+            )
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines.count("main module ran") == 1
+        assert lines[-1] == "6"

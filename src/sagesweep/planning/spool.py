@@ -15,16 +15,16 @@ closed; a child whose parent died stops at the next batch and removes what it wr
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,12 +34,13 @@ from sagesweep.errors import InputError, PlanError, Problem
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
 
-__all__ = ["MakePlanner", "PlanReady", "PlanSpool", "plan_aside"]
+__all__ = ["MakePlanner", "PlanReady", "PlanSpool", "plan_aside", "plan_child"]
 
 #: Jobs per pickled batch: big enough that a load costs little per job, small enough
 #: that the first batch is ready at once.
 BATCH = 512
 _SPOOL_NAME = "jobs.pickle"
+_ARGUMENTS_NAME = "plan.pickle"
 
 
 class MakePlanner(Protocol):
@@ -80,18 +81,15 @@ def _orphaned(parent: int) -> bool:
     return os.getppid() != parent
 
 
-def _plan_into(
-    config: SweepConfig,
-    max_jobs: int | None,
-    make_planner: MakePlanner,
-    spool: Path,
-    known: frozenset[str],
-    parent: int,
-    answer: Connection,
-) -> None:
-    """The child: plan, validate and spool every job, then send the verdict."""
+def plan_child(arguments: str, answer: int) -> None:
+    """The child process: plan, validate and spool every job, then write the verdict.
+
+    ``arguments``: the pickle of what to plan; ``answer``: the pipe the verdict goes to.
+    """
     # A Ctrl-C at the terminal reaches the whole process group: the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with open(arguments, "rb") as given:
+        config, max_jobs, make_planner, spool, known, parent = pickle.load(given)
     verdict: PlanReady | _Refused | _Crashed
     try:
         planner = make_planner(config, max_jobs=max_jobs)
@@ -117,13 +115,18 @@ def _plan_into(
         verdict = _Refused(isinstance(exc, PlanError), exc.problems, exc.max_shown, exc.total)
     except Exception as exc:  # reported by the parent, which owns the output
         verdict = _Crashed(f"{type(exc).__name__}: {exc}")
-    with suppress(OSError):
-        answer.send(verdict)
-    answer.close()
+    with suppress(OSError), os.fdopen(answer, "wb") as out:
+        out.write(pickle.dumps(verdict, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class PlanSpool:
-    """A sweep being planned by a child process; :meth:`ready` waits for its verdict."""
+    """A sweep being planned by a child process; :meth:`ready` waits for its verdict.
+
+    The child is a fresh interpreter started with :func:`plan_child`, not a
+    ``multiprocessing`` one: that would run the caller's main module again, which a
+    script calling :func:`sagesweep.submit_sync` at top level does not expect.
+    ``make_planner`` must be importable by name (it is pickled by reference).
+    """
 
     def __init__(
         self,
@@ -135,42 +138,46 @@ class PlanSpool:
     ) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="sagesweep-plan-"))
         self.path = self._dir / _SPOOL_NAME
-        context = multiprocessing.get_context("spawn")
-        self._answer, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_plan_into,
-            args=(config, max_jobs, make_planner, self.path, known, os.getpid(), child_end),
-            name="sagesweep-plan",
-            daemon=True,
-        )
+        self._verdict: PlanReady | None = None
+        arguments = self._dir / _ARGUMENTS_NAME
+        read_end, write_end = os.pipe()
         try:
-            self._process.start()
+            with arguments.open("wb") as out:
+                given = (config, max_jobs, make_planner, self.path, known, os.getpid())
+                pickle.dump(given, out, protocol=pickle.HIGHEST_PROTOCOL)
+            # The child sees the modules this process sees.
+            code = (
+                f"import sys; sys.path[:0] = {sys.path!r}; "
+                "from sagesweep.planning.spool import plan_child; "
+                f"plan_child({str(arguments)!r}, {write_end})"
+            )
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", code], pass_fds=(write_end,), stdin=subprocess.DEVNULL
+            )
         except BaseException:
-            self._answer.close()
+            os.close(read_end)
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
         finally:
-            child_end.close()
-        self._verdict: PlanReady | None = None
+            os.close(write_end)
+        self._answer = os.fdopen(read_end, "rb")
 
     @property
     def planning(self) -> bool:
         """Whether the child process still runs."""
-        return self._process.is_alive()
+        return self._process.poll() is None
 
     async def ready(self) -> PlanReady:
         """The plan's verdict; raises the plan's :class:`PlanError` if it has problems."""
         if self._verdict is not None:
             return self._verdict
         await anyio.wait_readable(self._answer.fileno())
-        try:
-            verdict = self._answer.recv()
-        except EOFError:
-            self._process.join(5)
-            raise RuntimeError(
-                f"the planning process ended without a verdict (exit code {self._process.exitcode})"
-            ) from None
-        self._process.join(5)
+        # The child writes its verdict in one go and exits: this read ends at once.
+        data = self._answer.read()
+        code = await anyio.to_thread.run_sync(self._process.wait)
+        if not data:
+            raise RuntimeError(f"the planning process ended without a verdict (exit code {code})")
+        verdict = pickle.loads(data)
         if isinstance(verdict, _Refused):
             raise verdict.error()
         if isinstance(verdict, _Crashed):
@@ -196,12 +203,13 @@ class PlanSpool:
 
     def close(self) -> None:
         """Stop the child if it still runs; remove the spool."""
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.terminate()
-            self._process.join(5)
-            if self._process.is_alive():
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.join()
+                self._process.wait()
         self._answer.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
