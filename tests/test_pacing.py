@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import math
 import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -46,6 +47,8 @@ class VirtualLoopTime:
         self._loop = loop
         self._timers: list[tuple[float, int, asyncio.TimerHandle]] = []
         self._seq = itertools.count()
+        #: Timers fire on multiples of this (0: exactly when due), like libuv's 1 ms.
+        self.step = 0.0
         monkeypatch.setattr(loop, "time", self.clock)
         monkeypatch.setattr(loop, "call_at", self._call_at)
 
@@ -69,6 +72,8 @@ class VirtualLoopTime:
                 continue
             # Like a real loop, time moves on by at least a tick per timer: aiolimiter
             # re-arms a timer for "now" when float rounding leaves a sliver of level.
+            if self.step:
+                when = math.ceil(when / self.step - 1e-9) * self.step
             self.clock.now = max(self.clock.now + 1e-9, when)
             handle._run()
             await self._settle()
@@ -109,6 +114,31 @@ class TestAcquire:
         assert 49 <= len(times) <= 51
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 0.2 - 1e-9
+
+    @pytest.mark.parametrize(
+        "rate", [pytest.param(5000.0, id="5000/s"), pytest.param(800.0, id="800/s")]
+    )
+    async def test_a_coarse_loop_clock_does_not_cap_the_rate(
+        self, vtime: VirtualLoopTime, rate: float
+    ) -> None:
+        """With a clock that moves in 1 ms steps (uvloop's), a high rate is still reached."""
+        vtime.step = 0.001
+        limiter = AdaptiveRate(rate=rate, clock=vtime.clock)
+        admitted = 0
+
+        async def worker() -> None:
+            nonlocal admitted
+            while True:
+                await limiter.acquire()
+                admitted += 1
+                await asyncio.sleep(0)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(32)]
+        await vtime.advance_to(1.0)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert rate * 0.9 <= admitted <= rate * 1.1 + limiter.burst
 
     async def test_burst_admits_that_many_at_once(self, vtime: VirtualLoopTime) -> None:
         """A burst of 3 lets three calls through at t=0, then paces the rest."""

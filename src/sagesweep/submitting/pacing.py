@@ -26,6 +26,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 __all__ = [
+    "CLOCK_STEP",
     "DEFAULT_BETA",
     "DEFAULT_MIN_RATE",
     "DEFAULT_RATE",
@@ -47,6 +48,8 @@ DEFAULT_BETA = 0.7
 DEFAULT_RECOVERY = 5.0
 #: seconds: throttles arriving this soon after a cut are echoes of the same overload.
 DEFAULT_THROTTLE_WINDOW = 1.0
+#: seconds: a little more than the event loop clock's step (uvloop's is 1 ms).
+CLOCK_STEP = 0.002
 
 _log = structlog.get_logger()
 
@@ -62,8 +65,11 @@ class AdjustableLimiter(AsyncLimiter):
     upgrade that renames them fails loudly instead of silently ignoring cuts.
     """
 
-    def set_rate(self, rate: float) -> None:
+    def set_rate(self, rate: float, capacity: float | None = None) -> None:
+        """Drain at ``rate`` from now on; ``capacity`` resizes the bucket too."""
         self._leak()
+        if capacity is not None:
+            self.max_rate = capacity
         self.time_period = self.max_rate / rate
         self._rate_per_sec = rate
         self._wake_next()
@@ -126,10 +132,10 @@ class AdaptiveRate:
             raise ValueError(f"beta must be in (0, 1), got {beta}")
         if not recovery > 0:
             raise ValueError(f"recovery must be > 0, got {recovery}")
-        # A bucket of one call spaces calls evenly: bursts are what earn throttles.
-        capacity = 1.0 if burst is None else burst
-        if capacity < 1:
+        if burst is not None and burst < 1:
             raise ValueError(f"burst must be >= 1, got {burst}")
+        self._burst = burst
+        capacity = self._capacity(rate)
         self._ceiling = rate
         self._min_rate = min_rate
         self._clock = clock
@@ -205,6 +211,18 @@ class AdaptiveRate:
         cubic = self._c * (t - self._recovery) ** 3 + self._w_max
         self._set(min(self._ceiling, max(self._min_rate, cubic)))
 
+    def _capacity(self, rate: float) -> float:
+        """The bucket's size at ``rate``: one call, unless the clock is too coarse for it.
+
+        A bucket of one call spaces calls evenly: bursts are what earn throttles. But the
+        event loop's clock moves in steps (a millisecond under uvloop), so a bucket of one
+        admits at most one call per step whatever the rate: above a few hundred calls/s
+        it holds what a step's worth of calls at the rate.
+        """
+        if self._burst is not None:
+            return self._burst
+        return max(1.0, rate * CLOCK_STEP)
+
     def _set(self, rate: float) -> None:
         self._rate = rate
         self._sync_limiter()
@@ -217,7 +235,7 @@ class AdaptiveRate:
         except RuntimeError:
             # No loop (a pure simulation): the next acquire() applies the rate.
             return
-        self._limiter.set_rate(self._rate)
+        self._limiter.set_rate(self._rate, self._capacity(self._rate))
         self._limiter_rate = self._rate
 
 
