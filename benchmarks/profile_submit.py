@@ -81,6 +81,8 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         """A ledger that remembers nothing: no lines, no fsync, no writer task."""
 
         class state:
+            jobs: dict[str, object] = {}
+
             @staticmethod
             def done(name: str, *, retry_failed: bool = False) -> bool:
                 return False

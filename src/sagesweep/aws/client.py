@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from sagesweep.aws.useragent import reuse_user_agent
 from sagesweep.errors import CredentialsError, InputError
 
 if TYPE_CHECKING:
@@ -108,4 +109,5 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
     async with session.create_client(
         "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=config
     ) as client:
+        reuse_user_agent(client)
         yield client
