@@ -21,6 +21,7 @@ reproduces a job is the sweep file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -140,9 +141,23 @@ def redact_params(
     """A job's swept ``params`` as shown; ``request`` supplies tag keys when given."""
     shown: dict[str, Any] = {}
     for path, value in params.items():
-        first = _FIRST_KEY.match(path)
-        if first is not None and first.group() == _ENVIRONMENT:
+        environment, key = _judged(path)
+        if environment:
             shown[path] = _masked_environment(value)
         else:
-            shown[path] = _redact(_key_for(path, request), value)
+            shown[path] = _redact(_key_for(path, request) if key is None else key, value)
     return shown
+
+
+@functools.lru_cache(maxsize=4096)
+def _judged(path: str) -> tuple[bool, str | None]:
+    """Whether ``path`` is under Environment, and its key (None: a tag's, per request).
+
+    A sweep has a handful of paths and every job asks about each: kept, not re-parsed.
+    """
+    first = _FIRST_KEY.match(path)
+    if first is not None and first.group() == _ENVIRONMENT:
+        return True, None
+    if _TAG_VALUE.fullmatch(path) is not None:
+        return False, None
+    return False, _key_for(path, None)
