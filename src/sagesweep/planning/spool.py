@@ -7,7 +7,7 @@ planned the whole sweep it sends a verdict: the plan's problems (nothing is sent
 size, its warnings and how many of its jobs the ledger already holds. The parent then
 streams jobs from the spool as the engine asks for them, as often as it asks (a driven
 run goes over the plan again to find a job it must resubmit); a batch costs one
-``pickle.load``, far less than planning its jobs again.
+decompression and a ``pickle.loads``, far less than planning its jobs again.
 
 The spool lives in a private temporary directory that is removed when the plan is
 closed; a child whose parent died stops at the next batch and removes what it wrote.
@@ -19,14 +19,16 @@ import os
 import pickle
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import anyio
 
@@ -41,6 +43,8 @@ __all__ = ["MakePlanner", "PlanReady", "PlanSpool", "plan_aside", "plan_child"]
 BATCH = 512
 _SPOOL_NAME = "jobs.pickle"
 _ARGUMENTS_NAME = "plan.pickle"
+#: Each batch is its length, then its zlib-compressed pickle.
+_FRAME = struct.Struct("<I")
 
 
 class MakePlanner(Protocol):
@@ -77,6 +81,13 @@ class _Crashed:
     text: str
 
 
+def _write_batch(out: BinaryIO, batch: list[Any]) -> None:
+    # Compressed: jobs of one sweep differ in a few values, and /tmp may be memory.
+    frame = zlib.compress(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    out.write(_FRAME.pack(len(frame)))
+    out.write(frame)
+
+
 def _orphaned(parent: int) -> bool:
     return os.getppid() != parent
 
@@ -101,14 +112,14 @@ def plan_child(arguments: str, answer: int) -> None:
                     in_ledger += 1
                 batch.append((job.name, job.digest, job.params, job.request))
                 if len(batch) == BATCH:
-                    pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_batch(out, batch)
                     batch.clear()
                     if _orphaned(parent):
                         out.close()
                         shutil.rmtree(spool.parent, ignore_errors=True)
                         return
             if batch:
-                pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+                _write_batch(out, batch)
         planner.check()
         verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings))
     except InputError as exc:
@@ -192,11 +203,9 @@ class PlanSpool:
             raise RuntimeError("the plan is not ready")
         index = 0
         with self.path.open("rb") as spool:
-            while True:
-                try:
-                    batch = pickle.load(spool)
-                except EOFError:
-                    return
+            while (head := spool.read(_FRAME.size)) != b"":
+                (size,) = _FRAME.unpack(head)
+                batch = pickle.loads(zlib.decompress(spool.read(size)))
                 for name, digest, params, request in batch:
                     yield JobSpec(name, digest, params, request, index)
                     index += 1
