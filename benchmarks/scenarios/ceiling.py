@@ -38,7 +38,7 @@ BAR = 0.9  # the floor below which a change to the engine is a regression
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(500, 20_000)
+    jobs = ctx.pick(1500, 20_000)  # quick: enough that per-run start-up costs fade
     reps = 3
     curve_jobs = ctx.pick(150, 1000)
     here = ctx.workdir / "ceiling"
