@@ -8,7 +8,9 @@ client is what a benchmark measures. Run it in its own process::
 The first stdout line is ``listening on http://HOST:PORT``. ``CreateTrainingJob`` gets
 ``{"TrainingJobArn": ...}``, ``DescribeTrainingJob`` a minimal description, anything
 else ``{}``. ``GET /_null/stats`` returns the counters (calls and the server-side
-times of the first and last call), ``POST /_null/reset`` clears them.
+times of the first and last call) and when the first ``CreateTrainingJob`` arrived, on
+``time.monotonic()`` (one clock for every process on Linux, so a client can compare it
+with its own) and on ``time.time()``; ``POST /_null/reset`` clears them.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ class Stats:
         self.calls = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.first_create: float | None = None
+        self.first_create_wall: float | None = None
 
     def reset(self) -> None:
         self.calls = 0
         self.first = None
         self.last = None
+        self.first_create = None
+        self.first_create_wall = None
 
     def hit(self) -> None:
         now = time.monotonic()
@@ -45,9 +51,21 @@ class Stats:
             self.first = now
         self.last = now
 
+    def created(self) -> None:
+        if self.first_create is None:
+            self.first_create = time.monotonic()
+            self.first_create_wall = time.time()
+
     def as_json(self) -> bytes:
         span = (self.last - self.first) if self.first is not None and self.last else 0.0
-        return json.dumps({"calls": self.calls, "span": span}).encode()
+        return json.dumps(
+            {
+                "calls": self.calls,
+                "span": span,
+                "first_create_monotonic": self.first_create,
+                "first_create_time": self.first_create_wall,
+            }
+        ).encode()
 
 
 def _response(body: bytes, content_type: bytes = b"application/x-amz-json-1.1") -> bytes:
@@ -72,6 +90,7 @@ def _answer(head: bytes, body: bytes, stats: Stats) -> bytes:
     match = _NAME.search(body)
     name = match.group(1) if match else b"unknown"
     if operation == b"CreateTrainingJob":
+        stats.created()
         return _response(b'{"TrainingJobArn":"' + ARN.encode() + name + b'"}')
     if operation == b"DescribeTrainingJob":
         return _response(

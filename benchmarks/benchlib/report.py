@@ -11,9 +11,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib.measure import Scenario
+from benchlib.measure import Line, Scenario, fmt
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+#: The headline table's rows, in order, as named when a run did not produce them; a
+#: run names each row after the sizes it used (see ``Line.label``).
+HEADLINE = (
+    "engine ceiling: sagesweep / raw aiobotocore `gather`, null endpoint, c=32",
+    "realistic: sagesweep / raw aiobotocore on the mock",
+    "latency-bound end to end (100 ms calls, c=32) vs ideal",
+    "the mock's own throughput: `sagesweep mock` / `moto_server`, boto3 32 threads, creates/s",
+    "plan rate and peak RSS, random jobs",
+    "time to first CreateTrainingJob call",
+)
 
 
 def results_dir(mode: str) -> Path:
@@ -70,6 +81,27 @@ def write_json(path: Path, info: dict[str, Any], scenarios: list[Scenario], mode
     path.write_text(json.dumps(data, indent=1, default=str) + "\n")
 
 
+def headline(scenarios: list[Scenario]) -> list[str]:
+    """The headline measures as a markdown table: value, target, verdict, and the rates
+    behind each ratio. A row of several lines passes when every one of them does."""
+    lines = [line for s in scenarios for line in s.lines if line.row]
+    out = [
+        "| # | measure | value | target | result | from |",
+        "|---|---|---:|---:|:---:|---|",
+    ]
+    for row, default in enumerate(HEADLINE, 1):
+        mine: list[Line] = [line for line in lines if line.row == row]
+        if not mine:
+            out.append(f"| {row} | {default} | — | — | NOT RUN | scenario missing or broken |")
+            continue
+        value = "; ".join(fmt(line.value, line.unit) for line in mine)
+        target = "; ".join(f"{line.op} {fmt(line.target, line.unit)}" for line in mine)
+        verdict = "PASS" if all(line.passed for line in mine) else "**MISS**"
+        notes = "; ".join(line.note for line in mine if line.note)
+        out.append(f"| {row} | {mine[0].label} | {value} | {target} | {verdict} | {notes} |")
+    return out
+
+
 def write_markdown(
     path: Path, info: dict[str, Any], scenarios: list[Scenario], mode: str, command: str
 ) -> None:
@@ -85,11 +117,13 @@ def write_markdown(
         "numbers are context. Medians of the repetitions; contenders alternate order "
         "between repetitions; warm-up runs are excluded.",
         "",
+        *headline(scenarios),
+        "",
+        "## Every measure",
+        "",
         "| scenario | measure | value | target | result |",
         "|---|---|---:|---:|:---:|",
     ]
-    from benchlib.measure import fmt
-
     for s in scenarios:
         for line in s.lines:
             verdict = "PASS" if line.passed else "**MISS**"

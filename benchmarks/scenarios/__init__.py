@@ -2,4 +2,13 @@
 
 from __future__ import annotations
 
-NAMES = ("ceiling", "realistic", "latency", "throttled", "scale", "startup")
+NAMES = (
+    "ceiling",
+    "realistic",
+    "latency",
+    "mockspeed",
+    "scale",
+    "firstcall",
+    "throttled",
+    "startup",
+)

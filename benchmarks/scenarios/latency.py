@@ -29,7 +29,7 @@ def served(run: RunResult) -> float:
 
 
 def run(ctx: Context) -> Scenario:
-    jobs = ctx.pick(320, 1920, 3200)
+    jobs = ctx.pick(320, 1920)
     reps = 3
     here = ctx.workdir / "latency"
     sweep = random_sweep(here, jobs)
@@ -68,24 +68,22 @@ def run(ctx: Context) -> Scenario:
         )
     ours, raw = results["sagesweep"], results["aiobotocore gather"]
     ours_served = statistics.median(served(r) for r in ours)
-    scenario.lines += [
-        Line(
-            "latency.sagesweep_send_rate_vs_ideal",
-            ours_served / IDEAL,
-            "x",
-            ">=",
-            0.95,
-            note=f"{ours_served:.0f}/s of {IDEAL:.0f}/s, as the endpoint saw it",
-        ),
+    scenario.lines.append(
         Line(
             "latency.sagesweep_end_to_end_vs_ideal",
             median_rate(ours) / IDEAL,
             "x",
             ">=",
             0.95,
-            note=f"{median_rate(ours):.0f}/s including planning, validation, client start",
-        ),
-    ]
+            note=f"{median_rate(ours):.0f}/s of {IDEAL:.0f}/s (send phase {ours_served:.0f}/s)",
+            row=3,
+            label=f"latency-bound end to end ({LATENCY_MS:.0f} ms calls, c={CONCURRENCY}) vs ideal",
+        )
+    )
+    scenario.context.append(
+        "end to end includes planning, validation and client start; the send phase is "
+        f"what the endpoint saw: {ours_served / IDEAL:.2f}x of ideal (no target)"
+    )
     raw_served = statistics.median(served(r) for r in raw)
     scenario.context.append(
         f"aiobotocore gather for reference: send phase {raw_served / IDEAL:.2f}x, end to end "

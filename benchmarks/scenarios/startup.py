@@ -1,4 +1,4 @@
-"""6. Start-up: `sagesweep --help` and `sagesweep plan configs/demo.yaml`, wall time.
+"""8. Start-up: `sagesweep --help` and `sagesweep plan configs/demo.yaml`, wall time.
 
 Each command runs in a fresh process; the median of the runs is reported (the first
 run warms the page cache and is not counted). Targets are ours: a CLI that answers
@@ -21,7 +21,7 @@ COMMANDS = {
 
 
 def run(ctx: Context) -> Scenario:
-    reps = ctx.pick(3, 7)
+    reps = ctx.pick(3, 5)
     scenario = Scenario("startup", "Start-up", f"fresh process per run, median of {reps} runs")
     for name, (argv, target) in COMMANDS.items():
         measure(argv)  # warm the page cache
