@@ -22,6 +22,7 @@ __all__ = [
     "DigestIndex",
     "canonical_json",
     "digest_of",
+    "identity_json",
     "job_name",
 ]
 
@@ -63,9 +64,14 @@ def _strip_owned(request: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def identity_json(request: Mapping[str, Any]) -> str:
+    """The text a request's digest is the hash of: canonical JSON, own members left out."""
+    return canonical_json(_strip_owned(request))
+
+
 def digest_bytes(request: Mapping[str, Any]) -> bytes:
     """The full sha256 of the request's identity."""
-    return hashlib.sha256(canonical_json(_strip_owned(request)).encode()).digest()
+    return hashlib.sha256(identity_json(request).encode()).digest()
 
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"

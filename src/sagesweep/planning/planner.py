@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
+from sagesweep.planning import naming
+from sagesweep.planning.compiled import CompiledPlan
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.naming import (
     DIGEST_LENGTH,
@@ -71,6 +73,20 @@ class PlanStats:
     duplicates: int = 0  #: identical requests dropped
     invalid: int = 0  #: points that had at least one problem
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fast:
+    """A compiled plan and the members of its shared template that are valid on their own."""
+
+    plan: CompiledPlan
+    known: Mapping[str, object]
+
+
+def _raw_checkpoint(body: Mapping[str, Any]) -> Any:
+    """A request's CheckpointConfig.S3Uri before its placeholders are filled."""
+    config = body.get("CheckpointConfig")
+    return config.get("S3Uri") if isinstance(config, Mapping) else None
 
 
 class _Problems:
@@ -132,6 +148,7 @@ class Planner:
         self.stats = PlanStats(warnings=list(config.warnings))
         self._validator = validator()
         self._problems = _Problems(self.source)
+        self._last_found = False
         template, render_problems = canonical_template(config.template)
         self._applier = PointApplier(template)
         # Members no point touches are the template's own objects in every request:
@@ -154,6 +171,17 @@ class Planner:
             # that one run lists every problem a user has to fix.
             self._template_problems(template)
             raise self._problems.error()
+        self._compiled = self._compile(template)
+
+    def _compile(self, template: dict[str, Any]) -> _Fast | None:
+        """The fast path for points that set the sweep's own paths (None: general path)."""
+        config = self.config
+        paths = tuple(config.parameters) or (tuple(config.trials[0]) if config.trials else ())
+        try:
+            plan = CompiledPlan(template, paths, self._applier, config.sweep, self._validator)
+        except (RenderError, ValueError, TypeError, KeyError, IndexError):
+            return None
+        return _Fast(plan, self._validator.valid_members(plan.template))
 
     def _template_problems(self, template: Mapping[str, Any]) -> None:
         """Template problems no parameter can be meant to fix (those are left out)."""
@@ -202,25 +230,33 @@ class Planner:
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
-        check_request, known = self._validator.validate, self._known
+        # The compiled path hashes the identity itself: a digest function swapped in
+        # here (to inject a collision, say) is honoured by the general path alone.
+        fast = self._compiled if digest_bytes is naming.digest_bytes else None
+        # Set once a compiled job validated clean in full: from then on a compiled job
+        # shares everything but its varying leaves with a job known to be valid.
+        proven = False
         for point in self.space.points() if points is None else points:
             stats.points += 1
             subject = f"point {stats.points}"
-            try:
-                rendered = self._applier.apply(point)
-                full = digest_bytes(rendered.body)
-            except (RenderError, ValueError) as exc:
-                fld, message = (
-                    (exc.field, exc.message)
-                    if isinstance(exc, RenderError)
-                    else (
-                        "",
-                        str(exc),
+            values: list[Any] | None = None
+            if fast is not None and tuple(point) == fast.plan.paths:
+                try:
+                    full, values = fast.plan.digest(point)
+                except (RenderError, ValueError, TypeError):
+                    values = None  # the general path finds and words the problem
+            rendered = None
+            if values is None:
+                try:
+                    rendered = self._applier.apply(point)
+                    full = digest_bytes(rendered.body)
+                except (RenderError, ValueError) as exc:
+                    fld, message = (
+                        (exc.field, exc.message) if isinstance(exc, RenderError) else ("", str(exc))
                     )
-                )
-                problems.add(subject, fld, message)
-                stats.invalid += 1
-                continue
+                    problems.add(subject, fld, message)
+                    stats.invalid += 1
+                    continue
             verdict = seen.add(full)
             digest = digest_text(full)
             name = job_name(config.sweep, digest)
@@ -231,8 +267,16 @@ class Planner:
                 problems.add(name, "", f"digest {digest} collides with a different job")
                 stats.invalid += 1
                 continue
+            placed: list[Any] = []
             try:
-                request = rendered.finish(config.sweep, name, digest)
+                if rendered is None:
+                    assert fast is not None
+                    assert values is not None
+                    request, placed = fast.plan.request(values, name, digest)
+                    raw = fast.plan.raw_checkpoint(values)
+                else:
+                    request = rendered.finish(config.sweep, name, digest)
+                    raw = _raw_checkpoint(rendered.body)
             except RenderError as exc:
                 problems.add(name, exc.field, exc.message)
                 stats.invalid += 1
@@ -241,15 +285,14 @@ class Planner:
                 yield JobSpec(name, digest, point, request, stats.jobs)
                 stats.jobs += 1
                 continue
-            bad = False
-            for violation in check_request(request, known=known):
-                if violation.severity == "warning":
-                    if len(stats.warnings) < DEFAULT_MAX_PROBLEMS:
-                        stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
-                    continue
-                problems.add(name, violation.field, violation.message)
-                bad = True
-            if self._shared_checkpoint(rendered.body, request, name, checkpoints):
+            if proven and rendered is None and fast is not None:
+                bad = not fast.plan.clean(request, placed, digest) and self._checked(
+                    request, name, fast.known
+                )
+            else:
+                bad = self._checked(request, name, self._known if fast is None else fast.known)
+                proven = proven or (rendered is None and not bad and not self._last_found)
+            if self._shared_checkpoint(raw, request, name, checkpoints):
                 bad = True
             if bad:
                 stats.invalid += 1
@@ -257,15 +300,27 @@ class Planner:
             yield JobSpec(name, digest, point, request, stats.jobs)
             stats.jobs += 1
 
+    def _checked(self, request: Mapping[str, Any], name: str, known: Mapping[str, object]) -> bool:
+        """Validate a request in full; record its problems and warnings; True if any error."""
+        violations = self._validator.validate(request, known=known)
+        self._last_found = bool(violations)
+        bad = False
+        for violation in violations:
+            if violation.severity == "warning":
+                if len(self.stats.warnings) < DEFAULT_MAX_PROBLEMS:
+                    self.stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
+                continue
+            self._problems.add(name, violation.field, violation.message)
+            bad = True
+        return bad
+
     def _shared_checkpoint(
         self,
-        body: Mapping[str, Any],
+        raw: Any,
         request: Mapping[str, Any],
         name: str,
         seen: dict[str, str],
     ) -> bool:
-        config = body.get("CheckpointConfig")
-        raw = config.get("S3Uri") if isinstance(config, Mapping) else None
         if not isinstance(raw, str) or placeholder_names(raw) & _UNIQUE_CHECKPOINT_PLACEHOLDERS:
             return False
         uri = str(request["CheckpointConfig"]["S3Uri"])

@@ -21,11 +21,14 @@ __all__ = [
     "Rendered",
     "canonical_template",
     "canonical_value",
+    "field_of",
     "fill_placeholders",
+    "own_tags",
     "parse_path",
     "placeholder_names",
     "placeholder_problems",
     "set_path",
+    "tags_of",
 ]
 
 #: Request members whose values are strings; swept values are rendered canonically.
@@ -219,7 +222,8 @@ def _brace_paths(node: Any, prefix: tuple[PathKey, ...] = ()) -> list[tuple[Path
     return found
 
 
-def _field(keys: tuple[PathKey, ...]) -> str:
+def field_of(keys: tuple[PathKey, ...]) -> str:
+    """``("A", 0, "B")`` -> ``A[0].B``: a parsed path as problems name it."""
     text = ""
     for key in keys:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
@@ -239,26 +243,32 @@ class Rendered:
         request = dict(self.body)
         for keys in self.targets:
             old = _get(request, keys)
-            new = fill_placeholders(old, values, _field(keys))
+            new = fill_placeholders(old, values, field_of(keys))
             if new is not old:
-                set_path(request, keys, new, _field(keys))
+                set_path(request, keys, new, field_of(keys))
         request["TrainingJobName"] = name
-        user_tags = request.get("Tags")
-        if user_tags is None:
-            user_tags = []
-        elif not isinstance(user_tags, list):
-            raise RenderError(
-                "Tags", f"must be a list of {{Key, Value}} maps (got {type(user_tags).__name__})"
-            )
-        tags = [
-            t
-            for t in user_tags
-            if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
-        ]
-        tags.append({"Key": SWEEP_TAG, "Value": sweep})
-        tags.append({"Key": DIGEST_TAG, "Value": digest})
-        request["Tags"] = tags
+        request["Tags"] = [*own_tags(request.get("Tags")), *tags_of(sweep, digest)]
         return request
+
+
+def own_tags(user_tags: Any) -> list[Any]:
+    """A request's tags without sagesweep's own (they are set per job)."""
+    if user_tags is None:
+        return []
+    if not isinstance(user_tags, list):
+        raise RenderError(
+            "Tags", f"must be a list of {{Key, Value}} maps (got {type(user_tags).__name__})"
+        )
+    return [
+        t
+        for t in user_tags
+        if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
+    ]
+
+
+def tags_of(sweep: str, digest: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The tags sagesweep adds to every request it sends."""
+    return {"Key": SWEEP_TAG, "Value": sweep}, {"Key": DIGEST_TAG, "Value": digest}
 
 
 def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], list[RenderError]]:
@@ -284,12 +294,13 @@ def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], lis
 class PointApplier:
     """Sets a point's values into a shared template; parsed paths are cached."""
 
-    __slots__ = ("_braces", "_paths", "template")
+    __slots__ = ("_paths", "braces", "template")
 
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
         self._paths: dict[str, tuple[PathKey, ...]] = {}
-        self._braces = tuple(_brace_paths(template))
+        #: paths of the template strings that hold a placeholder or an escaped brace
+        self.braces = tuple(_brace_paths(template))
 
     def keys(self, path: str) -> tuple[PathKey, ...]:
         keys = self._paths.get(path)
@@ -308,7 +319,7 @@ class PointApplier:
             if not isinstance(value, str) or "{" in value or "}" in value:
                 swept.append(keys)
         if not swept:
-            return Rendered(body, self._braces)
+            return Rendered(body, self.braces)
         # A template string under a swept subtree is filled with that subtree, once.
-        kept = [t for t in self._braces if not any(t[: len(k)] == k for k in swept)]
+        kept = [t for t in self.braces if not any(t[: len(k)] == k for k in swept)]
         return Rendered(body, (*kept, *swept))

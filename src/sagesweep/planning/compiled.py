@@ -1,0 +1,317 @@
+"""A sweep's fixed paths compiled once, so a job costs only what varies between jobs.
+
+Every point of a grid or random sweep sets the same paths into the same template.
+So the canonical JSON a digest hashes is the template's, encoded once with a slot per
+swept value, and a job splices its values in; the request is the template (with its
+``{sweep}`` placeholders filled once) plus a fixed list of container copies and
+assignments; and once one job of the plan validated clean in full, the parts it shares
+with every other job are known valid, and a job needs only its varying leaves checked
+(swept values, per-job placeholders, its name and digest tag) plus the cross-field
+rules that read them. The result is the very request, digest and verdict the general
+path (:mod:`sagesweep.planning.render`, :mod:`sagesweep.planning.naming`) gives: the
+planner falls back to that path for a point or a check this cannot vouch for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
+from typing import Any
+
+from sagesweep.planning.naming import canonical_json, identity_json
+from sagesweep.planning.render import (
+    STRING_MAPS,
+    PathKey,
+    PointApplier,
+    canonical_value,
+    field_of,
+    fill_placeholders,
+    own_tags,
+    placeholder_names,
+    set_path,
+    tags_of,
+)
+from sagesweep.planning.secrets import findings
+from sagesweep.planning.shapes import Node, Out
+from sagesweep.planning.validate import SCANNED_MAPS, RequestValidator
+
+__all__ = ["CompiledPlan"]
+
+_SLOT = "\x00sagesweep-slot-{}\x00"
+_PER_JOB = frozenset({"job", "digest"})
+_SPOT_MEMBERS = frozenset({"EnableManagedSpotTraining", "StoppingCondition"})
+_SCANNED = frozenset(member for member, _, _ in SCANNED_MAPS)
+_CHECKPOINT = ("CheckpointConfig", "S3Uri")
+# Operations replayed per job on the filled template (see CompiledPlan._compile_ops).
+_COPY, _NEW, _SET = 0, 1, 2
+
+
+def _encode(value: Any) -> str:
+    """``canonical_json(value)``, with the common scalars encoded directly."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")  # the general path reports it
+        return float.__repr__(value)
+    return canonical_json(value)
+
+
+def _get(node: Any, keys: tuple[PathKey, ...]) -> Any:
+    for key in keys:
+        node = node[key]
+    return node
+
+
+class CompiledPlan:
+    """One template and one tuple of parameter paths, compiled; see the module doc."""
+
+    __slots__ = (
+        "_checkpoint_slot",
+        "_checkpoint_static",
+        "_digest_leaf",
+        "_fields",
+        "_filled",
+        "_kinds",
+        "_leaves",
+        "_name_node",
+        "_ops",
+        "_order",
+        "_pieces",
+        "_secret_leaves",
+        "_spot_varies",
+        "_static_tags",
+        "_sweep",
+        "_targets",
+        "_validator",
+        "paths",
+    )
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        paths: Sequence[str],
+        applier: PointApplier,
+        sweep: str,
+        validator: RequestValidator,
+    ) -> None:
+        """Raise RenderError, ValueError or TypeError when the plan cannot be compiled."""
+        self.paths = tuple(paths)
+        self._sweep = sweep
+        self._validator = validator
+        keys = [applier.keys(p) for p in self.paths]
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                if a[: len(b)] == b or b[: len(a)] == a:
+                    raise ValueError("overlapping paths")
+            if a[0] == "Tags" and not (len(a) == 3 and a[2] == "Value"):
+                raise ValueError("a swept tag key changes which tags are sagesweep's")
+            if a[0] == _CHECKPOINT[0] and a != _CHECKPOINT:
+                raise ValueError("checkpoint sharing needs the raw S3Uri")
+        self._kinds = tuple(k[0] in STRING_MAPS for k in keys)
+        self._fields = tuple(field_of(k) for k in keys)
+        self._compile_digest(template, keys)
+        self._compile_request(template, keys, applier)
+        self._compile_checks(template, keys)
+
+    # -- digest ---------------------------------------------------------------------
+
+    def _compile_digest(self, template: dict[str, Any], keys: list[tuple[PathKey, ...]]) -> None:
+        body = dict(template)
+        for i, (path, k) in enumerate(zip(self.paths, keys, strict=True)):
+            set_path(body, k, _SLOT.format(i), path)
+        text = identity_json(body)
+        found: list[tuple[int, int, int]] = []
+        for i in range(len(keys)):
+            token = canonical_json(_SLOT.format(i))
+            if text.count(token) != 1:
+                raise ValueError("a swept value is not part of the digest")
+            at = text.index(token)
+            found.append((at, at + len(token), i))
+        found.sort()
+        pieces: list[str] = []
+        pos = 0
+        for start, end, _ in found:
+            pieces.extend((text[pos:start], ""))
+            pos = end
+        pieces.append(text[pos:])
+        self._pieces = pieces
+        self._order = tuple(i for _, _, i in found)
+
+    def digest(self, point: Mapping[str, Any]) -> tuple[bytes, list[Any]]:
+        """The full sha256 of a point's request, and its values as set (canonical)."""
+        values = [
+            canonical_value(value, path) if smap else value
+            for (path, value), smap in zip(point.items(), self._kinds, strict=True)
+        ]
+        chunks = self._pieces.copy()
+        for j, i in enumerate(self._order):
+            chunks[2 * j + 1] = _encode(values[i])
+        return hashlib.sha256("".join(chunks).encode()).digest(), values
+
+    # -- request --------------------------------------------------------------------
+
+    def _compile_request(
+        self, template: dict[str, Any], keys: list[tuple[PathKey, ...]], applier: PointApplier
+    ) -> None:
+        stand_in = dict.fromkeys(_PER_JOB, "")
+        filled = dict(template)
+        self._targets: list[tuple[tuple[PathKey, ...], str, str]] = []
+        for target in applier.braces:
+            if any(target[: len(k)] == k for k in keys):
+                continue  # a swept value replaces it
+            text = _get(template, target)
+            if placeholder_names(text) & _PER_JOB:
+                self._targets.append((target, field_of(target), text))
+            else:
+                values = {"sweep": self._sweep, **stand_in}
+                set_path(filled, target, fill_placeholders(text, values), field_of(target))
+        self._filled = filled
+        places = [*keys, *(t for t, _, _ in self._targets)]
+        self._ops = self._compile_ops(filled, places)
+        tagged = any(k[0] == "Tags" for k in places)
+        self._static_tags = None if tagged else own_tags(filled.get("Tags"))
+
+    @staticmethod
+    def _compile_ops(
+        filled: dict[str, Any], places: list[tuple[PathKey, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Copies (or new maps) of the containers on each path, then the assignment.
+
+        In path order, as set_path would do them, so new keys land in the same order.
+        """
+        ops: list[tuple[Any, ...]] = []
+        opened: dict[tuple[PathKey, ...], int] = {(): 0}
+        shadow: dict[tuple[PathKey, ...], Any] = {(): filled}
+        for index, place in enumerate(places):
+            for depth in range(1, len(place)):
+                prefix = place[:depth]
+                if prefix in opened:
+                    continue
+                parent, key = shadow[place[: depth - 1]], place[depth - 1]
+                if isinstance(parent, list) != isinstance(key, int):
+                    raise ValueError(f"cannot set {field_of(place)}")
+                child = parent[key] if _holds(parent, key) else None
+                if child is None and not isinstance(place[depth], int):
+                    ops.append((_NEW, opened[place[: depth - 1]], key))
+                    child = {}
+                elif isinstance(child, dict | list):
+                    ops.append((_COPY, opened[place[: depth - 1]], key))
+                else:
+                    raise ValueError(f"cannot set {field_of(place)}")
+                opened[prefix] = len(opened)
+                shadow[prefix] = child
+            parent, key = shadow[place[:-1]], place[-1]
+            if isinstance(parent, list) != isinstance(key, int) or (
+                isinstance(key, int) and not _holds(parent, key)
+            ):
+                raise ValueError(f"cannot set {field_of(place)}")
+            ops.append((_SET, opened[place[:-1]], key, index))
+        return ops
+
+    def request(
+        self, values: list[Any], name: str, digest: str
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """The finished request of a job, and every value it placed (filled)."""
+        names = {"sweep": self._sweep, "job": name, "digest": digest}
+        placed = [
+            value
+            if type(value) is str and "{" not in value and "}" not in value
+            else fill_placeholders(value, names, fld)
+            for value, fld in zip(values, self._fields, strict=True)
+        ]
+        placed.extend(fill_placeholders(text, names, fld) for _, fld, text in self._targets)
+        request = dict(self._filled)
+        containers: list[Any] = [request]
+        for op in self._ops:
+            if op[0] == _SET:
+                containers[op[1]][op[2]] = placed[op[3]]
+                continue
+            parent = containers[op[1]]
+            child = parent[op[2]].copy() if op[0] == _COPY else {}
+            parent[op[2]] = child
+            containers.append(child)
+        request["TrainingJobName"] = name
+        tags = self._static_tags
+        if tags is None:
+            tags = own_tags(request.get("Tags"))
+        request["Tags"] = [*tags, *tags_of(self._sweep, digest)]
+        return request, placed
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _compile_checks(self, template: dict[str, Any], keys: list[tuple[PathKey, ...]]) -> None:
+        places = [*keys, *(t for t, _, _ in self._targets)]
+        fields = [*self._fields, *(fld for _, fld, _ in self._targets)]
+        self._spot_varies = any(k[0] in _SPOT_MEMBERS for k in places)
+        self._secret_leaves = tuple(
+            (i, str(k[1])) for i, k in enumerate(places) if k[0] in _SCANNED and len(k) == 2
+        )
+        self._checkpoint_slot = keys.index(_CHECKPOINT) if _CHECKPOINT in keys else None
+        config = template.get(_CHECKPOINT[0])
+        raw = config.get(_CHECKPOINT[1]) if isinstance(config, Mapping) else None
+        self._checkpoint_static = (
+            raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
+        )
+        nodes = [self._validator.node_at(fld) for fld in fields]
+        self._name_node = self._validator.node_at("TrainingJobName")
+        tags = self._static_tags
+        self._digest_leaf: tuple[Node, str] | None = None
+        if tags is not None:
+            node = self._validator.node_at("Tags[0].Value")
+            if node is not None:
+                self._digest_leaf = (node, f"Tags[{len(tags) + 1}].Value")
+        self._leaves: tuple[tuple[Node, str], ...] | None = None
+        if all(n is not None for n in nodes) and self._name_node and self._digest_leaf:
+            self._leaves = tuple((n, f) for n, f in zip(nodes, fields, strict=True) if n)
+
+    @property
+    def template(self) -> dict[str, Any]:
+        """The template as every job shares it: ``{sweep}`` filled, per-job strings not."""
+        return self._filled
+
+    @property
+    def checkable(self) -> bool:
+        """Whether :meth:`clean` can vouch for a job once one job validated clean in full."""
+        return self._leaves is not None
+
+    def raw_checkpoint(self, values: list[Any]) -> Any:
+        """The job's CheckpointConfig.S3Uri before placeholders; None if unique per job."""
+        if self._checkpoint_slot is None:
+            return self._checkpoint_static
+        raw = values[self._checkpoint_slot]
+        return raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
+
+    def clean(self, request: Mapping[str, Any], placed: list[Any], digest: str) -> bool:
+        """True if the job's varying leaves and cross-field rules have no problem at all.
+
+        Valid only for a plan one of whose jobs validated clean in full: everything
+        else of this job's request is the same as that job's. False means: validate
+        the job in full (for the problems' messages and order).
+        """
+        leaves, name_node, digest_leaf = self._leaves, self._name_node, self._digest_leaf
+        if leaves is None or name_node is None or digest_leaf is None:
+            return False
+        out: Out = []
+        for (node, fld), value in zip(leaves, placed, strict=True):
+            node.check(value, fld, out)
+        name_node.check(request["TrainingJobName"], "TrainingJobName", out)
+        digest_leaf[0].check(digest, digest_leaf[1], out)
+        if out:
+            return False
+        for i, key in self._secret_leaves:
+            value = placed[i]
+            if type(value) is str and findings(key, value):
+                return False
+        return not (self._spot_varies and self._validator.spot_problems(request))
+
+
+def _holds(container: Any, key: PathKey) -> bool:
+    if isinstance(key, int):
+        return isinstance(container, list) and key < len(container)
+    return isinstance(container, dict) and key in container
