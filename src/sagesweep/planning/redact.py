@@ -43,10 +43,14 @@ def _flagged(key: str, value: object) -> bool:
 
 def _redact(key: str, value: Any) -> Any:
     """``value`` (judged under ``key``) with flagged strings masked; same object if none."""
+    kind = type(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        return value  # most swept values: nothing to judge
     if isinstance(value, str):
         return MASK if findings(key, value) else value
-    if isinstance(value, Mapping):
-        if value.keys() == {"Key", "Value"} and isinstance(value["Key"], str):  # a tag
+    if kind is dict or isinstance(value, Mapping):
+        is_tag = len(value) == 2 and "Key" in value and "Value" in value
+        if is_tag and isinstance(value["Key"], str):
             if value["Key"].startswith(_OWN_TAGS) or not _flagged(value["Key"], value["Value"]):
                 return value
             return {**value, "Value": MASK}
@@ -140,9 +144,21 @@ def redact_params(
     """A job's swept ``params`` as shown; ``request`` supplies tag keys when given."""
     shown: dict[str, Any] = {}
     for path, value in params.items():
-        first = _FIRST_KEY.match(path)
-        if first is not None and first.group() == _ENVIRONMENT:
-            shown[path] = _masked_environment(value)
-        else:
-            shown[path] = _redact(_key_for(path, request), value)
+        how = _PARAM_KEYS.get(path)
+        if how is None:
+            first = _FIRST_KEY.match(path)
+            if _TAG_VALUE.fullmatch(path):
+                shown[path] = _redact(_key_for(path, request), value)
+                continue  # judged under the request's tag key: not cached
+            environment = first is not None and first.group() == _ENVIRONMENT
+            how = (environment, "" if environment else _key_for(path, None))
+            if len(_PARAM_KEYS) >= _PARAM_KEYS_MAX:
+                _PARAM_KEYS.clear()
+            _PARAM_KEYS[path] = how
+        shown[path] = _masked_environment(value) if how[0] else _redact(how[1], value)
     return shown
+
+
+# A plan shows the same few paths in every job: what each is judged under, by path.
+_PARAM_KEYS: dict[str, tuple[bool, str]] = {}
+_PARAM_KEYS_MAX = 4096
