@@ -41,6 +41,9 @@ __all__ = ["CompiledPlan"]
 
 _SLOT = "\x00sagesweep-slot-{}\x00"
 _PER_JOB = frozenset({"job", "digest"})
+# Per-job placeholders are filled once with markers, then the markers replaced per job.
+_JOB, _DIGEST = "\x00job\x00", "\x00digest\x00"
+_MARKERS = {"job": _JOB, "digest": _DIGEST}
 _SPOT_MEMBERS = frozenset({"EnableManagedSpotTraining", "StoppingCondition"})
 _SCANNED = frozenset(member for member, _, _ in SCANNED_MAPS)
 _CHECKPOINT = ("CheckpointConfig", "S3Uri")
@@ -167,7 +170,10 @@ class CompiledPlan:
                 continue  # a swept value replaces it
             text = _get(template, target)
             if placeholder_names(text) & _PER_JOB:
-                self._targets.append((target, field_of(target), text))
+                if "\x00" in text:
+                    raise ValueError("a template string holds the marker character")
+                marked = fill_placeholders(text, {"sweep": self._sweep, **_MARKERS})
+                self._targets.append((target, field_of(target), marked))
             else:
                 values = {"sweep": self._sweep, **stand_in}
                 set_path(filled, target, fill_placeholders(text, values), field_of(target))
@@ -225,7 +231,9 @@ class CompiledPlan:
             else fill_placeholders(value, names, fld)
             for value, fld in zip(values, self._fields, strict=True)
         ]
-        placed.extend(fill_placeholders(text, names, fld) for _, fld, text in self._targets)
+        placed.extend(
+            marked.replace(_JOB, name).replace(_DIGEST, digest) for _, _, marked in self._targets
+        )
         request = dict(self._filled)
         containers: list[Any] = [request]
         for op in self._ops:

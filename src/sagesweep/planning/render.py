@@ -74,6 +74,8 @@ def parse_path(path: str) -> tuple[PathKey, ...]:
 
 def canonical_value(value: Any, field: str) -> str:
     """Strings inside HyperParameters/Environment: bool, int, float rendered canonically."""
+    if type(value) is float and value - value == 0.0:  # finite: the common swept value
+        return repr(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
