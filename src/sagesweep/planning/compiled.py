@@ -295,7 +295,13 @@ class CompiledPlan:
         raw = values[self._checkpoint_slot]
         return raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
 
-    def clean(self, request: Mapping[str, Any], placed: list[Any], digest: str) -> bool:
+    def clean(
+        self,
+        point: Mapping[str, Any],
+        request: Mapping[str, Any],
+        placed: list[Any],
+        digest: str,
+    ) -> bool:
         """True if the job's varying leaves and cross-field rules have no problem at all.
 
         Valid only for a plan one of whose jobs validated clean in full: everything
@@ -312,8 +318,13 @@ class CompiledPlan:
         digest_leaf[0].check(digest, digest_leaf[1], out)
         if out:
             return False
+        originals = list(point.values())
         for i, key in self._secret_leaves:
             value = placed[i]
+            # A number or boolean, rendered, is never taken for a credential: only
+            # strings (swept, or template strings filled per job) are scanned.
+            if i < len(originals) and type(originals[i]) is not str:
+                continue
             if type(value) is str and findings(key, value):
                 return False
         return not (self._spot_varies and self._validator.spot_problems(request))

@@ -286,7 +286,7 @@ class Planner:
                 stats.jobs += 1
                 continue
             if proven and rendered is None and fast is not None:
-                bad = not fast.plan.clean(request, placed, digest) and self._checked(
+                bad = not fast.plan.clean(point, request, placed, digest) and self._checked(
                     request, name, fast.known
                 )
             else:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sagesweep.planning.secrets import MASK, findings
+from sagesweep.planning.secrets import MASK, findings, flagged_keys
 
 __all__ = ["MASK", "redact_params", "redact_request", "secret_values"]
 
@@ -86,11 +86,7 @@ def redact_request(request: Mapping[str, Any]) -> Mapping[str, Any]:
         out[_ENVIRONMENT] = _masked_environment(environment)
     hyperparameters = request.get("HyperParameters")
     if isinstance(hyperparameters, Mapping):
-        flagged = [
-            k
-            for k, v in hyperparameters.items()
-            if isinstance(v, str) and isinstance(k, str) and findings(k, v)
-        ]
+        flagged = flagged_keys(hyperparameters)
         if flagged:
             out = dict(request) if out is None else out
             out["HyperParameters"] = {**hyperparameters, **dict.fromkeys(flagged, MASK)}
