@@ -148,13 +148,22 @@ class CompiledPlan:
 
     def digest(self, point: Mapping[str, Any]) -> tuple[bytes, list[Any]]:
         """The full sha256 of a point's request, and its values as set (canonical)."""
-        values = [
-            canonical_value(value, path) if smap else value
-            for (path, value), smap in zip(point.items(), self._kinds, strict=True)
-        ]
+        values: list[Any] = []
+        texts: list[str] = []
+        for (path, value), smap in zip(point.items(), self._kinds, strict=True):
+            if smap:
+                if type(value) is float and value - value == 0.0:
+                    value = repr(value)
+                    texts.append(f'"{value}"')  # a float's repr needs no escaping
+                else:
+                    value = canonical_value(value, path)
+                    texts.append(encode_basestring(value))
+            else:
+                texts.append(_encode(value))
+            values.append(value)
         chunks = self._pieces.copy()
         for j, i in enumerate(self._order):
-            chunks[2 * j + 1] = _encode(values[i])
+            chunks[2 * j + 1] = texts[i]
         return hashlib.sha256("".join(chunks).encode()).digest(), values
 
     # -- request --------------------------------------------------------------------

@@ -77,10 +77,21 @@ def digest_bytes(request: Mapping[str, Any]) -> bytes:
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 
+# Two base32 characters per 10 bits: five lookups make a digest.
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)
+
+
 def digest_text(full: bytes) -> str:
     """First 10 characters of lowercase base32 of ``full`` (its first 50 bits)."""
     bits = int.from_bytes(full[:8], "big") >> 14
-    return "".join(_B32[(bits >> shift) & 31] for shift in range(45, -1, -5))
+    pairs = _B32_PAIRS
+    return (
+        pairs[bits >> 40]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
 
 
 def digest_of(request: Mapping[str, Any]) -> str:

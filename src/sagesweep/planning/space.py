@@ -144,7 +144,11 @@ class Distribution:
             x = self.a + self.b * math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2 * math.pi * v)
             x = _round_sig(x)
             return x if self.q is None else _quantize(x, self.q)
-        return self.settle(x)
+        if self.q is not None:
+            return self.settle(x)
+        # settle() without q, inlined: a sample is drawn per parameter per job.
+        x, a, b = _round_sig(x), self.a, self.b
+        return a if x < a else b if x > b else x
 
     def settle(self, x: float) -> float | int:
         """A drawn value as sagesweep writes it: 10 significant digits, on q, in [min, max]."""
