@@ -14,7 +14,6 @@ from sagesweep.planning.config import load_config
 from sagesweep.planning.naming import digest_bytes, digest_text, job_name
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.render import PointApplier, canonical_template
-from sagesweep.planning.validate import validator
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 
@@ -133,7 +132,7 @@ class TestCompiledPlan:
         config = load_config(write(tmp_path, document))
         base, _ = canonical_template(config.template)
         applier = PointApplier(base)
-        plan = CompiledPlan(base, list(config.parameters), applier, config.sweep, validator())
+        plan = CompiledPlan(base, list(config.parameters), applier, config.sweep)
         planner = Planner(config)
         for point in planner.space.points():
             rendered = applier.apply(point)
@@ -160,7 +159,7 @@ class TestCompiledPlan:
         """Paths whose effect on the digest or the checks varies are left to the general path."""
         base, _ = canonical_template(template(Tags=[{"Key": "a", "Value": "b"}]))
         with pytest.raises(ValueError, match=why):
-            CompiledPlan(base, paths, PointApplier(base), "cp", validator())
+            CompiledPlan(base, paths, PointApplier(base), "cp")
 
 
 class TestPlannerAgrees:
@@ -173,7 +172,7 @@ class TestPlannerAgrees:
         """Same jobs, problems, warnings and counts, valid and invalid points mixed."""
         path = write(tmp_path, document)
         fast = outcome(Planner(load_config(path)))
-        monkeypatch.setattr(Planner, "_compile", lambda self, template: None)
+        monkeypatch.setattr(Planner, "_compile", lambda self, template, paths: None)
         general = outcome(Planner(load_config(path)))
         assert fast == general
         assert fast["jobs"]

@@ -33,9 +33,6 @@ from sagesweep.planning.render import (
     set_path,
     tags_of,
 )
-from sagesweep.planning.secrets import findings
-from sagesweep.planning.shapes import Node, Out
-from sagesweep.planning.validate import SCANNED_MAPS, RequestValidator
 
 __all__ = ["CompiledPlan"]
 
@@ -44,8 +41,6 @@ _PER_JOB = frozenset({"job", "digest"})
 # Per-job placeholders are filled once with markers, then the markers replaced per job.
 _JOB, _DIGEST = "\x00job\x00", "\x00digest\x00"
 _MARKERS = {"job": _JOB, "digest": _DIGEST}
-_SPOT_MEMBERS = frozenset({"EnableManagedSpotTraining", "StoppingCondition"})
-_SCANNED = frozenset(member for member, _, _ in SCANNED_MAPS)
 _CHECKPOINT = ("CheckpointConfig", "S3Uri")
 # Operations replayed per job on the filled template (see CompiledPlan._compile_ops).
 _COPY, _NEW, _SET = 0, 1, 2
@@ -77,22 +72,19 @@ class CompiledPlan:
     __slots__ = (
         "_checkpoint_slot",
         "_checkpoint_static",
-        "_digest_leaf",
         "_fields",
         "_filled",
         "_kinds",
-        "_leaves",
-        "_name_node",
         "_ops",
         "_order",
         "_pieces",
-        "_secret_leaves",
-        "_spot_varies",
         "_static_tags",
         "_sweep",
         "_targets",
-        "_validator",
+        "fields",
         "paths",
+        "places",
+        "user_tags",
     )
 
     def __init__(
@@ -101,12 +93,10 @@ class CompiledPlan:
         paths: Sequence[str],
         applier: PointApplier,
         sweep: str,
-        validator: RequestValidator,
     ) -> None:
         """Raise RenderError, ValueError or TypeError when the plan cannot be compiled."""
         self.paths = tuple(paths)
         self._sweep = sweep
-        self._validator = validator
         keys = [applier.keys(p) for p in self.paths]
         for i, a in enumerate(keys):
             for b in keys[i + 1 :]:
@@ -120,7 +110,16 @@ class CompiledPlan:
         self._fields = tuple(field_of(k) for k in keys)
         self._compile_digest(template, keys)
         self._compile_request(template, keys, applier)
-        self._compile_checks(template, keys)
+        #: every path a job sets a value at: the swept ones, then per-job template strings
+        self.places = (*keys, *(t for t, _, _ in self._targets))
+        #: the field names of :attr:`places`, as problems name them
+        self.fields = (*self._fields, *(fld for _, fld, _ in self._targets))
+        self._checkpoint_slot = keys.index(_CHECKPOINT) if _CHECKPOINT in keys else None
+        config = template.get(_CHECKPOINT[0])
+        raw = config.get(_CHECKPOINT[1]) if isinstance(config, Mapping) else None
+        self._checkpoint_static = (
+            raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
+        )
 
     # -- digest ---------------------------------------------------------------------
 
@@ -191,6 +190,8 @@ class CompiledPlan:
         self._ops = self._compile_ops(filled, places)
         tagged = any(k[0] == "Tags" for k in places)
         self._static_tags = None if tagged else own_tags(filled.get("Tags"))
+        #: how many tags precede sagesweep's own in every request (None: it varies)
+        self.user_tags = None if self._static_tags is None else len(self._static_tags)
 
     @staticmethod
     def _compile_ops(
@@ -262,40 +263,10 @@ class CompiledPlan:
 
     # -- checks ---------------------------------------------------------------------
 
-    def _compile_checks(self, template: dict[str, Any], keys: list[tuple[PathKey, ...]]) -> None:
-        places = [*keys, *(t for t, _, _ in self._targets)]
-        fields = [*self._fields, *(fld for _, fld, _ in self._targets)]
-        self._spot_varies = any(k[0] in _SPOT_MEMBERS for k in places)
-        self._secret_leaves = tuple(
-            (i, str(k[1])) for i, k in enumerate(places) if k[0] in _SCANNED and len(k) == 2
-        )
-        self._checkpoint_slot = keys.index(_CHECKPOINT) if _CHECKPOINT in keys else None
-        config = template.get(_CHECKPOINT[0])
-        raw = config.get(_CHECKPOINT[1]) if isinstance(config, Mapping) else None
-        self._checkpoint_static = (
-            raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
-        )
-        nodes = [self._validator.node_at(fld) for fld in fields]
-        self._name_node = self._validator.node_at("TrainingJobName")
-        tags = self._static_tags
-        self._digest_leaf: tuple[Node, str] | None = None
-        if tags is not None:
-            node = self._validator.node_at("Tags[0].Value")
-            if node is not None:
-                self._digest_leaf = (node, f"Tags[{len(tags) + 1}].Value")
-        self._leaves: tuple[tuple[Node, str], ...] | None = None
-        if all(n is not None for n in nodes) and self._name_node and self._digest_leaf:
-            self._leaves = tuple((n, f) for n, f in zip(nodes, fields, strict=True) if n)
-
     @property
     def template(self) -> dict[str, Any]:
         """The template as every job shares it: ``{sweep}`` filled, per-job strings not."""
         return self._filled
-
-    @property
-    def checkable(self) -> bool:
-        """Whether :meth:`clean` can vouch for a job once one job validated clean in full."""
-        return self._leaves is not None
 
     def raw_checkpoint(self, values: list[Any]) -> Any:
         """The job's CheckpointConfig.S3Uri before placeholders; None if unique per job."""
@@ -303,40 +274,6 @@ class CompiledPlan:
             return self._checkpoint_static
         raw = values[self._checkpoint_slot]
         return raw if isinstance(raw, str) and not placeholder_names(raw) & _PER_JOB else None
-
-    def clean(
-        self,
-        point: Mapping[str, Any],
-        request: Mapping[str, Any],
-        placed: list[Any],
-        digest: str,
-    ) -> bool:
-        """True if the job's varying leaves and cross-field rules have no problem at all.
-
-        Valid only for a plan one of whose jobs validated clean in full: everything
-        else of this job's request is the same as that job's. False means: validate
-        the job in full (for the problems' messages and order).
-        """
-        leaves, name_node, digest_leaf = self._leaves, self._name_node, self._digest_leaf
-        if leaves is None or name_node is None or digest_leaf is None:
-            return False
-        out: Out = []
-        for (node, fld), value in zip(leaves, placed, strict=True):
-            node.check(value, fld, out)
-        name_node.check(request["TrainingJobName"], "TrainingJobName", out)
-        digest_leaf[0].check(digest, digest_leaf[1], out)
-        if out:
-            return False
-        originals = list(point.values())
-        for i, key in self._secret_leaves:
-            value = placed[i]
-            # A number or boolean, rendered, is never taken for a credential: only
-            # strings (swept, or template strings filled per job) are scanned.
-            if i < len(originals) and type(originals[i]) is not str:
-                continue
-            if type(value) is str and findings(key, value):
-                return False
-        return not (self._spot_varies and self._validator.spot_problems(request))
 
 
 def _holds(container: Any, key: PathKey) -> bool:

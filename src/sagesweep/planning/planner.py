@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
+from sagesweep.errors import DEFAULT_MAX_PROBLEMS
 from sagesweep.planning import naming
-from sagesweep.planning.compiled import CompiledPlan
 from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.fastpath import FastPath, fast_path
 from sagesweep.planning.naming import (
     DIGEST_LENGTH,
     DigestIndex,
@@ -23,6 +23,7 @@ from sagesweep.planning.naming import (
     digest_text,
     job_name,
 )
+from sagesweep.planning.problems import ProblemLog
 from sagesweep.planning.render import (
     PointApplier,
     RenderError,
@@ -75,53 +76,10 @@ class PlanStats:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Fast:
-    """A compiled plan and the members of its shared template that are valid on their own."""
-
-    plan: CompiledPlan
-    known: Mapping[str, object]
-
-
 def _raw_checkpoint(body: Mapping[str, Any]) -> Any:
     """A request's CheckpointConfig.S3Uri before its placeholders are filled."""
     config = body.get("CheckpointConfig")
     return config.get("S3Uri") if isinstance(config, Mapping) else None
-
-
-class _Problems:
-    """Folds identical problems (same field and message) across jobs into one line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._first: dict[tuple[str, str], Problem] = {}
-        self._count: dict[tuple[str, str], int] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._first)
-
-    def add(self, subject: str, fld: str, message: str) -> None:
-        key = (fld, message)
-        if key not in self._first:
-            self._first[key] = Problem(self.source, subject, fld, message)
-            self._count[key] = 0
-        self._count[key] += 1
-
-    def lines(self) -> list[Problem]:
-        out = []
-        for key, problem in self._first.items():
-            more = self._count[key] - 1
-            if more:
-                suffix = f" (and {more} other job{'s' if more != 1 else ''})"
-                problem = Problem(
-                    problem.source, problem.subject, problem.field, problem.message + suffix
-                )
-            out.append(problem)
-        return out
-
-    def error(self) -> PlanError:
-        lines = self.lines()
-        return PlanError(lines, max_shown=DEFAULT_MAX_PROBLEMS, total=len(lines))
 
 
 class Planner:
@@ -147,8 +105,7 @@ class Planner:
         self.max_jobs = max_jobs if max_jobs is not None else config.max_jobs
         self.stats = PlanStats(warnings=list(config.warnings))
         self._validator = validator()
-        self._problems = _Problems(self.source)
-        self._last_found = False
+        self._problems = ProblemLog(self.source)
         template, render_problems = canonical_template(config.template)
         self._applier = PointApplier(template)
         # Members no point touches are the template's own objects in every request:
@@ -171,17 +128,14 @@ class Planner:
             # that one run lists every problem a user has to fix.
             self._template_problems(template)
             raise self._problems.error()
-        self._compiled = self._compile(template)
+        # Points of a grid, random or tpe sweep all set the same paths.
+        config_paths = tuple(config.parameters) or (
+            tuple(config.trials[0]) if config.trials else ()
+        )
+        self._compiled = self._compile(template, config_paths)
 
-    def _compile(self, template: dict[str, Any]) -> _Fast | None:
-        """The fast path for points that set the sweep's own paths (None: general path)."""
-        config = self.config
-        paths = tuple(config.parameters) or (tuple(config.trials[0]) if config.trials else ())
-        try:
-            plan = CompiledPlan(template, paths, self._applier, config.sweep, self._validator)
-        except (RenderError, ValueError, TypeError, KeyError, IndexError):
-            return None
-        return _Fast(plan, self._validator.valid_members(plan.template))
+    def _compile(self, template: dict[str, Any], paths: tuple[str, ...]) -> FastPath | None:
+        return fast_path(template, paths, self._applier, self.config.sweep, self._validator)
 
     def _template_problems(self, template: Mapping[str, Any]) -> None:
         """Template problems no parameter can be meant to fix (those are left out)."""
@@ -285,13 +239,13 @@ class Planner:
                 yield JobSpec(name, digest, point, request, stats.jobs)
                 stats.jobs += 1
                 continue
-            if proven and rendered is None and fast is not None:
-                bad = not fast.plan.clean(point, request, placed, digest) and self._checked(
-                    request, name, fast.known
-                )
+            checks = fast.checks if fast is not None and rendered is None else None
+            if proven and checks is not None:
+                clean = checks.clean(point, request, placed, digest)
+                bad = not clean and self._checked(request, name, self._known_for(fast))[0]
             else:
-                bad = self._checked(request, name, self._known if fast is None else fast.known)
-                proven = proven or (rendered is None and not bad and not self._last_found)
+                bad, found = self._checked(request, name, self._known_for(fast))
+                proven = proven or (checks is not None and not found)
             if self._shared_checkpoint(raw, request, name, checkpoints):
                 bad = True
             if bad:
@@ -300,10 +254,14 @@ class Planner:
             yield JobSpec(name, digest, point, request, stats.jobs)
             stats.jobs += 1
 
-    def _checked(self, request: Mapping[str, Any], name: str, known: Mapping[str, object]) -> bool:
-        """Validate a request in full; record its problems and warnings; True if any error."""
+    def _known_for(self, fast: FastPath | None) -> Mapping[str, object]:
+        return self._known if fast is None else fast.known
+
+    def _checked(
+        self, request: Mapping[str, Any], name: str, known: Mapping[str, object]
+    ) -> tuple[bool, bool]:
+        """Validate a request in full, recording what is found: (any error, anything)."""
         violations = self._validator.validate(request, known=known)
-        self._last_found = bool(violations)
         bad = False
         for violation in violations:
             if violation.severity == "warning":
@@ -312,7 +270,7 @@ class Planner:
                 continue
             self._problems.add(name, violation.field, violation.message)
             bad = True
-        return bad
+        return bad, bool(violations)
 
     def _shared_checkpoint(
         self,
