@@ -2,7 +2,8 @@
 
 The template is never mutated: setting a path copies only the containers on that path,
 and filling placeholders copies only what changes, so rendering a job costs little more
-than the fields it touches.
+than the fields it touches. Placeholders themselves live in
+:mod:`sagesweep.planning.placeholders` (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG
+from sagesweep.planning.placeholders import (
+    RenderError,
+    fill_placeholders,
+    placeholder_names,
+    placeholder_problems,
+)
 
 __all__ = [
     "STRING_MAPS",
@@ -33,21 +40,10 @@ __all__ = [
 
 #: Request members whose values are strings; swept values are rendered canonically.
 STRING_MAPS = ("HyperParameters", "Environment")
-PLACEHOLDERS = ("sweep", "job", "digest")
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 PathKey = str | int
-
-
-class RenderError(ValueError):
-    """A value or path cannot be rendered; carries the field path."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 def parse_path(path: str) -> tuple[PathKey, ...]:
@@ -123,78 +119,6 @@ def set_path(request: dict[str, Any], keys: tuple[PathKey, ...], value: Any, fie
         node[last] = value
     else:
         raise RenderError(field, f"cannot set {last!r} inside a {type(node).__name__}")
-
-
-def _fill(text: str, values: Mapping[str, str], field: str) -> str:
-    def sub(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        name = m.group(1)
-        if name is None:
-            raise RenderError(
-                field, f"unmatched {token!r} in {text!r}; write {token * 2} for a brace"
-            )
-        if name not in values:
-            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            raise RenderError(field, f"unknown placeholder {{{name}}} in {text!r} (known: {known})")
-        return values[name]
-
-    return _BRACES.sub(sub, text)
-
-
-def fill_placeholders(obj: Any, values: Mapping[str, str], field: str = "") -> Any:
-    """Return ``obj`` with placeholders filled; unchanged subtrees are shared, not copied."""
-    if isinstance(obj, str):
-        return _fill(obj, values, field) if ("{" in obj or "}" in obj) else obj
-    if isinstance(obj, dict):
-        out: dict[str, Any] | None = None
-        for key, child in obj.items():
-            new = fill_placeholders(child, values, f"{field}.{key}" if field else key)
-            if new is not child:
-                if out is None:
-                    out = dict(obj)
-                out[key] = new
-        return obj if out is None else out
-    if isinstance(obj, list):
-        items: list[Any] | None = None
-        for i, child in enumerate(obj):
-            new = fill_placeholders(child, values, f"{field}[{i}]")
-            if new is not child:
-                if items is None:
-                    items = list(obj)
-                items[i] = new
-        return obj if items is None else items
-    return obj
-
-
-def placeholder_names(text: str) -> frozenset[str]:
-    """The placeholders ``text`` uses; ``{{job}}`` is a literal, not a placeholder."""
-    return frozenset(m.group(1) for m in _BRACES.finditer(text) if m.group(1) is not None)
-
-
-def placeholder_problems(obj: Any) -> list[RenderError]:
-    """Every bad placeholder in a template, found with stand-in values."""
-    problems: list[RenderError] = []
-    probe = dict.fromkeys(PLACEHOLDERS, "x")
-
-    def walk(node: Any, field: str) -> None:
-        if isinstance(node, str):
-            try:
-                _fill(node, probe, field)
-            except RenderError as exc:
-                problems.append(exc)
-        elif isinstance(node, dict):
-            for key, child in node.items():
-                walk(child, f"{field}.{key}" if field else key)
-        elif isinstance(node, list):
-            for i, child in enumerate(node):
-                walk(child, f"{field}[{i}]")
-
-    walk(obj, "")
-    return problems
 
 
 def _get(node: Any, keys: tuple[PathKey, ...]) -> Any:
