@@ -192,7 +192,6 @@ class Planner:
         proven = False
         for point in self.space.points() if points is None else points:
             stats.points += 1
-            subject = f"point {stats.points}"
             values: list[Any] | None = None
             if fast is not None and tuple(point) == fast.plan.paths:
                 try:
@@ -208,7 +207,7 @@ class Planner:
                     fld, message = (
                         (exc.field, exc.message) if isinstance(exc, RenderError) else ("", str(exc))
                     )
-                    problems.add(subject, fld, message)
+                    problems.add(f"point {stats.points}", fld, message)
                     stats.invalid += 1
                     continue
             verdict = seen.add(full)

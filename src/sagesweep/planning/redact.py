@@ -81,22 +81,35 @@ def redact_request(request: Mapping[str, Any]) -> Mapping[str, Any]:
     # Called for every job of a plan: flat comprehensions, no copy unless needed.
     out: dict[str, Any] | None = None
     environment = request.get(_ENVIRONMENT)
-    if isinstance(environment, Mapping) and environment:
+    if environment is not None and isinstance(environment, Mapping) and environment:
         out = dict(request)
         out[_ENVIRONMENT] = _masked_environment(environment)
     hyperparameters = request.get("HyperParameters")
-    if isinstance(hyperparameters, Mapping):
+    if hyperparameters is not None and isinstance(hyperparameters, Mapping):
         flagged = flagged_keys(hyperparameters)
         if flagged:
             out = dict(request) if out is None else out
             out["HyperParameters"] = {**hyperparameters, **dict.fromkeys(flagged, MASK)}
     tags = request.get(_TAGS)
-    if isinstance(tags, list):
+    if isinstance(tags, list) and not _plain_tags(tags):
         shown = _redact(_TAGS, tags)
         if shown is not tags:
             out = dict(request) if out is None else out
             out[_TAGS] = shown
     return request if out is None else out
+
+
+def _plain_tags(tags: list[Any]) -> bool:
+    """True if :func:`_redact` would mask no tag: checked without its general walk."""
+    for tag in tags:
+        if type(tag) is not dict or len(tag) != 2:
+            return False
+        key, value = tag.get("Key"), tag.get("Value")
+        if type(key) is not str or type(value) is not str:
+            return False
+        if not key.startswith(_OWN_TAGS) and findings(key, value):
+            return False
+    return True
 
 
 def secret_values(request: Mapping[str, Any]) -> tuple[str, ...]:
