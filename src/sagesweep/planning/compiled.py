@@ -2,14 +2,12 @@
 
 Every point of a grid or random sweep sets the same paths into the same template.
 So the canonical JSON a digest hashes is the template's, encoded once with a slot per
-swept value, and a job splices its values in; the request is the template (with its
-``{sweep}`` placeholders filled once) plus a fixed list of container copies and
-assignments; and once one job of the plan validated clean in full, the parts it shares
-with every other job are known valid, and a job needs only its varying leaves checked
-(swept values, per-job placeholders, its name and digest tag) plus the cross-field
-rules that read them. The result is the very request, digest and verdict the general
-path (:mod:`sagesweep.planning.render`, :mod:`sagesweep.planning.naming`) gives: the
-planner falls back to that path for a point or a check this cannot vouch for.
+swept value, and a job splices its values in; and the request is the template (with
+its ``{sweep}`` placeholders filled once) plus a fixed list of container copies and
+assignments. The result is the very digest and request the general path
+(:mod:`sagesweep.planning.render`, :mod:`sagesweep.planning.naming`) gives; what this
+cannot reproduce is refused when compiling, and the planner then uses the general
+path. The per-job checks are :mod:`sagesweep.planning.fastpath`'s.
 """
 
 from __future__ import annotations
