@@ -22,6 +22,7 @@ __all__ = [
     "DigestIndex",
     "canonical_json",
     "digest_of",
+    "identity_json",
     "job_name",
 ]
 
@@ -63,18 +64,34 @@ def _strip_owned(request: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def identity_json(request: Mapping[str, Any]) -> str:
+    """The text a request's digest is the hash of: canonical JSON, own members left out."""
+    return canonical_json(_strip_owned(request))
+
+
 def digest_bytes(request: Mapping[str, Any]) -> bytes:
     """The full sha256 of the request's identity."""
-    return hashlib.sha256(canonical_json(_strip_owned(request)).encode()).digest()
+    return hashlib.sha256(identity_json(request).encode()).digest()
 
 
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 
+# Two base32 characters per 10 bits: five lookups make a digest.
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)
+
+
 def digest_text(full: bytes) -> str:
     """First 10 characters of lowercase base32 of ``full`` (its first 50 bits)."""
     bits = int.from_bytes(full[:8], "big") >> 14
-    return "".join(_B32[(bits >> shift) & 31] for shift in range(45, -1, -5))
+    pairs = _B32_PAIRS
+    return (
+        pairs[bits >> 40]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
 
 
 def digest_of(request: Mapping[str, Any]) -> str:

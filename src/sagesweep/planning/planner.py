@@ -12,8 +12,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
+from sagesweep.errors import DEFAULT_MAX_PROBLEMS
+from sagesweep.planning import naming
 from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.fastpath import FastPath, fast_path
 from sagesweep.planning.naming import (
     DIGEST_LENGTH,
     DigestIndex,
@@ -21,6 +23,7 @@ from sagesweep.planning.naming import (
     digest_text,
     job_name,
 )
+from sagesweep.planning.problems import ProblemLog
 from sagesweep.planning.render import (
     PointApplier,
     RenderError,
@@ -73,39 +76,10 @@ class PlanStats:
     warnings: list[str] = field(default_factory=list)
 
 
-class _Problems:
-    """Folds identical problems (same field and message) across jobs into one line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._first: dict[tuple[str, str], Problem] = {}
-        self._count: dict[tuple[str, str], int] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._first)
-
-    def add(self, subject: str, fld: str, message: str) -> None:
-        key = (fld, message)
-        if key not in self._first:
-            self._first[key] = Problem(self.source, subject, fld, message)
-            self._count[key] = 0
-        self._count[key] += 1
-
-    def lines(self) -> list[Problem]:
-        out = []
-        for key, problem in self._first.items():
-            more = self._count[key] - 1
-            if more:
-                suffix = f" (and {more} other job{'s' if more != 1 else ''})"
-                problem = Problem(
-                    problem.source, problem.subject, problem.field, problem.message + suffix
-                )
-            out.append(problem)
-        return out
-
-    def error(self) -> PlanError:
-        lines = self.lines()
-        return PlanError(lines, max_shown=DEFAULT_MAX_PROBLEMS, total=len(lines))
+def _raw_checkpoint(body: Mapping[str, Any]) -> Any:
+    """A request's CheckpointConfig.S3Uri before its placeholders are filled."""
+    config = body.get("CheckpointConfig")
+    return config.get("S3Uri") if isinstance(config, Mapping) else None
 
 
 class Planner:
@@ -131,7 +105,7 @@ class Planner:
         self.max_jobs = max_jobs if max_jobs is not None else config.max_jobs
         self.stats = PlanStats(warnings=list(config.warnings))
         self._validator = validator()
-        self._problems = _Problems(self.source)
+        self._problems = ProblemLog(self.source)
         template, render_problems = canonical_template(config.template)
         self._applier = PointApplier(template)
         # Members no point touches are the template's own objects in every request:
@@ -154,6 +128,14 @@ class Planner:
             # that one run lists every problem a user has to fix.
             self._template_problems(template)
             raise self._problems.error()
+        # Points of a grid, random or tpe sweep all set the same paths.
+        config_paths = tuple(config.parameters) or (
+            tuple(config.trials[0]) if config.trials else ()
+        )
+        self._compiled = self._compile(template, config_paths)
+
+    def _compile(self, template: dict[str, Any], paths: tuple[str, ...]) -> FastPath | None:
+        return fast_path(template, paths, self._applier, self.config.sweep, self._validator)
 
     def _template_problems(self, template: Mapping[str, Any]) -> None:
         """Template problems no parameter can be meant to fix (those are left out)."""
@@ -202,25 +184,32 @@ class Planner:
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
-        check_request, known = self._validator.validate, self._known
+        # The compiled path hashes the identity itself: a digest function swapped in
+        # here (to inject a collision, say) is honoured by the general path alone.
+        fast = self._compiled if digest_bytes is naming.digest_bytes else None
+        # Set once a compiled job validated clean in full: from then on a compiled job
+        # shares everything but its varying leaves with a job known to be valid.
+        proven = False
         for point in self.space.points() if points is None else points:
             stats.points += 1
-            subject = f"point {stats.points}"
-            try:
-                rendered = self._applier.apply(point)
-                full = digest_bytes(rendered.body)
-            except (RenderError, ValueError) as exc:
-                fld, message = (
-                    (exc.field, exc.message)
-                    if isinstance(exc, RenderError)
-                    else (
-                        "",
-                        str(exc),
+            values: list[Any] | None = None
+            if fast is not None and tuple(point) == fast.plan.paths:
+                try:
+                    full, values = fast.plan.digest(point)
+                except (RenderError, ValueError, TypeError):
+                    values = None  # the general path finds and words the problem
+            rendered = None
+            if values is None:
+                try:
+                    rendered = self._applier.apply(point)
+                    full = digest_bytes(rendered.body)
+                except (RenderError, ValueError) as exc:
+                    fld, message = (
+                        (exc.field, exc.message) if isinstance(exc, RenderError) else ("", str(exc))
                     )
-                )
-                problems.add(subject, fld, message)
-                stats.invalid += 1
-                continue
+                    problems.add(f"point {stats.points}", fld, message)
+                    stats.invalid += 1
+                    continue
             verdict = seen.add(full)
             digest = digest_text(full)
             name = job_name(config.sweep, digest)
@@ -231,8 +220,16 @@ class Planner:
                 problems.add(name, "", f"digest {digest} collides with a different job")
                 stats.invalid += 1
                 continue
+            placed: list[Any] = []
             try:
-                request = rendered.finish(config.sweep, name, digest)
+                if rendered is None:
+                    assert fast is not None
+                    assert values is not None
+                    request, placed = fast.plan.request(values, name, digest)
+                    raw = fast.plan.raw_checkpoint(values)
+                else:
+                    request = rendered.finish(config.sweep, name, digest)
+                    raw = _raw_checkpoint(rendered.body)
             except RenderError as exc:
                 problems.add(name, exc.field, exc.message)
                 stats.invalid += 1
@@ -241,15 +238,14 @@ class Planner:
                 yield JobSpec(name, digest, point, request, stats.jobs)
                 stats.jobs += 1
                 continue
-            bad = False
-            for violation in check_request(request, known=known):
-                if violation.severity == "warning":
-                    if len(stats.warnings) < DEFAULT_MAX_PROBLEMS:
-                        stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
-                    continue
-                problems.add(name, violation.field, violation.message)
-                bad = True
-            if self._shared_checkpoint(rendered.body, request, name, checkpoints):
+            checks = fast.checks if fast is not None and rendered is None else None
+            if proven and checks is not None:
+                clean = checks.clean(point, request, placed, digest)
+                bad = not clean and self._checked(request, name, self._known_for(fast))[0]
+            else:
+                bad, found = self._checked(request, name, self._known_for(fast))
+                proven = proven or (checks is not None and not found)
+            if self._shared_checkpoint(raw, request, name, checkpoints):
                 bad = True
             if bad:
                 stats.invalid += 1
@@ -257,15 +253,31 @@ class Planner:
             yield JobSpec(name, digest, point, request, stats.jobs)
             stats.jobs += 1
 
+    def _known_for(self, fast: FastPath | None) -> Mapping[str, object]:
+        return self._known if fast is None else fast.known
+
+    def _checked(
+        self, request: Mapping[str, Any], name: str, known: Mapping[str, object]
+    ) -> tuple[bool, bool]:
+        """Validate a request in full, recording what is found: (any error, anything)."""
+        violations = self._validator.validate(request, known=known)
+        bad = False
+        for violation in violations:
+            if violation.severity == "warning":
+                if len(self.stats.warnings) < DEFAULT_MAX_PROBLEMS:
+                    self.stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
+                continue
+            self._problems.add(name, violation.field, violation.message)
+            bad = True
+        return bad, bool(violations)
+
     def _shared_checkpoint(
         self,
-        body: Mapping[str, Any],
+        raw: Any,
         request: Mapping[str, Any],
         name: str,
         seen: dict[str, str],
     ) -> bool:
-        config = body.get("CheckpointConfig")
-        raw = config.get("S3Uri") if isinstance(config, Mapping) else None
         if not isinstance(raw, str) or placeholder_names(raw) & _UNIQUE_CHECKPOINT_PLACEHOLDERS:
             return False
         uri = str(request["CheckpointConfig"]["S3Uri"])

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sagesweep.planning.secrets import MASK, findings
+from sagesweep.planning.secrets import MASK, findings, flagged_keys
 
 __all__ = ["MASK", "redact_params", "redact_request", "secret_values"]
 
@@ -44,10 +44,14 @@ def _flagged(key: str, value: object) -> bool:
 
 def _redact(key: str, value: Any) -> Any:
     """``value`` (judged under ``key``) with flagged strings masked; same object if none."""
+    kind = type(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        return value  # most swept values: nothing to judge
     if isinstance(value, str):
         return MASK if findings(key, value) else value
-    if isinstance(value, Mapping):
-        if value.keys() == {"Key", "Value"} and isinstance(value["Key"], str):  # a tag
+    if kind is dict or isinstance(value, Mapping):
+        is_tag = len(value) == 2 and "Key" in value and "Value" in value
+        if is_tag and isinstance(value["Key"], str):
             if value["Key"].startswith(_OWN_TAGS) or not _flagged(value["Key"], value["Value"]):
                 return value
             return {**value, "Value": MASK}
@@ -78,26 +82,35 @@ def redact_request(request: Mapping[str, Any]) -> Mapping[str, Any]:
     # Called for every job of a plan: flat comprehensions, no copy unless needed.
     out: dict[str, Any] | None = None
     environment = request.get(_ENVIRONMENT)
-    if isinstance(environment, Mapping) and environment:
+    if environment is not None and isinstance(environment, Mapping) and environment:
         out = dict(request)
         out[_ENVIRONMENT] = _masked_environment(environment)
     hyperparameters = request.get("HyperParameters")
-    if isinstance(hyperparameters, Mapping):
-        flagged = [
-            k
-            for k, v in hyperparameters.items()
-            if isinstance(v, str) and isinstance(k, str) and findings(k, v)
-        ]
+    if hyperparameters is not None and isinstance(hyperparameters, Mapping):
+        flagged = flagged_keys(hyperparameters)
         if flagged:
             out = dict(request) if out is None else out
             out["HyperParameters"] = {**hyperparameters, **dict.fromkeys(flagged, MASK)}
     tags = request.get(_TAGS)
-    if isinstance(tags, list):
+    if isinstance(tags, list) and not _plain_tags(tags):
         shown = _redact(_TAGS, tags)
         if shown is not tags:
             out = dict(request) if out is None else out
             out[_TAGS] = shown
     return request if out is None else out
+
+
+def _plain_tags(tags: list[Any]) -> bool:
+    """True if :func:`_redact` would mask no tag: checked without its general walk."""
+    for tag in tags:
+        if type(tag) is not dict or len(tag) != 2:
+            return False
+        key, value = tag.get("Key"), tag.get("Value")
+        if type(key) is not str or type(value) is not str:
+            return False
+        if not key.startswith(_OWN_TAGS) and findings(key, value):
+            return False
+    return True
 
 
 def secret_values(request: Mapping[str, Any]) -> tuple[str, ...]:

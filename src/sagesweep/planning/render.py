@@ -2,7 +2,8 @@
 
 The template is never mutated: setting a path copies only the containers on that path,
 and filling placeholders copies only what changes, so rendering a job costs little more
-than the fields it touches.
+than the fields it touches. Placeholders themselves live in
+:mod:`sagesweep.planning.placeholders` (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG
+from sagesweep.planning.placeholders import (
+    RenderError,
+    fill_placeholders,
+    placeholder_names,
+    placeholder_problems,
+)
 
 __all__ = [
     "STRING_MAPS",
@@ -21,30 +28,22 @@ __all__ = [
     "Rendered",
     "canonical_template",
     "canonical_value",
+    "field_of",
     "fill_placeholders",
+    "own_tags",
     "parse_path",
     "placeholder_names",
     "placeholder_problems",
     "set_path",
+    "tags_of",
 ]
 
 #: Request members whose values are strings; swept values are rendered canonically.
 STRING_MAPS = ("HyperParameters", "Environment")
-PLACEHOLDERS = ("sweep", "job", "digest")
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 PathKey = str | int
-
-
-class RenderError(ValueError):
-    """A value or path cannot be rendered; carries the field path."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 def parse_path(path: str) -> tuple[PathKey, ...]:
@@ -71,6 +70,8 @@ def parse_path(path: str) -> tuple[PathKey, ...]:
 
 def canonical_value(value: Any, field: str) -> str:
     """Strings inside HyperParameters/Environment: bool, int, float rendered canonically."""
+    if type(value) is float and value - value == 0.0:  # finite: the common swept value
+        return repr(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -120,78 +121,6 @@ def set_path(request: dict[str, Any], keys: tuple[PathKey, ...], value: Any, fie
         raise RenderError(field, f"cannot set {last!r} inside a {type(node).__name__}")
 
 
-def _fill(text: str, values: Mapping[str, str], field: str) -> str:
-    def sub(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        name = m.group(1)
-        if name is None:
-            raise RenderError(
-                field, f"unmatched {token!r} in {text!r}; write {token * 2} for a brace"
-            )
-        if name not in values:
-            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            raise RenderError(field, f"unknown placeholder {{{name}}} in {text!r} (known: {known})")
-        return values[name]
-
-    return _BRACES.sub(sub, text)
-
-
-def fill_placeholders(obj: Any, values: Mapping[str, str], field: str = "") -> Any:
-    """Return ``obj`` with placeholders filled; unchanged subtrees are shared, not copied."""
-    if isinstance(obj, str):
-        return _fill(obj, values, field) if ("{" in obj or "}" in obj) else obj
-    if isinstance(obj, dict):
-        out: dict[str, Any] | None = None
-        for key, child in obj.items():
-            new = fill_placeholders(child, values, f"{field}.{key}" if field else key)
-            if new is not child:
-                if out is None:
-                    out = dict(obj)
-                out[key] = new
-        return obj if out is None else out
-    if isinstance(obj, list):
-        items: list[Any] | None = None
-        for i, child in enumerate(obj):
-            new = fill_placeholders(child, values, f"{field}[{i}]")
-            if new is not child:
-                if items is None:
-                    items = list(obj)
-                items[i] = new
-        return obj if items is None else items
-    return obj
-
-
-def placeholder_names(text: str) -> frozenset[str]:
-    """The placeholders ``text`` uses; ``{{job}}`` is a literal, not a placeholder."""
-    return frozenset(m.group(1) for m in _BRACES.finditer(text) if m.group(1) is not None)
-
-
-def placeholder_problems(obj: Any) -> list[RenderError]:
-    """Every bad placeholder in a template, found with stand-in values."""
-    problems: list[RenderError] = []
-    probe = dict.fromkeys(PLACEHOLDERS, "x")
-
-    def walk(node: Any, field: str) -> None:
-        if isinstance(node, str):
-            try:
-                _fill(node, probe, field)
-            except RenderError as exc:
-                problems.append(exc)
-        elif isinstance(node, dict):
-            for key, child in node.items():
-                walk(child, f"{field}.{key}" if field else key)
-        elif isinstance(node, list):
-            for i, child in enumerate(node):
-                walk(child, f"{field}[{i}]")
-
-    walk(obj, "")
-    return problems
-
-
 def _get(node: Any, keys: tuple[PathKey, ...]) -> Any:
     for key in keys:
         if isinstance(key, int):
@@ -219,7 +148,8 @@ def _brace_paths(node: Any, prefix: tuple[PathKey, ...] = ()) -> list[tuple[Path
     return found
 
 
-def _field(keys: tuple[PathKey, ...]) -> str:
+def field_of(keys: tuple[PathKey, ...]) -> str:
+    """``("A", 0, "B")`` -> ``A[0].B``: a parsed path as problems name it."""
     text = ""
     for key in keys:
         text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
@@ -239,26 +169,32 @@ class Rendered:
         request = dict(self.body)
         for keys in self.targets:
             old = _get(request, keys)
-            new = fill_placeholders(old, values, _field(keys))
+            new = fill_placeholders(old, values, field_of(keys))
             if new is not old:
-                set_path(request, keys, new, _field(keys))
+                set_path(request, keys, new, field_of(keys))
         request["TrainingJobName"] = name
-        user_tags = request.get("Tags")
-        if user_tags is None:
-            user_tags = []
-        elif not isinstance(user_tags, list):
-            raise RenderError(
-                "Tags", f"must be a list of {{Key, Value}} maps (got {type(user_tags).__name__})"
-            )
-        tags = [
-            t
-            for t in user_tags
-            if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
-        ]
-        tags.append({"Key": SWEEP_TAG, "Value": sweep})
-        tags.append({"Key": DIGEST_TAG, "Value": digest})
-        request["Tags"] = tags
+        request["Tags"] = [*own_tags(request.get("Tags")), *tags_of(sweep, digest)]
         return request
+
+
+def own_tags(user_tags: Any) -> list[Any]:
+    """A request's tags without sagesweep's own (they are set per job)."""
+    if user_tags is None:
+        return []
+    if not isinstance(user_tags, list):
+        raise RenderError(
+            "Tags", f"must be a list of {{Key, Value}} maps (got {type(user_tags).__name__})"
+        )
+    return [
+        t
+        for t in user_tags
+        if not (isinstance(t, Mapping) and t.get("Key") in (SWEEP_TAG, DIGEST_TAG))
+    ]
+
+
+def tags_of(sweep: str, digest: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The tags sagesweep adds to every request it sends."""
+    return {"Key": SWEEP_TAG, "Value": sweep}, {"Key": DIGEST_TAG, "Value": digest}
 
 
 def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], list[RenderError]]:
@@ -284,12 +220,13 @@ def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], lis
 class PointApplier:
     """Sets a point's values into a shared template; parsed paths are cached."""
 
-    __slots__ = ("_braces", "_paths", "template")
+    __slots__ = ("_paths", "braces", "template")
 
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
         self._paths: dict[str, tuple[PathKey, ...]] = {}
-        self._braces = tuple(_brace_paths(template))
+        #: paths of the template strings that hold a placeholder or an escaped brace
+        self.braces = tuple(_brace_paths(template))
 
     def keys(self, path: str) -> tuple[PathKey, ...]:
         keys = self._paths.get(path)
@@ -308,7 +245,7 @@ class PointApplier:
             if not isinstance(value, str) or "{" in value or "}" in value:
                 swept.append(keys)
         if not swept:
-            return Rendered(body, self._braces)
+            return Rendered(body, self.braces)
         # A template string under a swept subtree is filled with that subtree, once.
-        kept = [t for t in self._braces if not any(t[: len(k)] == k for k in swept)]
+        kept = [t for t in self.braces if not any(t[: len(k)] == k for k in swept)]
         return Rendered(body, (*kept, *swept))

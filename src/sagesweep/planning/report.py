@@ -22,7 +22,9 @@ from sagesweep.planning.redact import redact_params, redact_request
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
 
 DEFAULT_PREVIEW = 10
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# Sweep files cannot hold a value nested inside itself (refused when loaded), so the
+# encoder's cycle bookkeeping, a cost on every container of every line, is left out.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
 
 
 def job_line(job: JobSpec) -> str:

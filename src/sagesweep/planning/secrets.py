@@ -26,10 +26,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["MASK", "Finding", "findings", "mask", "redact_text", "scan"]
+__all__ = ["MASK", "Finding", "findings", "flagged_keys", "mask", "redact_text", "scan"]
 
 #: What a value known to be secret is shown as: nothing of it.
 MASK = "***"
@@ -208,6 +209,19 @@ def findings(key: str, value: str) -> tuple[Finding, ...]:
     if len(value) < _MIN_SCANNED and not _secret_name(key)[0]:
         return ()
     return _findings(key, value)
+
+
+def flagged_keys(entries: Mapping[Any, Any]) -> list[str]:
+    """The string keys of ``entries`` whose string value :func:`findings` flags, in order."""
+    # One loop for a whole map: a plan asks this of every job's hyperparameters.
+    return [
+        k
+        for k, v in entries.items()
+        if isinstance(v, str)
+        and isinstance(k, str)
+        and (len(v) >= _MIN_SCANNED or _secret_name(k)[0])
+        and _findings(k, v)
+    ]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import itertools
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
 from typing import Any, Literal, cast
@@ -44,7 +45,9 @@ class SpecError(ValueError):
     """A parameter spec is malformed; the message is one line."""
 
 
+@functools.lru_cache(maxsize=256)
 def _decimals(x: float | int) -> int:
+    # Called per sample with a spec's q, start or step: a handful of distinct values.
     exponent = Decimal(repr(x)).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
@@ -116,6 +119,13 @@ class Distribution:
     a: float  #: min, or mu for normal
     b: float  #: max, or sigma for normal
     q: float | int | None = None
+    #: log(a), log(b) for log_uniform, worked out once (the same floats every time)
+    logs: tuple[float, float] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        positive = self.kind == "log_uniform" and self.a > 0 and self.b > 0
+        logs = (math.log(self.a), math.log(self.b)) if positive else None
+        object.__setattr__(self, "logs", logs)
 
     def sample(self, rng: random.Random) -> Any:
         u = rng.random()
@@ -127,14 +137,18 @@ class Distribution:
         if self.kind == "uniform":
             x = self.a + u * (self.b - self.a)
         elif self.kind == "log_uniform":
-            la, lb = math.log(self.a), math.log(self.b)
+            la, lb = self.logs or (math.log(self.a), math.log(self.b))
             x = math.exp(la + u * (lb - la))
         else:  # normal, Box-Muller on two draws from the one generator
             v = rng.random()
             x = self.a + self.b * math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2 * math.pi * v)
             x = _round_sig(x)
             return x if self.q is None else _quantize(x, self.q)
-        return self.settle(x)
+        if self.q is not None:
+            return self.settle(x)
+        # settle() without q, inlined: a sample is drawn per parameter per job.
+        x, a, b = _round_sig(x), self.a, self.b
+        return a if x < a else b if x > b else x
 
     def settle(self, x: float) -> float | int:
         """A drawn value as sagesweep writes it: 10 significant digits, on q, in [min, max]."""

@@ -39,7 +39,13 @@ from sagesweep.planning.shapes import (
     short_repr,
 )
 
-__all__ = ["RequestValidator", "Violation", "compile_java_pattern", "validator"]
+__all__ = [
+    "SCANNED_MAPS",
+    "RequestValidator",
+    "Violation",
+    "compile_java_pattern",
+    "validator",
+]
 
 log = structlog.get_logger("sagesweep.planning.validate")
 
@@ -48,8 +54,8 @@ log = structlog.get_logger("sagesweep.planning.validate")
 
 _SPOT_FLAG = "EnableManagedSpotTraining"
 _STOPPING = "StoppingCondition"
-# Where a credential is refused (SageMaker rejects it) or merely discouraged.
-_SCANNED_MAPS: tuple[tuple[str, Literal["error", "warning"], str], ...] = (
+#: Where a credential is refused (SageMaker rejects it) or merely discouraged.
+SCANNED_MAPS: tuple[tuple[str, Literal["error", "warning"], str], ...] = (
     ("HyperParameters", "error", "SageMaker rejects credentials in hyperparameters"),
     (
         "Environment",
@@ -126,6 +132,16 @@ class RequestValidator:
         """None if the model allows a sweep parameter at ``path``, else what is wrong."""
         return self._resolve(path)[1]
 
+    def node_at(self, path: str) -> Node | None:
+        """The compiled shape that checks the value at ``path`` (None if there is none)."""
+        return self._resolve(path)[0]
+
+    def spot_problems(self, request: Mapping[str, Any]) -> Out:
+        """The managed-spot stopping rule alone, for a request whose rest is known valid."""
+        out: Out = []
+        self._check_spot(request, out)
+        return out
+
     # -- cross-field rules --------------------------------------------------------
 
     def _check_spot(self, request: Mapping[str, Any], out: Out) -> None:
@@ -158,7 +174,7 @@ class RequestValidator:
 
     def _scan_secrets(self, request: Mapping[str, Any], out: Out) -> None:
         memo = self._secret_memo
-        for member, severity, why in _SCANNED_MAPS:
+        for member, severity, why in SCANNED_MAPS:
             entries = request.get(member)
             if type(entries) is not dict and not isinstance(entries, Mapping):
                 continue
