@@ -8,7 +8,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from sagesweep.errors import InputError, PlanError
 from sagesweep.planning import planner as plan_module
 from sagesweep.planning.config import load_config
 from sagesweep.planning.files import MAX_FILE_BYTES
-from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, DigestIndex, digest_bytes, digest_of
+from sagesweep.planning.naming import DIGEST_TAG, SWEEP_TAG, DigestIndex, digest_of
 from sagesweep.planning.planner import JobSpec, Planner
 from sagesweep.planning.yamlsafe import MAX_NODES
 
@@ -299,15 +299,17 @@ class TestIdentity:
     ) -> None:
         """Two different requests on one digest are reported, never silently merged."""
 
-        def colliding(request: Mapping[str, Any]) -> bytes:
-            full = digest_bytes(request)
-            return b"\x00" * 8 + full[8:]
+        class Colliding(DigestIndex):
+            """Every job's digest shares its first 8 bytes: distinct jobs collide."""
 
-        monkeypatch.setattr(plan_module, "digest_bytes", colliding)
+            def add(self, full: bytes) -> Any:
+                return super().add(b"\x00" * 8 + full[8:])
+
+        monkeypatch.setattr(plan_module, "DigestIndex", Colliding)
         lines = plans.problems(sweep_doc(parameters=GRID))
-        assert len(lines) == 1
-        assert "collides with a different job" in lines[0]
-        assert "(and 10 other jobs)" in lines[0]
+        # Twelve jobs on one index key: the first is planned, each other one is refused.
+        assert len(lines) == 11
+        assert all("collides with a different job" in line for line in lines)
 
 
 class TestCheckpoints:
@@ -628,8 +630,8 @@ class TestMalformedSweepFiles:
 def alias_documents(draw: st.DrawFn) -> tuple[str, int, bool]:
     """A sweep file whose template nests anchors that alias earlier ones (or themselves).
 
-    Returns the text, the number of values the aliased tree expands to, and whether an
-    anchor uses itself.
+    Returns the text, the number of values the whole document expands to (every key and
+    value counts), and whether an anchor uses itself.
     """
     levels = draw(st.integers(1, 9))
     looped = draw(st.none() | st.integers(1, levels))  # the level whose anchor uses itself
@@ -637,6 +639,7 @@ def alias_documents(draw: st.DrawFn) -> tuple[str, int, bool]:
     lines.append("  Tree:")
     lines.append("    l0: &l0 [x]")
     size = 2  # a list and its one string
+    tree = 1 + 1 + size  # the Tree map, then each level's key and value
     for level in range(1, levels + 1):
         fanout = draw(st.sampled_from([1, 2, 3, 5, 9]))
         refs = [f"*l{level - 1}"] * fanout
@@ -644,8 +647,12 @@ def alias_documents(draw: st.DrawFn) -> tuple[str, int, bool]:
             refs.insert(draw(st.integers(0, fanout)), f"*l{level}")
         lines.append(f"    l{level}: &l{level} [{', '.join(refs)}]")
         size = 1 + fanout * size
+        tree += 1 + size
     recursive = looped is not None
-    return "\n".join(lines) + "\n", size, recursive
+    # The root map, "sweep" and its value, "template" and its map, whose RoleArn key and
+    # value and Tree key come before the Tree itself.
+    whole = 8 + tree
+    return "\n".join(lines) + "\n", whole, recursive
 
 
 def _dump_with_duplicate(node: Any, target: int, counter: list[int]) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS
-from sagesweep.planning import naming
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.fastpath import FastPath, fast_path
 from sagesweep.planning.naming import (
@@ -184,9 +183,7 @@ class Planner:
         config, stats, problems = self.config, self.stats, self._problems
         seen = DigestIndex(capacity=min(max(1024, self.size), _INDEX_PRESIZE_MAX))
         checkpoints: dict[str, str] = {}
-        # The compiled path hashes the identity itself: a digest function swapped in
-        # here (to inject a collision, say) is honoured by the general path alone.
-        fast = self._compiled if digest_bytes is naming.digest_bytes else None
+        fast = self._compiled
         # Set once a compiled job validated clean in full: from then on a compiled job
         # shares everything but its varying leaves with a job known to be valid.
         proven = False
