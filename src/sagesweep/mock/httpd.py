@@ -45,8 +45,40 @@ _TICK_SECONDS = 0.05
 _GRACE_SECONDS = 2
 
 
+class _Collected:
+    """Stands in for a connection's writer while a response is made: keeps the bytes."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+
 class _Gateway(wsgi.Gateway_10):
-    """cheroot's WSGI 1.0 gateway, plus the client's socket (to hang up on it)."""
+    """cheroot's WSGI 1.0 gateway, plus the client's socket (to hang up on it), and
+    each response sent in one piece.
+
+    cheroot sends the status line and headers, then the body, in two writes: two
+    packets, and a client that wakes up twice per answer. The mock's answers are
+    small and whole, so they are gathered and written at once.
+    """
+
+    def respond(self) -> None:
+        connection = self.req.conn
+        writer = connection.wfile
+        collected = _Collected()
+        connection.wfile = collected
+        try:
+            super().respond()
+        finally:
+            connection.wfile = writer
+            if collected.parts:
+                # A socket the app hung up on fails here, like any client gone away.
+                writer.write(b"".join(collected.parts))
 
     # cheroot's stubs say the base class returns None; it returns the environ.
     def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
