@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sagesweep.mock import MockConfig, MockServer
+from sagesweep.mock.httpd import WORKERS
 from tests.conftest import MockFactory
 
 _CREATE = {
@@ -78,6 +80,30 @@ class TestPersistentConnections:
         assert [local_port(c) for c in connections] == ports
         for connection in connections:
             connection.close()
+
+    def test_more_clients_than_workers_are_all_answered(self, mock_server: MockServer) -> None:
+        """Connections beyond the worker pool's size take turns; every call is answered."""
+        connections = [connect(mock_server) for _ in range(WORKERS + 16)]
+        for _ in range(3):
+            for i, connection in enumerate(connections):
+                name = f"job-{i}-{local_port(connection)}"
+                params: dict[str, object] = {"TrainingJobName": name, **_CREATE}
+                assert call(connection, "CreateTrainingJob", params)[0] in (200, 400)
+        assert mock_server.stats().created == len(connections)
+        for connection in connections:
+            connection.close()
+
+    def test_pipelined_requests_are_answered_in_order(self, mock_server: MockServer) -> None:
+        """Two requests sent in one write on one connection get two answers, in order."""
+        with socket.create_connection((mock_server.host, mock_server.port), timeout=30) as sock:
+            request = b"GET /_mock/stats HTTP/1.1\r\nHost: mock\r\n\r\n"
+            missing = b"GET /_mock/nothing HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n"
+            sock.sendall(request + missing)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        statuses = re.findall(rb"HTTP/1\.1 \d{3} [A-Za-z ]+", received)
+        assert statuses == [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found"]
 
     def test_connection_close_is_honoured(self, mock_server: MockServer) -> None:
         """A client that asks for Connection: close gets its answer, then the server hangs up."""

@@ -13,6 +13,7 @@ not held open by them.
 from __future__ import annotations
 
 import errno
+import select
 import socket
 import threading
 from typing import Any
@@ -41,6 +42,8 @@ _MAX_IDLE_CONNECTIONS = 100_000
 #: How often the connection selector wakes up when nothing happens: the longest
 #: stop() waits for it.
 _TICK_SECONDS = 0.05
+#: How long a worker waits for the next request on the connection it just answered.
+_LINGER_MS = 50
 #: How long stop() lets the requests in flight finish before cutting them off.
 _GRACE_SECONDS = 2
 
@@ -98,6 +101,33 @@ class _Server(wsgi.Server):
             socket_.close()
             raise
         return socket_
+
+    def put_conn(self, conn: Any) -> None:
+        """Serve the connection's next request on this worker if it comes soon.
+
+        A client with a pool sends its next call on a connection soon after the
+        answer. Waiting for it here, while another worker is free for everyone else,
+        saves the trip through the selector thread and the pool's queue. A quiet
+        connection goes back to the selector as usual.
+        """
+        try:
+            while self.ready and self.requests.idle > 0 and _next_request(conn):
+                if not conn.communicate():
+                    conn.close()
+                    return
+        except Exception:  # a worker must survive whatever one connection does
+            conn.close()
+            return
+        super().put_conn(conn)
+
+
+def _next_request(conn: Any) -> bool:
+    """Whether the connection has more to read (buffered already, or within the wait)."""
+    if conn.rfile.has_data():
+        return True
+    poller = select.poll()
+    poller.register(conn.socket, select.POLLIN)
+    return bool(poller.poll(_LINGER_MS))
 
 
 class HttpServer:
