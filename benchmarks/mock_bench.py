@@ -12,12 +12,14 @@ gives each round's rate relative to moto_server, and the medians. The servers:
 * ``mock``: ``sagesweep mock`` of this tree, account in memory;
 * ``mock_state``: ``sagesweep mock --state FILE`` (every create fsynced before its reply);
 * ``baseline``: ``sagesweep mock`` of another source tree (``--baseline-src``, e.g. an
-  older commit exported with ``git archive``), to compare a change in the same run.
+  older commit exported with ``git archive``), to compare a change in the same run;
+* ``null_server``: ``benchlib/nullserver.py``, which answers at once and does nothing
+  else: the ceiling the load generator itself puts on any server (``--ceiling``).
 
 Usage::
 
     .venv/bin/python benchmarks/mock_bench.py [--calls 2000] [--threads 32] [--rounds 3]
-        [--baseline-src /tmp/old/src]
+        [--baseline-src /tmp/old/src] [--ceiling] [--no-state]
 
 Another benchmark can call :func:`throughput`. The load generator and the servers
 compete for the machine's cores, so only ratios measured in the same run mean much.
@@ -53,6 +55,8 @@ MOTO = "moto_server"
 MOCK = "mock"
 MOCK_STATE = "mock_state"
 BASELINE = "baseline"
+NULL = "null_server"
+NULL_SERVER = Path(__file__).resolve().parent / "benchlib" / "nullserver.py"
 
 REQUEST: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
@@ -92,6 +96,8 @@ def running(kind: str, baseline_src: Path | None = None) -> Iterator[tuple[int, 
         if kind == MOTO:
             port = _free_port()
             command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        elif kind == NULL:
+            command = [sys.executable, str(NULL_SERVER), "--port", "0"]
         else:
             src = baseline_src if kind == BASELINE else OWN_SRC
             if src is None:
@@ -115,7 +121,7 @@ def running(kind: str, baseline_src: Path | None = None) -> Iterator[tuple[int, 
                 assert child.stdout is not None
                 line = child.stdout.readline()  # "listening on http://HOST:PORT"
                 if not line.startswith("listening on "):
-                    raise RuntimeError(f"sagesweep mock did not start: {line!r}")
+                    raise RuntimeError(f"{kind} did not start: {line!r}")
                 port = int(line.rstrip().rpartition(":")[2])
             yield port, child.pid
         finally:
@@ -185,20 +191,25 @@ def throughput(
     rounds: int = 3,
     *,
     state: bool = False,
+    ceiling: bool = False,
     baseline_src: Path | None = None,
 ) -> dict[str, float]:
     """Median CreateTrainingJob creates/s per server: moto_server, mock (and more if asked).
 
     Keys: ``moto_server`` and ``mock`` always; ``mock_state`` if ``state``;
-    ``baseline`` if ``baseline_src`` is given.
+    ``null_server`` if ``ceiling``; ``baseline`` if ``baseline_src`` is given.
     """
-    kinds = _kinds(state=state, baseline=baseline_src is not None)
+    kinds = _kinds(state=state, ceiling=ceiling, baseline=baseline_src is not None)
     rows = measure(calls, threads, rounds, kinds, baseline_src)
     return {kind: statistics.median(row[kind] for row in rows) for kind in kinds}
 
 
-def _kinds(*, state: bool, baseline: bool) -> list[str]:
-    return [MOTO, MOCK] + ([MOCK_STATE] if state else []) + ([BASELINE] if baseline else [])
+def _kinds(*, state: bool, ceiling: bool, baseline: bool) -> list[str]:
+    kinds = [MOTO, MOCK]
+    kinds += [MOCK_STATE] if state else []
+    kinds += [BASELINE] if baseline else []
+    kinds += [NULL] if ceiling else []
+    return kinds
 
 
 def main() -> None:
@@ -207,11 +218,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-state", action="store_true", help="skip mock --state")
+    parser.add_argument("--ceiling", action="store_true", help="also the null server")
     parser.add_argument("--baseline-src", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    kinds = _kinds(state=not args.no_state, baseline=args.baseline_src is not None)
+    kinds = _kinds(
+        state=not args.no_state, ceiling=args.ceiling, baseline=args.baseline_src is not None
+    )
     rows = measure(args.calls, args.threads, args.rounds, kinds, args.baseline_src)
 
     cores = os.cpu_count()
