@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
 from types import FrameType, TracebackType
 from typing import Self
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from sagesweep.mock.app import RealismApp
 from sagesweep.mock.config import MockConfig
+from sagesweep.mock.httpd import HttpServer
 from sagesweep.mock.persist import Loaded, StateFileError, StateStore
 from sagesweep.mock.stats import MockStats
 
@@ -19,9 +19,6 @@ __all__ = ["MockServer", "serve_forever"]
 
 #: moto's default account; the first live mock gets it, so ARNs look familiar.
 _FIRST_ACCOUNT = 123456789012
-
-#: How often the serving thread checks whether it should stop.
-_POLL_SECONDS = 0.05
 
 _accounts_lock = threading.Lock()
 _accounts_in_use: dict[str, int] = {}
@@ -49,19 +46,6 @@ def _release_account(account: str) -> None:
             _accounts_in_use.pop(account, None)
 
 
-def _request_handler() -> type:
-    # Imported late: moto's server modules pull in Flask, which `sagesweep plan` never needs.
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietHandler(MotoRequestHandler):
-        """moto's handler minus the per-request access log (noise, and it costs time)."""
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            return None
-
-    return QuietHandler
-
-
 class MockServer:
     """The mock on a background thread; use as a context manager.
 
@@ -71,8 +55,7 @@ class MockServer:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config if config is not None else MockConfig()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HttpServer | None = None
         self._app: RealismApp | None = None
         self._account: str | None = None
         self._store: StateStore | None = None
@@ -103,6 +86,7 @@ class MockServer:
         """
         if self._server is not None:
             raise RuntimeError("the mock server is already running")
+        # Imported late: moto's server modules pull in Flask, which `sagesweep plan` never needs.
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         store, loaded = self._open_state()
@@ -125,27 +109,14 @@ class MockServer:
             if store is not None:
                 app.restore(loaded.jobs)
                 store.start(app.snapshot)
-            server = make_server(
-                self.config.host,
-                self.config.port,
-                app,
-                threaded=True,
-                request_handler=_request_handler(),
-            )
+            server = HttpServer(self.config.host, self.config.port, app, name="sagesweep-mock")
+            server.start()
         except BaseException:
             if store is not None:
                 store.close()
             _release_account(account)
             raise
-        thread = threading.Thread(
-            # A short poll interval makes stop() quick; idle wake-ups are cheap.
-            target=server.serve_forever,
-            kwargs={"poll_interval": _POLL_SECONDS},
-            name=f"sagesweep-mock-{server.port}",
-            daemon=True,
-        )
-        thread.start()
-        self._account, self._app, self._server, self._thread = account, app, server, thread
+        self._account, self._app, self._server = account, app, server
         self._store = store
         return self
 
@@ -165,14 +136,11 @@ class MockServer:
 
     def stop(self) -> None:
         """Stop serving; with a state file, save the account and release the file."""
-        server, thread, account, store = self._server, self._thread, self._account, self._store
-        self._server = self._thread = self._app = self._account = self._store = None
+        server, account, store = self._server, self._account, self._store
+        self._server = self._app = self._account = self._store = None
         if server is None:
             return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join()
+        server.stop()
         if store is not None:
             store.close()
         if account is not None:
@@ -189,7 +157,7 @@ class MockServer:
         """Job name -> current status, as the mock sees it."""
         return self._running()[1].jobs(region)
 
-    def _running(self) -> tuple[BaseWSGIServer, RealismApp]:
+    def _running(self) -> tuple[HttpServer, RealismApp]:
         if self._server is None or self._app is None:
             raise RuntimeError("the mock server is not running")
         return self._server, self._app
@@ -221,6 +189,11 @@ def serve_forever(config: MockConfig) -> None:
     previous = {signum: signal.signal(signum, on_signal) for signum in watched}
     try:
         with MockServer(config) as server:
+            # Everything loaded so far (moto, its backends, a state file's jobs) lives
+            # as long as the process: keep the collector from walking it again and
+            # again, which costs every request a share. The process is the mock's own.
+            gc.collect()
+            gc.freeze()
             sys.stdout.write(f"listening on {server.url}\n")
             sys.stdout.flush()
             # A timed wait keeps the main thread responsive to signals everywhere.

@@ -7,7 +7,7 @@ a state file.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 __all__ = ["MockStats", "StatsCounter"]
 
@@ -35,29 +35,30 @@ class MockStats:
         return asdict(self)
 
 
-_FIELDS = frozenset(f.name for f in fields(MockStats))
+_FIELDS = tuple(f.name for f in fields(MockStats))
 
 
 class StatsCounter:
     """Thread-safe counters; every increment is under one lock, so none is lost."""
 
-    __slots__ = ("_lock", "_stats")
+    __slots__ = ("_counts", "_lock")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stats = MockStats()
+        # Plain ints, not a new frozen MockStats per increment: two counters move on
+        # every call, snapshots are rare.
+        self._counts = dict.fromkeys(_FIELDS, 0)
 
     def add(self, name: str, amount: int = 1) -> None:
-        if name not in _FIELDS:
+        if name not in self._counts:
             raise KeyError(name)
         with self._lock:
-            current: int = getattr(self._stats, name)
-            self._stats = replace(self._stats, **{name: current + amount})
+            self._counts[name] += amount
 
     def snapshot(self) -> MockStats:
         with self._lock:
-            return self._stats
+            return MockStats(**self._counts)
 
     def clear(self) -> None:
         with self._lock:
-            self._stats = MockStats()
+            self._counts = dict.fromkeys(_FIELDS, 0)

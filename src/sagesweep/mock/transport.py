@@ -8,9 +8,11 @@ import re
 import socket
 from wsgiref.types import WSGIEnvironment
 
-__all__ = ["DEFAULT_REGION", "drop_connection", "read_body", "request_region"]
+__all__ = ["DEFAULT_REGION", "SOCKET_KEY", "drop_connection", "read_body", "request_region"]
 
 DEFAULT_REGION = "us-east-1"
+#: The environ key under which the server puts the client's socket.
+SOCKET_KEY = "sagesweep.socket"
 # The same places, in the same order, that moto reads the region from, so the
 # mock's uniqueness key and moto's own storage agree.
 _HOST_REGION = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
@@ -49,11 +51,11 @@ def read_body(environ: WSGIEnvironment) -> bytes:
 def drop_connection(environ: WSGIEnvironment) -> None:
     """Close the client's connection before any byte of the response is written.
 
-    werkzeug then fails to write the response, treats it as a connection the
-    client dropped and moves on; the client sees the connection closed without
-    a response.
+    The server then fails to write the response, takes it for a client that went
+    away and forgets the connection instead of keeping it open; the client sees
+    its connection closed with no answer, as when a reply is lost on the way.
     """
-    sock = environ.get("werkzeug.socket")
+    sock = environ.get(SOCKET_KEY)
     if isinstance(sock, socket.socket):
         # Already gone is fine: the client sees the same thing.
         with contextlib.suppress(OSError):
