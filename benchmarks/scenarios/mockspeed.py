@@ -38,8 +38,8 @@ def run(ctx: Context) -> Scenario:
         f"{rounds} round(s), a fresh server process per round (benchmarks/mock_bench.py), "
         "median creates/s",
     )
-    rates = _throughput()(calls, THREADS, rounds)
-    mock, moto = rates["mock"], rates["moto"]
+    rates = _throughput()(calls, THREADS, rounds)  # keys: moto_server, mock
+    mock, moto = rates["mock"], rates["moto_server"]
     scenario.lines.append(
         Line(
             "mockspeed.mock_vs_moto_creates",
@@ -57,7 +57,7 @@ def run(ctx: Context) -> Scenario:
         "keep-alive and exact stats are properties of the mock checked by its tests; "
         "this scenario measures the rate"
     )
-    others = {k: v for k, v in rates.items() if k not in ("mock", "moto")}
+    others = {k: v for k, v in rates.items() if k not in ("mock", "moto_server")}
     if others:
         scenario.context.append(
             "also measured: " + ", ".join(f"{k} {v:.0f}/s" for k, v in sorted(others.items()))
