@@ -30,7 +30,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -81,7 +81,7 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         """A ledger that remembers nothing: no lines, no fsync, no writer task."""
 
         class state:
-            jobs: dict[str, object] = {}
+            jobs: ClassVar[dict[str, object]] = {}
 
             @staticmethod
             def done(name: str, *, retry_failed: bool = False) -> bool:
