@@ -109,6 +109,35 @@ class TestRun:
         assert len(points) == 60
         history_matches_ledger(tmp_path, sweep)
 
+    async def test_a_job_created_but_not_recorded_is_found_not_replaced(
+        self, tmp_path: Path
+    ) -> None:
+        """Killed between a create and its record: the rerun asks that point again first,
+        finds the job by name, and creates no other job in its place."""
+        sweep = write_sweep(tmp_path, count=6)
+        ledger = tmp_path / "tpe.ledger.jsonl"
+        with MockServer(MockConfig(job_seconds=(0.05, 0.1), seed=3)) as server:
+            await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
+            lines = ledger.read_text().splitlines(keepends=True)
+            job_lines = [i for i, line in enumerate(lines) if '"event":"job"' in line]
+            lost = json.loads(lines[job_lines[-1]])["name"]
+            asked = [json.loads(line) for line in lines if '"event":"asked"' in line]
+            assert lost in {record["name"] for record in asked}
+            # What a crash right after the create leaves: the intent, not the outcome.
+            kept = [
+                line
+                for line in lines
+                if json.loads(line).get("name") != lost or '"event":"asked"' in line
+            ]
+            ledger.write_text("".join(kept))
+            summary = await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
+            names = set(server.jobs())
+        assert summary.exit_code == 0
+        assert len(names) == 6
+        jobs = {r["name"]: r for r in records(tmp_path) if r["event"] == "job"}
+        assert set(jobs) == names
+        assert jobs[lost]["status"] == "exists"
+
 
 class TestBadInput:
     def test_a_tpe_sweep_needs_an_objective(self, tmp_path: Path) -> None:

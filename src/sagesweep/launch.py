@@ -26,7 +26,7 @@ from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.drive_view import DriveView, print_drive_summary
 from sagesweep.operating.driver import Driver, DriveSettings, created_in
 from sagesweep.operating.members import read_endings
-from sagesweep.operating.tpe import TpeRun
+from sagesweep.operating.tpe import TpeRun, asked_record
 from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -231,7 +231,11 @@ async def launch(
                     source = (
                         driver.jobs(jobs, done, total)
                         if adaptive is None
-                        else driver.asked(adaptive.next_job, adaptive.remaining)
+                        else driver.asked(
+                            adaptive.next_job,
+                            adaptive.remaining,
+                            before=lambda job: book.note(asked_record(job), durable=True),
+                        )
                     )
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(driver.watch)

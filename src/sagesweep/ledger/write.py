@@ -279,9 +279,15 @@ class Ledger:
         await self._enqueue(job_line(rec))
         self._run_counts[rec.status.value] += 1
 
-    async def note(self, event: Mapping[str, Any]) -> None:
-        """Append a record of another kind (a job's end, say); resume ignores it."""
+    async def note(self, event: Mapping[str, Any], *, durable: bool = False) -> None:
+        """Append a record of another kind (a job's end, say); resume ignores it.
+
+        ``durable``: return only once the record is on disk (with every line before it),
+        for a record that must outlive a crash right after it, such as an intent.
+        """
         await self._enqueue(event_line(event))
+        if durable:
+            await self._flush()
 
     async def _enqueue(self, line: bytes) -> None:
         while len(self._pending) >= self._max_batch and not self._closed:

@@ -207,10 +207,16 @@ class Driver:
             self._notify()
 
     async def asked(
-        self, next_job: Callable[[], JobSpec | None], remaining: int
+        self,
+        next_job: Callable[[], JobSpec | None],
+        remaining: int,
+        before: Callable[[JobSpec], Awaitable[None]] | None = None,
     ) -> AsyncIterator[JobSpec]:
         """The engine's jobs for an adaptive sweep: a new point each time a place frees up
-        (so it is chosen knowing every result so far), ``remaining`` of them, then attempts."""
+        (so it is chosen knowing every result so far), ``remaining`` of them, then attempts.
+
+        ``before`` runs for each new job before it is handed over (a record of the intent).
+        """
         self.counts.pending = remaining
         try:
             while self.counts.pending > 0:
@@ -219,6 +225,8 @@ class Driver:
                 job = next_job()
                 if job is None:
                     break
+                if before is not None:
+                    await before(job)
                 self.counts.pending -= 1
                 self._handed[job.name] = job
                 yield job

@@ -15,7 +15,7 @@ from typing import Any
 from sagesweep.errors import InputError
 from sagesweep.ledger import JobStatus, LedgerState, load_ledger
 
-__all__ = ["CREATED", "Member", "SweepMembers", "read_endings", "read_members"]
+__all__ = ["CREATED", "Member", "SweepMembers", "read_asked", "read_endings", "read_members"]
 
 #: Ledger statuses of a job that was created on AWS.
 CREATED = frozenset({JobStatus.SUBMITTED, JobStatus.EXISTS})
@@ -105,6 +105,27 @@ def _member(record: dict[str, Any]) -> Member | None:
         status=_STATUSES[status],
         params=params if isinstance(params, dict) else {},
     )
+
+
+def read_asked(ledger: Path) -> dict[str, dict[str, Any]]:
+    """Name -> params of every ``asked`` record: jobs an adaptive search chose to run."""
+    asked: dict[str, dict[str, Any]] = {}
+    if not ledger.is_file():
+        return asked
+    with ledger.open("rb") as handle:
+        for line in handle:
+            if b'"event":"asked"' not in line or not line.endswith(b"\n"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            name, params = record.get("name"), record.get("params")
+            if isinstance(name, str) and isinstance(params, dict):
+                asked[name] = params
+    return asked
 
 
 def read_endings(ledger: Path) -> dict[str, dict[str, Any]]:

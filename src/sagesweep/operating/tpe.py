@@ -2,7 +2,10 @@
 
 The study is rebuilt from the ledger at the start of every run (job records carry each
 job's parameters, ``end`` records its final status and metrics), so a run killed at any
-moment continues without repeating a job or losing a result. A completed job that does
+moment continues without repeating a job or losing a result. Each point is recorded
+(an ``asked`` record, on disk) before its job is created: a run killed between the create
+and its job record asks that point again first, so the job is found by its name instead
+of a different point being created in its place. A completed job that does
 not report the objective metric is told as failed: TPE then learns nothing from it, which
 is right for a job that produced no usable result, and the run says so in a warning.
 """
@@ -15,18 +18,25 @@ from typing import Any
 
 import structlog
 
-from sagesweep.operating.members import read_endings, read_members
+from sagesweep.ledger import MASK
+from sagesweep.operating.members import read_asked, read_endings, read_members
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.adaptive import TpeSearch
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
+from sagesweep.planning.redact import redact_params
 
-__all__ = ["TpeRun"]
+__all__ = ["TpeRun", "asked_record"]
 
 log = structlog.get_logger("sagesweep.tpe")
 
 #: Asks in a row that may repeat a known point before the search is deemed exhausted.
 MAX_REPEATS = 50
+
+
+def asked_record(job: JobSpec) -> dict[str, Any]:
+    """The ledger record of a point chosen to run, written before its job is created."""
+    return {"event": "asked", "name": job.name, "params": redact_params(job.params, job.request)}
 
 
 def _key(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -57,6 +67,12 @@ class TpeRun:
         if members is None:
             return
         endings = read_endings(ledger)
+        recorded = set(members.jobs)
+        for name, params in read_asked(ledger).items():
+            # Chosen, maybe created, never recorded: ask it again, first.
+            if name not in recorded and MASK not in params.values():
+                self.search.enqueue(params)
+                log.info("tpe.asked_again", job=name)
         for member in members.latest():
             if member.attempt == 0 and member.status.value in ("submitted", "exists"):
                 self.created += 1

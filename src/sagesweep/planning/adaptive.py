@@ -111,6 +111,14 @@ class TpeSearch:
         )
         self._study.add_trial(trial)
 
+    def enqueue(self, params: Mapping[str, Any]) -> bool:
+        """Make ``params`` the next point asked (a point chosen before a crash, say)."""
+        known = {p: v for p, v in params.items() if p in self._distributions}
+        if len(known) != len(self._distributions):
+            return False  # a point of another space: the sweep file changed
+        self._study.enqueue_trial(known)
+        return True
+
     def values(self) -> list[float]:
         """The values told so far (failed trials have none)."""
         trials = self._study.get_trials(deepcopy=False)
