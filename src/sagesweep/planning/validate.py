@@ -21,8 +21,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import structlog
-
 from sagesweep.planning import secrets
 from sagesweep.planning.javaregex import compile_java_pattern
 from sagesweep.planning.shapes import (
@@ -47,7 +45,13 @@ __all__ = [
     "validator",
 ]
 
-log = structlog.get_logger("sagesweep.planning.validate")
+
+def _log() -> Any:
+    # structlog costs tens of milliseconds to import, and the planning process that
+    # starts before every submit logs nothing here unless the validator itself fails.
+    import structlog
+
+    return structlog.get_logger("sagesweep.planning.validate")
 
 
 # --- the public face --------------------------------------------------------------
@@ -100,7 +104,7 @@ class RequestValidator:
             try:
                 node.check(item, key, out)
             except Exception as exc:  # validate() reports it against the request
-                log.error("validate.internal_error", member=key, error=type(exc).__name__)
+                _log().error("validate.internal_error", member=key, error=type(exc).__name__)
                 continue
             if not out:
                 known[key] = item
@@ -118,7 +122,9 @@ class RequestValidator:
                 self._scan_secrets(request, out)
                 _scan_tags(request, out)
         except Exception as exc:  # a bug here, or an exotic Mapping that fails to iterate
-            log.error("validate.internal_error", error=type(exc).__name__, detail=short_repr(exc))
+            _log().error(
+                "validate.internal_error", error=type(exc).__name__, detail=short_repr(exc)
+            )
             out.append(
                 Violation(
                     "",
