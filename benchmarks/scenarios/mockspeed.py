@@ -30,7 +30,7 @@ def _throughput() -> Throughput:
 
 def run(ctx: Context) -> Scenario:
     calls = ctx.pick(300, 2000)
-    rounds = ctx.pick(1, 3)
+    rounds = ctx.pick(1, 5)
     scenario = Scenario(
         "mockspeed",
         "Mock throughput (sagesweep mock vs moto_server)",
