@@ -157,7 +157,9 @@ def write_chart(path: Path, scenarios: list[Scenario], info: dict[str, Any]) -> 
         left.set_xscale("log", base=2)
         left.set_xlabel("concurrency (calls in flight)")
         left.set_ylabel("jobs/s")
-        left.set_title("Throughput vs concurrency, null endpoint")
+        per_run = series.get("throughput_vs_concurrency_jobs")
+        size = f", {per_run:,} jobs a run" if per_run else ""
+        left.set_title(f"Throughput vs concurrency, null endpoint{size}")
         left.legend()
         left.grid(alpha=0.3)
     else:
