@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -136,6 +137,22 @@ class TestRefusedPlans:
             anyio.run(main)
 
 
+class TestChildDeath:
+    def test_a_killed_child_is_one_clean_error(self, tmp_path: Path) -> None:
+        """The planning process killed (out of memory, say): an error naming it, no hang."""
+        from sagesweep.errors import SagesweepError
+
+        config = _write(tmp_path, _random(2_000_000))
+
+        async def main() -> None:
+            async with plan_aside(config, max_jobs=None, known=frozenset()) as plan:
+                os.kill(plan.pid, signal.SIGKILL)
+                await plan.ready()
+
+        with pytest.raises(SagesweepError, match="ended without a verdict"):
+            anyio.run(main)
+
+
 class TestEnding:
     def test_closing_early_stops_the_child_and_removes_the_spool(self, tmp_path: Path) -> None:
         """Leaving before the verdict (an error, a Ctrl-C) leaves no process and no file."""
@@ -214,3 +231,37 @@ class TestCallers:
         lines = done.stdout.splitlines()
         assert lines.count("main module ran") == 1
         assert lines[-1] == "6"
+
+
+class TestNoRoom:
+    def test_a_spool_that_cannot_be_written_is_one_line_exit_3(self, tmp_path: Path) -> None:
+        """A full temporary directory (a file-size limit here): one line, exit 3, no call."""
+        import resource
+
+        from sagesweep.mock import MockConfig, MockServer
+
+        config_path = tmp_path / "sweep.json"
+        config_path.write_text(json.dumps(_random(20_000)))
+        limit = 256 * 1024  # the ledger stays far below this; the spool of 20k jobs does not
+
+        def small_files() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        sagesweep = Path(sys.executable).parent / "sagesweep"
+        with MockServer(MockConfig()) as server:
+            done = subprocess.run(
+                [str(sagesweep), "submit", str(config_path), "--endpoint-url", server.url],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+                preexec_fn=small_files,
+            )
+            created = server.stats().created
+        assert done.returncode == 3, done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.startswith("sagesweep:")]
+        assert len(lines) == 1
+        assert "cannot keep the planned jobs" in lines[0]
+        assert "Traceback" not in done.stderr
+        assert created == 0

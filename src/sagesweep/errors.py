@@ -145,6 +145,23 @@ class LedgerIOError(SagesweepError, OSError):
         )
 
 
+class SpoolIOError(SagesweepError, OSError):
+    """The planned jobs cannot be written to the temporary directory (full, read-only).
+
+    Exit code 3, as for the ledger: the disk needs attention, and nothing was sent.
+    """
+
+    exit_code = 3
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        SagesweepError.__init__(
+            self,
+            f"{where}: cannot keep the planned jobs: {reason}; nothing was sent. "
+            "Set TMPDIR to a directory with room (about 100 bytes a job)",
+        )
+
+
 class CredentialsError(SagesweepError):
     """No AWS credentials and no local endpoint to talk to."""
 

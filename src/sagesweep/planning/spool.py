@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Protocol
 
 import anyio
 
-from sagesweep.errors import InputError, PlanError, Problem
+from sagesweep.errors import InputError, PlanError, Problem, SagesweepError, SpoolIOError
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
 
@@ -75,6 +75,14 @@ class _Refused:
 
 
 @dataclass(frozen=True, slots=True)
+class _NoRoom:
+    """The spool could not be written (a full or read-only temporary directory)."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Crashed:
     """The child failed in a way that is not a problem of the input."""
 
@@ -101,7 +109,7 @@ def plan_child(arguments: str, answer: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(arguments, "rb") as given:
         config, max_jobs, make_planner, spool, known, parent = pickle.load(given)
-    verdict: PlanReady | _Refused | _Crashed
+    verdict: PlanReady | _Refused | _NoRoom | _Crashed
     try:
         planner = make_planner(config, max_jobs=max_jobs)
         in_ledger = 0
@@ -124,6 +132,8 @@ def plan_child(arguments: str, answer: int) -> None:
         verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings))
     except InputError as exc:
         verdict = _Refused(isinstance(exc, PlanError), exc.problems, exc.max_shown, exc.total)
+    except OSError as exc:
+        verdict = _NoRoom(str(spool.parent), exc.strerror or str(exc))
     except Exception as exc:  # reported by the parent, which owns the output
         verdict = _Crashed(f"{type(exc).__name__}: {exc}")
     with suppress(OSError), os.fdopen(answer, "wb") as out:
@@ -147,15 +157,21 @@ class PlanSpool:
         known: frozenset[str],
         make_planner: MakePlanner = Planner,
     ) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="sagesweep-plan-"))
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="sagesweep-plan-"))
+        except OSError as exc:
+            raise SpoolIOError(tempfile.gettempdir(), exc.strerror or str(exc)) from None
         self.path = self._dir / _SPOOL_NAME
         self._verdict: PlanReady | None = None
         arguments = self._dir / _ARGUMENTS_NAME
         read_end, write_end = os.pipe()
         try:
-            with arguments.open("wb") as out:
-                given = (config, max_jobs, make_planner, self.path, known, os.getpid())
-                pickle.dump(given, out, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                with arguments.open("wb") as out:
+                    given = (config, max_jobs, make_planner, self.path, known, os.getpid())
+                    pickle.dump(given, out, protocol=pickle.HIGHEST_PROTOCOL)
+            except OSError as exc:
+                raise SpoolIOError(str(self._dir), exc.strerror or str(exc)) from None
             # The child sees the modules this process sees.
             code = (
                 f"import sys; sys.path[:0] = {sys.path!r}; "
@@ -174,6 +190,11 @@ class PlanSpool:
         self._answer = os.fdopen(read_end, "rb")
 
     @property
+    def pid(self) -> int:
+        """The planning process's id."""
+        return self._process.pid
+
+    @property
     def planning(self) -> bool:
         """Whether the child process still runs."""
         return self._process.poll() is None
@@ -187,12 +208,16 @@ class PlanSpool:
         data = self._answer.read()
         code = await anyio.to_thread.run_sync(self._process.wait)
         if not data:
-            raise RuntimeError(f"the planning process ended without a verdict (exit code {code})")
+            raise SagesweepError(
+                f"the planning process ended without a verdict (exit code {code}); nothing was sent"
+            )
         verdict = pickle.loads(data)
         if isinstance(verdict, _Refused):
             raise verdict.error()
+        if isinstance(verdict, _NoRoom):
+            raise SpoolIOError(verdict.where, verdict.reason)
         if isinstance(verdict, _Crashed):
-            raise RuntimeError(f"planning failed: {verdict.text}")
+            raise SagesweepError(f"planning failed: {verdict.text}; nothing was sent")
         assert isinstance(verdict, PlanReady)
         self._verdict = verdict
         return verdict
