@@ -277,6 +277,28 @@ class TestCredentials:
         assert "credentials" in lines[0]
         assert "--mock" in lines[0]
 
+    def test_the_sweep_files_problems_come_before_missing_credentials(self, tmp_path: Path) -> None:
+        """An invalid plan and no credentials: the plan's problem is what is shown."""
+        sweep = write_sweep(tmp_path, 2, instance_types=["ml.m5.xlarge", "ml.not-a-type"])
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("AWS_") or k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+        }
+        env.update(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+        proc = subprocess.run(
+            [str(SAGESWEEP), "submit", str(sweep)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2
+        assert "ResourceConfig.InstanceType" in proc.stderr
+        assert "ml.not-a-type" in proc.stderr
+        assert "credentials" not in proc.stderr
+
     async def test_mock_flag_needs_no_credentials(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -15,7 +15,7 @@ import anyio
 import structlog
 
 from sagesweep.connect import TargetOptions, connect
-from sagesweep.errors import InputError
+from sagesweep.errors import InputError, SagesweepError
 from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
 from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
@@ -135,7 +135,13 @@ async def submit(
         # the client is made ready (credentials, endpoint). The embedded mock waits for
         # the verdict: it would create its state files for a plan that may be refused.
         if not options.mock:
-            connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+            try:
+                connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+            except SagesweepError:
+                # The sweep file's problems come first (as they would without the
+                # overlap): a user fixing credentials should not then meet them.
+                await plan.ready()
+                raise
         ready = await plan.ready()
         if options.mock:
             connection = await stack.enter_async_context(connect(options, parts, ledger_path))
