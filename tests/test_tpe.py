@@ -139,6 +139,37 @@ class TestRun:
         assert jobs[lost]["status"] == "exists"
 
 
+class TestAskedAgain:
+    @pytest.mark.parametrize(
+        ("params", "again"),
+        [
+            pytest.param({"booster": "dart", "eta": 0.01, "max_depth": 4}, True, id="in-space"),
+            pytest.param({"booster": "gblinear", "eta": 0.01, "max_depth": 4}, False, id="choice"),
+            pytest.param({"booster": "dart", "eta": 0.5, "max_depth": 4}, False, id="bound"),
+            pytest.param({"booster": "dart", "eta": 0.01, "max_depth": 4.5}, False, id="step"),
+            pytest.param({"booster": "dart", "eta": 0.01}, False, id="missing"),
+        ],
+    )
+    def test_only_a_point_of_this_space_is_asked_again(
+        self, tmp_path: Path, params: dict[str, Any], again: bool
+    ) -> None:
+        """An unrecorded point is asked again only if the sweep file still has it."""
+        sweep = write_sweep(tmp_path)
+        ledger = tmp_path / "tpe.ledger.jsonl"
+        point = {f"HyperParameters.{k}": v for k, v in params.items()}
+        lines = [
+            {"event": "run", "phase": "start", "ts": 1.0, "sweep": "tpe"},
+            {"event": "asked", "name": "tpe-aaaaaaaaaa", "params": point},
+        ]
+        ledger.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in lines))
+        config = load_config(sweep)
+        run = TpeRun(config, Planner(config))
+        run.rebuild(ledger)
+        job = run.next_job()
+        assert job is not None
+        assert (dict(job.params) == point) is again
+
+
 class TestBadInput:
     def test_a_tpe_sweep_needs_an_objective(self, tmp_path: Path) -> None:
         """No objective: one line, exit 2."""

@@ -70,9 +70,14 @@ class TpeRun:
         recorded = set(members.jobs)
         for name, params in read_asked(ledger).items():
             # Chosen, maybe created, never recorded: ask it again, first.
-            if name not in recorded and MASK not in params.values():
-                self.search.enqueue(params)
+            if name in recorded:
+                continue
+            if MASK not in params.values() and self.search.enqueue(params):
                 log.info("tpe.asked_again", job=name)
+            else:
+                # A masked value, or a point of a space the sweep file no longer has: the
+                # job, if its create went through, is left for `status` to show.
+                log.warning("tpe.not_asked_again", job=name)
         for member in members.latest():
             if member.attempt == 0 and member.status.value in ("submitted", "exists"):
                 self.created += 1

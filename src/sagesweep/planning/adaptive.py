@@ -57,6 +57,23 @@ def _distribution(spec: ParamSpec) -> BaseDistribution:
     return FloatDistribution(spec.a, spec.b, step=spec.q or None)
 
 
+def _within(distribution: Any, value: Any) -> bool:
+    """Whether ``value`` is a point of ``distribution`` (its choices, bounds and step)."""
+    choices = getattr(distribution, "choices", None)
+    if choices is not None:
+        return any(type(value) is type(c) and value == c for c in choices)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    low, high = distribution.low, distribution.high
+    if not low <= value <= high:
+        return False
+    step = getattr(distribution, "step", None)
+    if step is None:
+        return True
+    steps = (value - low) / step
+    return bool(abs(steps - round(steps)) < 1e-6)
+
+
 class TpeSearch:
     """One study: ask for points, tell their values (None: the job failed)."""
 
@@ -112,10 +129,16 @@ class TpeSearch:
         self._study.add_trial(trial)
 
     def enqueue(self, params: Mapping[str, Any]) -> bool:
-        """Make ``params`` the next point asked (a point chosen before a crash, say)."""
+        """Make ``params`` the next point asked (a point chosen before a crash, say).
+
+        False, and nothing enqueued, if the point is not in this space (the sweep file
+        changed since: a parameter, a choice or a bound is not what it was).
+        """
         known = {p: v for p, v in params.items() if p in self._distributions}
         if len(known) != len(self._distributions):
-            return False  # a point of another space: the sweep file changed
+            return False
+        if not all(_within(self._distributions[p], v) for p, v in known.items()):
+            return False
         self._study.enqueue_trial(known)
         return True
 
