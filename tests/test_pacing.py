@@ -116,7 +116,15 @@ class TestAcquire:
         assert min(gaps) >= 0.2 - 1e-9
 
     @pytest.mark.parametrize(
-        "rate", [pytest.param(5000.0, id="5000/s"), pytest.param(800.0, id="800/s")]
+        "rate",
+        [
+            pytest.param(5000.0, id="5000/s"),
+            pytest.param(800.0, id="800/s"),
+            pytest.param(450.0, id="450/s"),
+            pytest.param(300.0, id="300/s"),
+            pytest.param(60.0, id="60/s"),
+            pytest.param(25.0, id="25/s"),
+        ],
     )
     async def test_a_coarse_loop_clock_does_not_cap_the_rate(
         self, vtime: VirtualLoopTime, rate: float
