@@ -78,6 +78,9 @@ class TestSpooledJobs:
         async def main() -> tuple[list[str], list[str]]:
             async with plan_aside(config, max_jobs=None, known=frozenset()) as plan:
                 await plan.ready()
+                # Held open, its folder already removed: nothing is left behind by a
+                # run that ends without cleaning up (kill -9).
+                assert not plan.path.parent.exists()
                 return [j.name for j in plan.jobs()], [j.name for j in plan.jobs()]
 
         first, second = anyio.run(main)
@@ -165,6 +168,23 @@ class TestEnding:
         spool.close()
         assert not spool.planning
         assert not spool.path.parent.exists()
+
+    def test_a_terminated_child_removes_its_spool(self, tmp_path: Path) -> None:
+        """SIGTERM to the child (a whole process group stopped): it removes what it wrote."""
+        config = _write(tmp_path, _random(2_000_000))
+        spool = PlanSpool(config, max_jobs=None, known=frozenset())
+        try:
+            deadline = time.monotonic() + 60
+            while not spool.path.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # The child read its arguments and removed them: they hold the known names.
+            assert not (spool.path.parent / "plan.pickle").exists()
+            os.kill(spool.pid, signal.SIGTERM)
+            while spool.planning and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not spool.path.parent.exists()
+        finally:
+            spool.close()
 
     def test_child_of_a_dead_parent_stops_and_cleans_up(self, tmp_path: Path) -> None:
         """A parent killed mid-plan: its child stops at the next batch, removing the spool."""

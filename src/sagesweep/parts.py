@@ -84,7 +84,11 @@ def embedded_mock(state: Path | None = None) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Parts:
-    """Factories of everything a run talks to or waits on; the defaults are the real ones."""
+    """Factories of everything a run talks to or waits on; the defaults are the real ones.
+
+    ``make_planner`` runs in the planning process: it must be importable by name (a
+    class or function at the top level of a module, not a lambda or a local).
+    """
 
     open_client: Callable[[ClientSettings], AbstractAsyncContextManager[SageMakerClient]] = (
         sagemaker_client

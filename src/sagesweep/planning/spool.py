@@ -89,15 +89,28 @@ class _Crashed:
     text: str
 
 
+class _WriteFailed(Exception):
+    """The spool could not be written; carries the reason."""
+
+
 def _write_batch(out: BinaryIO, batch: list[Any]) -> None:
     # Compressed: jobs of one sweep differ in a few values, and /tmp may be memory.
     frame = zlib.compress(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL), 1)
-    out.write(_FRAME.pack(len(frame)))
-    out.write(frame)
+    try:
+        out.write(_FRAME.pack(len(frame)))
+        out.write(frame)
+    except OSError as exc:
+        raise _WriteFailed(exc.strerror or str(exc)) from exc
 
 
 def _orphaned(parent: int) -> bool:
     return os.getppid() != parent
+
+
+def _leave(folder: Path) -> None:
+    """Exit at once, removing the spool: the parent is gone or asked the child to stop."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os._exit(0)
 
 
 def plan_child(arguments: str, answer: int) -> None:
@@ -107,14 +120,23 @@ def plan_child(arguments: str, answer: int) -> None:
     """
     # A Ctrl-C at the terminal reaches the whole process group: the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    folder = Path(arguments).parent
+    # A SIGTERM to the whole group (a service manager, `timeout`) may end the parent
+    # before it cleans up: the child removes what it wrote.
+    signal.signal(signal.SIGTERM, lambda *_: _leave(folder))
     with open(arguments, "rb") as given:
         config, max_jobs, make_planner, spool, known, parent = pickle.load(given)
+    os.unlink(arguments)
     verdict: PlanReady | _Refused | _NoRoom | _Crashed
     try:
         planner = make_planner(config, max_jobs=max_jobs)
         in_ledger = 0
         batch: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = []
-        with spool.open("wb") as out:
+        try:
+            out = spool.open("wb")
+        except OSError as exc:
+            raise _WriteFailed(exc.strerror or str(exc)) from exc
+        with out:
             for job in planner.jobs():
                 if job.name in known:
                     in_ledger += 1
@@ -123,21 +145,27 @@ def plan_child(arguments: str, answer: int) -> None:
                     _write_batch(out, batch)
                     batch.clear()
                     if _orphaned(parent):
-                        out.close()
-                        shutil.rmtree(spool.parent, ignore_errors=True)
-                        return
+                        _leave(folder)
             if batch:
                 _write_batch(out, batch)
         planner.check()
         verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings))
     except InputError as exc:
         verdict = _Refused(isinstance(exc, PlanError), exc.problems, exc.max_shown, exc.total)
-    except OSError as exc:
-        verdict = _NoRoom(str(spool.parent), exc.strerror or str(exc))
+    except _WriteFailed as exc:
+        verdict = _NoRoom(str(folder), str(exc))
     except Exception as exc:  # reported by the parent, which owns the output
         verdict = _Crashed(f"{type(exc).__name__}: {exc}")
     with suppress(OSError), os.fdopen(answer, "wb") as out:
         out.write(pickle.dumps(verdict, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _stderr() -> int | None:
+    """This process's stderr, for the child's stdout (None: inherit, if it has none)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class PlanSpool:
@@ -179,7 +207,10 @@ class PlanSpool:
                 f"plan_child({str(arguments)!r}, {write_end})"
             )
             self._process = subprocess.Popen(
-                [sys.executable, "-c", code], pass_fds=(write_end,), stdin=subprocess.DEVNULL
+                [sys.executable, "-c", code],
+                pass_fds=(write_end,),
+                stdin=subprocess.DEVNULL,
+                stdout=_stderr(),  # the command's stdout carries nothing of the child's
             )
         except BaseException:
             os.close(read_end)
@@ -188,6 +219,7 @@ class PlanSpool:
         finally:
             os.close(write_end)
         self._answer = os.fdopen(read_end, "rb")
+        self._held: int | None = None  # the spool, open, once its folder is removed
 
     @property
     def pid(self) -> int:
@@ -211,7 +243,13 @@ class PlanSpool:
             raise SagesweepError(
                 f"the planning process ended without a verdict (exit code {code}); nothing was sent"
             )
-        verdict = pickle.loads(data)
+        try:
+            verdict = pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            raise SagesweepError(
+                f"the planning process ended without a whole verdict (exit code {code}); "
+                "nothing was sent"
+            ) from None
         if isinstance(verdict, _Refused):
             raise verdict.error()
         if isinstance(verdict, _NoRoom):
@@ -219,21 +257,28 @@ class PlanSpool:
         if isinstance(verdict, _Crashed):
             raise SagesweepError(f"planning failed: {verdict.text}; nothing was sent")
         assert isinstance(verdict, PlanReady)
+        # Held open and unlinked: the spool is gone with this process, however it ends
+        # (kill -9 included), and a cleaner of old temporary files cannot take it away
+        # from a run that lasts days.
+        self._held = os.open(self.path, os.O_RDONLY)
+        shutil.rmtree(self._dir, ignore_errors=True)
         self._verdict = verdict
         return verdict
 
     def jobs(self) -> Iterator[JobSpec]:
         """The planned jobs in plan order (after :meth:`ready`); may be called again."""
-        if self._verdict is None:
+        held = self._held
+        if self._verdict is None or held is None:
             raise RuntimeError("the plan is not ready")
-        index = 0
-        with self.path.open("rb") as spool:
-            while (head := spool.read(_FRAME.size)) != b"":
-                (size,) = _FRAME.unpack(head)
-                batch = pickle.loads(zlib.decompress(spool.read(size)))
-                for name, digest, params, request in batch:
-                    yield JobSpec(name, digest, params, request, index)
-                    index += 1
+        index = offset = 0
+        # Positioned reads: passes over the spool do not share a file offset.
+        while head := os.pread(held, _FRAME.size, offset):
+            (size,) = _FRAME.unpack(head)
+            frame = os.pread(held, size, offset + _FRAME.size)
+            offset += _FRAME.size + size
+            for name, digest, params, request in pickle.loads(zlib.decompress(frame)):
+                yield JobSpec(name, digest, params, request, index)
+                index += 1
 
     def close(self) -> None:
         """Stop the child if it still runs; remove the spool."""
@@ -245,6 +290,9 @@ class PlanSpool:
                 self._process.kill()
                 self._process.wait()
         self._answer.close()
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
