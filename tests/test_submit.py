@@ -251,26 +251,31 @@ class TestSignals:
         assert stats.create_calls < 5
 
 
+def submit_without_credentials(sweep: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """``sagesweep submit SWEEP`` with no AWS credentials anywhere and no endpoint."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") or k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+    }
+    env.update(HOME=str(home), AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+    return subprocess.run(
+        [str(SAGESWEEP), "submit", str(sweep)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
 class TestCredentials:
     def test_no_credentials_and_no_endpoint_is_one_line_suggesting_mock(
         self, tmp_path: Path
     ) -> None:
         """Without credentials or an endpoint: exit 2, one line that suggests --mock."""
         sweep = write_sweep(tmp_path, 2)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("AWS_") or k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
-        }
-        env.update(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
-        proc = subprocess.run(
-            [str(SAGESWEEP), "submit", str(sweep)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        proc = submit_without_credentials(sweep, tmp_path)
         assert proc.returncode == 2
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1, proc.stderr
@@ -280,20 +285,7 @@ class TestCredentials:
     def test_the_sweep_files_problems_come_before_missing_credentials(self, tmp_path: Path) -> None:
         """An invalid plan and no credentials: the plan's problem is what is shown."""
         sweep = write_sweep(tmp_path, 2, instance_types=["ml.m5.xlarge", "ml.not-a-type"])
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("AWS_") or k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
-        }
-        env.update(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
-        proc = subprocess.run(
-            [str(SAGESWEEP), "submit", str(sweep)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        proc = submit_without_credentials(sweep, tmp_path)
         assert proc.returncode == 2
         assert "ResourceConfig.InstanceType" in proc.stderr
         assert "ml.not-a-type" in proc.stderr

@@ -7,7 +7,7 @@ ledger is read without its lock, so this works while a submit is running.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,40 +107,32 @@ def _member(record: dict[str, Any]) -> Member | None:
     )
 
 
-def read_asked(ledger: Path) -> dict[str, dict[str, Any]]:
-    """Name -> params of every ``asked`` record: jobs an adaptive search chose to run."""
-    asked: dict[str, dict[str, Any]] = {}
+def _events(ledger: Path, event: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, record) of each whole ``event`` record of ``ledger`` that names a job."""
     if not ledger.is_file():
-        return asked
+        return
+    marker = f'"event":"{event}"'.encode()
     with ledger.open("rb") as handle:
         for line in handle:
-            if b'"event":"asked"' not in line or not line.endswith(b"\n"):
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(record, dict):
-                continue
-            name, params = record.get("name"), record.get("params")
-            if isinstance(name, str) and isinstance(params, dict):
-                asked[name] = params
-    return asked
-
-
-def read_endings(ledger: Path) -> dict[str, dict[str, Any]]:
-    """Name -> the last ``end`` record (status, metrics...) a driven run wrote for it."""
-    endings: dict[str, dict[str, Any]] = {}
-    if not ledger.is_file():
-        return endings
-    with ledger.open("rb") as handle:
-        for line in handle:
-            if b'"event":"end"' not in line or not line.endswith(b"\n"):
+            if marker not in line or not line.endswith(b"\n"):
                 continue
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
             if isinstance(record, dict) and isinstance(record.get("name"), str):
-                endings[record["name"]] = record
-    return endings
+                yield record["name"], record
+
+
+def read_asked(ledger: Path) -> dict[str, dict[str, Any]]:
+    """Name -> params of every ``asked`` record: jobs an adaptive search chose to run."""
+    return {
+        name: record["params"]
+        for name, record in _events(ledger, "asked")
+        if isinstance(record.get("params"), dict)
+    }
+
+
+def read_endings(ledger: Path) -> dict[str, dict[str, Any]]:
+    """Name -> the last ``end`` record (status, metrics...) a driven run wrote for it."""
+    return dict(_events(ledger, "end"))
