@@ -3,6 +3,7 @@ tags, and DeleteTrainingJob."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -22,9 +23,20 @@ def tagged(sweep: str | None) -> list[dict[str, str]]:
     return [] if sweep is None else [{"Key": "sagesweep:sweep", "Value": sweep}]
 
 
-def make_jobs(sm: Any, count: int, sweep_of: Any = lambda i: None, **extra: Any) -> list[str]:
+def make_jobs(
+    sm: Any,
+    count: int,
+    sweep_of: Any = lambda i: None,
+    pause: float = 0.002,
+    **extra: Any,
+) -> list[str]:
+    """Jobs ``job-000``...; ``pause`` apart, so that each has a creation time (ms) of its
+    own: the filters and sorts under test are by time, and a keep-alive server answers
+    several calls within one millisecond."""
     names = []
     for i in range(count):
+        if i and pause:
+            time.sleep(pause)
         name = f"job-{i:03d}"
         hyper = {"eta": str(0.01 * (i + 1))}
         sm.create_training_job(
@@ -282,6 +294,7 @@ class TestListTrainingJobs:
         sm = client(mock_server)
         names = make_jobs(sm, 6)
         times = [sm.describe_training_job(TrainingJobName=n)["CreationTime"] for n in names]
+        assert len(set(times)) == 6
         between = listed(sm, 100, CreationTimeAfter=times[1], CreationTimeBefore=times[4])
         assert between == [names[2:4]]
         modified = listed(sm, 100, LastModifiedTimeAfter=times[3])
