@@ -24,8 +24,8 @@ from sagesweep.connect import Connection, TargetOptions, connect
 from sagesweep.ledger import JobRecord, JobStatus, LedgerState
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.drive_view import DriveView, print_drive_summary
-from sagesweep.operating.driver import Driver, DriveSettings, created_in
-from sagesweep.operating.members import read_endings
+from sagesweep.operating.driver import Driver, DriveSettings
+from sagesweep.operating.members import read_endings, read_members
 from sagesweep.operating.tpe import TpeRun, asked_record
 from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
@@ -194,8 +194,17 @@ async def launch(
                 recorder = driver.recorder(book)
                 if adaptive is not None:
                     adaptive.rebuild(ledger)
-                recorded = frozenset(read_endings(ledger))
-                await driver.adopt(*created_in(book.state), recorded)
+                if book.state.jobs:
+                    recorded = frozenset(read_endings(ledger))
+                    members = read_members(ledger, config.sweep)
+                    await driver.adopt(members, recorded, book.record)
+
+            def skip(name: str) -> bool:
+                done = _already_done(book.state, name, settings.retry_failed, counters)
+                if done and driver is not None:
+                    driver.skipped(name)
+                return done
+
             engine = Engine(
                 connection.client,
                 recorder,
@@ -208,7 +217,7 @@ async def launch(
                 counters=counters,
                 backoff=parts.backoff,
                 capacity_probe=parts.capacity_probe,
-                skip=lambda name: _already_done(book.state, name, settings.retry_failed, counters),
+                skip=skip,
             )
             engines.append(engine)
             log.info(f"{command}.started", sweep=config.sweep, jobs=total, ledger=str(ledger))
@@ -234,6 +243,7 @@ async def launch(
                         else driver.asked(
                             adaptive.next_job,
                             adaptive.remaining,
+                            adaptive.replan,
                             before=lambda job: book.note(asked_record(job), durable=True),
                         )
                     )

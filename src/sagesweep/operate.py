@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from sagesweep.connect import TargetOptions, connect
 from sagesweep.ledger import check_binding, default_ledger_path
 from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.lost import observe_members
 from sagesweep.operating.members import SweepMembers, read_members
-from sagesweep.operating.observe import observe
 from sagesweep.operating.results import Goal, Results, tabulate
 from sagesweep.operating.select import parse_where
 from sagesweep.operating.status import SweepStatus, build_status
@@ -63,9 +63,8 @@ async def _session(
 
 
 async def _status(session: _Session) -> SweepStatus:
-    members = session.members
-    states = await observe(session.client, session.calls, members.sweep, members.observable())
-    return build_status(members, states)
+    observed = await observe_members(session.client, session.calls, session.members)
+    return build_status(observed.members, observed.states)
 
 
 async def status(
@@ -176,7 +175,8 @@ async def stop(
         if submitter:
             # The submitter may have created jobs until it stopped.
             members = read_members(members.ledger, members.sweep)
-        states = await observe(session.client, session.calls, members.sweep, members.observable())
+        observed = await observe_members(session.client, session.calls, members)
+        members, states = observed.members, observed.states
         running = sum(1 for state in states.values() if state.status == "InProgress")
         if confirm is not None and running and not confirm(running):
             return StopReport(0, (), {}, {}, submitter)

@@ -17,20 +17,18 @@ from sagesweep.errors import InputError
 from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import check_binding, default_ledger_path
 from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.lost import observe_members
 from sagesweep.operating.members import read_members
-from sagesweep.operating.observe import observe
 from sagesweep.operating.resubmit import (
     DEFAULT_MAX_ATTEMPTS,
     Pick,
     choose,
-    discovered,
     parse_reason,
     parse_statuses,
-    with_records,
 )
 from sagesweep.operating.select import parse_where
 from sagesweep.parts import Parts
-from sagesweep.planning.attempts import attempt_of, attempt_spec
+from sagesweep.planning.attempts import attempt_spec
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
@@ -120,19 +118,11 @@ async def resubmit(
     async with connect(options, parts, ledger_path) as connection:
         check_binding(ledger_path, members.state, config.sweep, connection.target)
         calls = PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff)
-        bases = frozenset(m.base for m in members.jobs.values())
-        states = await observe(
-            connection.client,
-            calls,
-            config.sweep,
-            members.observable(),
-            also=lambda name: attempt_of(name, bases) is not None,
-        )
-        found = discovered(members, states)
-        members = with_records(members, found)
+        observed = await observe_members(connection.client, calls, members)
+        found = observed.found
         selection = choose(
-            members,
-            states,
+            observed.members,
+            observed.states,
             statuses=chosen,
             reason=pattern,
             wheres=wheres,

@@ -9,6 +9,13 @@ ended (:mod:`~sagesweep.operating.endings` says which did, at a bounded cost).
 A job that ends ``Failed`` with a ``FailureReason`` matching ``--resubmit-on`` is created
 again as its next attempt, up to ``--max-attempts``. Every ending is written to the ledger
 as an ``end`` record (status, reason, metrics, billable time).
+
+A rerun takes nothing from the memory of the run before it: :meth:`Driver.adopt` reads
+each job's newest attempt from the ledger and from AWS (attempts the ledger lost are
+recorded first) and decides again which jobs still need their next attempt. So a kill at
+any moment -- between a decision and the attempt it asks for, or between a create and
+its record -- loses no attempt and makes none twice. Every job handed to the engine comes
+back as a record or as a skip, so a place taken is always given back.
 """
 
 from __future__ import annotations
@@ -23,19 +30,21 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import structlog
 
-from sagesweep.ledger import JobRecord, JobStatus, LedgerState
+from sagesweep.ledger import JobRecord
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.endings import ENDED, Endings, end_record
-from sagesweep.operating.observe import JobState, observe
+from sagesweep.operating.lost import observe_members
+from sagesweep.operating.members import CREATED, SweepMembers
+from sagesweep.operating.observe import JobState
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS
-from sagesweep.planning.attempts import attempt_of, attempt_spec
+from sagesweep.planning.attempts import attempt_spec
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.engine import Recorder
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["DEFAULT_POLL", "DriveCounts", "DriveSettings", "Driver", "created_in"]
+__all__ = ["DEFAULT_POLL", "DriveCounts", "DriveSettings", "Driver"]
 
 log = structlog.get_logger("sagesweep.driver")
 
@@ -105,7 +114,8 @@ class Driver:
         self._on_end = on_end  # told each job's final ending (an adaptive search learns)
         self._clock = clock
         self._handed: dict[str, JobSpec] = {}  # given to the engine, outcome unknown
-        self._running: dict[str, tuple[JobSpec | None, float]] = {}  # spec, since
+        # name -> (spec, base, attempt, since): spec None for a job of an earlier run
+        self._running: dict[str, tuple[JobSpec | None, str, int, float]] = {}
         self._queue: deque[JobSpec] = deque()  # next attempts to create
         self._wanted: dict[str, int] = {}  # base name -> attempt to make when planned
         self._done = False  # the source has handed over everything it will
@@ -125,9 +135,14 @@ class Driver:
 
     def settled(self, rec: JobRecord) -> None:
         spec = self._handed.pop(rec.name, None)
-        if rec.status in (JobStatus.SUBMITTED, JobStatus.EXISTS):
-            self._running[rec.name] = (spec, self._clock())
+        if rec.status in CREATED:
+            self._running[rec.name] = (spec, rec.base or rec.name, rec.attempt, self._clock())
         self._notify()
+
+    def skipped(self, name: str) -> None:
+        """The engine skipped a job the ledger settles: give its place back."""
+        if self._handed.pop(name, None) is not None:
+            self._notify()
 
     @property
     def _busy(self) -> int:
@@ -135,27 +150,52 @@ class Driver:
 
     async def adopt(
         self,
-        created: Iterable[str],
-        attempts: Mapping[str, int],
-        recorded: frozenset[str] = frozenset(),
+        members: SweepMembers,
+        recorded: frozenset[str],
+        record: Callable[[JobRecord], Awaitable[None]],
     ) -> None:
-        """Before the run: jobs already created (a rerun) that still run take their places.
+        """Before the run: the state of every job of earlier runs, from the ledger and AWS.
 
-        ``attempts``: each created name's attempt number, for --resubmit-on. ``recorded``:
-        names whose ending the ledger already has (counted, not told or written again).
+        Attempts AWS has and the ledger lacks are recorded (``record``) as ``exists``;
+        jobs still running take their places; endings no run saw are written; and each
+        job whose newest attempt ended as ``--resubmit-on`` asks gets its next attempt,
+        whether or not an earlier run had decided so. ``recorded``: names whose ending
+        the ledger already has (not told or written again).
         """
-        names = set(created)
-        if not names:
-            return
-        states = await observe(self.client, self.calls, self.sweep, names)
-        for name, state in states.items():
+        created = {m.name for m in members.jobs.values() if m.status in CREATED}
+        if created:
+            observed = await observe_members(self.client, self.calls, members, created)
+            for rec in observed.found:
+                await record(rec)
+            members, states = observed.members, observed.states
+        else:
+            states = {}
+        newest = {member.base: member for member in members.latest()}
+        for member in members.jobs.values():
+            state = states.get(member.name)
+            if state is None or member.status not in CREATED:
+                continue
             if state.status not in ENDED:
-                self._running[name] = (None, self._clock())
-            elif name in recorded:
-                self.counts.ended[state.status] = self.counts.ended.get(state.status, 0) + 1
-            else:  # it ended while no run watched it
-                self._after(name, state, None, attempts.get(name, 0), announce=False)
+                self._running[member.name] = (None, member.base, member.attempt, self._clock())
+                continue
+            told = member.name in recorded
+            if not told:  # it ended while no run watched it
                 await self._note(end_record(state))
+            if newest[member.base] is member:
+                self._after(
+                    member.name,
+                    state,
+                    None,
+                    member.base,
+                    member.attempt,
+                    announce=False,
+                    tell=not told,
+                )
+        for base, member in newest.items():
+            if member.attempt > 0 and member.status not in CREATED:
+                # An attempt whose create has no settled outcome (unknown, or refused):
+                # handed over again, so the engine settles it as it would a planned job.
+                self._wanted[base] = member.attempt
         self._notify()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
 
@@ -198,8 +238,7 @@ class Driver:
                     continue
                 if not await self._room():
                     return
-                self._handed[job.name] = job
-                yield job
+                yield self._hand(job)
             async for job in self._attempts(plan):
                 yield job
         finally:
@@ -210,32 +249,51 @@ class Driver:
         self,
         next_job: Callable[[], JobSpec | None],
         remaining: int,
+        plan: Callable[[], Iterable[JobSpec]],
         before: Callable[[JobSpec], Awaitable[None]] | None = None,
     ) -> AsyncIterator[JobSpec]:
         """The engine's jobs for an adaptive sweep: a new point each time a place frees up
-        (so it is chosen knowing every result so far), ``remaining`` of them, then attempts.
+        (so it is chosen knowing every result so far), ``remaining`` of them, and the next
+        attempts of failed ones, before new points.
 
+        ``plan`` renders the points already run again (the requests of their attempts);
         ``before`` runs for each new job before it is handed over (a record of the intent).
         """
+        left = remaining
         self.counts.pending = remaining
         try:
-            while self.counts.pending > 0:
+            while left > 0:
                 if not await self._room():
                     return
+                if self._wanted and not self._queue:
+                    self._queue.extend(self._from_plan(plan()))
+                if self._queue:
+                    yield self._next_attempt()
+                    continue
                 job = next_job()
                 if job is None:
                     break
                 if before is not None:
                     await before(job)
+                left -= 1
                 self.counts.pending -= 1
-                self._handed[job.name] = job
-                yield job
-            self.counts.pending = 0
-            async for job in self._attempts(lambda: ()):
+                yield self._hand(job)
+            self.counts.pending -= left
+            async for job in self._attempts(plan):
                 yield job
         finally:
             self._done = True
             self._notify()
+
+    def _hand(self, job: JobSpec) -> JobSpec:
+        """Take a place for ``job``, about to be handed to the engine."""
+        self._handed[job.name] = job
+        return job
+
+    def _next_attempt(self) -> JobSpec:
+        """The first queued attempt, its place taken."""
+        self.counts.pending -= 1
+        return self._hand(self._queue.popleft())
 
     async def _attempts(self, plan: Callable[[], Iterable[JobSpec]]) -> AsyncIterator[JobSpec]:
         """Next attempts as jobs end, until nothing runs and nothing waits."""
@@ -245,10 +303,7 @@ class Driver:
             if self._queue:
                 if not await self._room():
                     return
-                job = self._queue.popleft()
-                self.counts.pending -= 1
-                self._handed[job.name] = job
-                yield job
+                yield self._next_attempt()
                 continue
             if not self._busy:
                 return
@@ -287,12 +342,13 @@ class Driver:
             return
         self.counts.polls += 1
         for name, state in (await self._endings.of(names)).items():
-            spec, since_created = self._running.pop(name)
+            spec, base, attempt, since_created = self._running.pop(name)
             self.counts.seconds_run += self._clock() - since_created
             self.counts.seen_ended += 1
-            attempt = spec.attempt if spec is not None else 0
-            self._after(name, state, spec, attempt)
+            # The end record first: a retry decided below is derived again from it
+            # (and from AWS) by a rerun, should this run die before making the attempt.
             await self._note(end_record(state))
+            self._after(name, state, spec, base, attempt)
         self._notify()
 
     def _after(
@@ -300,11 +356,14 @@ class Driver:
         name: str,
         state: JobState,
         spec: JobSpec | None,
+        base: str,
         attempt: int,
         *,
         announce: bool = True,
+        tell: bool = True,
     ) -> None:
-        """Count an ended job; queue its next attempt when --resubmit-on says so."""
+        """Count a job's newest attempt that ended; queue its next one when --resubmit-on
+        says so. ``tell``: the search has not been told of this ending yet."""
         counts = self.counts
         counts.billable_instance_seconds += (state.billable_seconds or 0) * state.instance_count
         pattern = self.settings.resubmit_on
@@ -319,29 +378,12 @@ class Driver:
         if not retry:
             # A job's final status is its last attempt's: count only endings not retried.
             counts.ended[state.status] = counts.ended.get(state.status, 0) + 1
-            if self._on_end is not None:
+            if self._on_end is not None and tell:
                 self._on_end(name, state)
             return
         counts.resubmitted += 1
-        counts.pending += 1
         if spec is not None:
+            counts.pending += 1
             self._queue.append(attempt_spec(spec, attempt + 1))
         else:  # a job of an earlier run: its request comes from the plan when it passes
-            base = name.rsplit("-r", 1)[0] if attempt else name
             self._wanted[base] = attempt + 1
-            counts.pending -= 1  # counted again when the plan hands it over
-
-
-def created_in(state: LedgerState) -> tuple[list[str], dict[str, int]]:
-    """The ledger's created jobs, and the attempt number of each (0 for the job itself)."""
-    names = [
-        name
-        for name, entry in state.jobs.items()
-        if entry.status in (JobStatus.SUBMITTED, JobStatus.EXISTS)
-    ]
-    every = frozenset(state.jobs)
-    attempts: dict[str, int] = {}
-    for name in names:
-        found = attempt_of(name, every)
-        attempts[name] = 0 if found is None else found[1]
-    return names, attempts

@@ -15,11 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sagesweep.errors import InputError
-from sagesweep.ledger import JobRecord, JobStatus
-from sagesweep.operating.members import Member, SweepMembers
+from sagesweep.ledger import JobStatus
+from sagesweep.operating.members import SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 from sagesweep.operating.select import Where, select
-from sagesweep.planning.attempts import attempt_of
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -27,10 +26,8 @@ __all__ = [
     "Pick",
     "Selection",
     "choose",
-    "discovered",
     "parse_reason",
     "parse_statuses",
-    "with_records",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -74,39 +71,6 @@ def parse_reason(text: str | None) -> re.Pattern[str] | None:
         return re.compile(text)
     except re.error as exc:
         raise InputError.one("<cli>", "", "--reason", f"not a valid regex: {exc}") from None
-
-
-def discovered(members: SweepMembers, states: Mapping[str, JobState]) -> list[JobRecord]:
-    """Ledger records for the attempts AWS knows and the ledger does not (``exists``)."""
-    bases = frozenset(m.base for m in members.jobs.values())
-    params = {m.base: m.params for m in members.jobs.values() if m.attempt == 0}
-    records: list[JobRecord] = []
-    for name, state in sorted(states.items()):
-        found = None if name in members.jobs else attempt_of(name, bases)
-        if found is not None:
-            base, n = found
-            records.append(
-                JobRecord(
-                    name=name,
-                    digest=base[len(members.sweep) + 1 :],
-                    status=JobStatus.EXISTS,
-                    arn=state.arn,
-                    attempts=0,
-                    params=params.get(base, {}),
-                    attempt=n,
-                    base=base,
-                )
-            )
-    return records
-
-
-def with_records(members: SweepMembers, records: Sequence[JobRecord]) -> SweepMembers:
-    """``members`` as the ledger will read once ``records`` are added."""
-    jobs = dict(members.jobs)
-    for rec in records:
-        base = rec.base or rec.name
-        jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params)
-    return SweepMembers(members.sweep, members.ledger, members.state, jobs)
 
 
 def choose(

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from sagesweep.ledger import MASK
-from sagesweep.operating.members import read_asked, read_endings, read_members
+from sagesweep.operating.members import CREATED, read_asked, read_endings, read_members
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.adaptive import TpeSearch
 from sagesweep.planning.config import SweepConfig
@@ -78,9 +78,12 @@ class TpeRun:
                 # A masked value, or a point of a space the sweep file no longer has: the
                 # job, if its create went through, is left for `status` to show.
                 log.warning("tpe.not_asked_again", job=name)
+        # A job counts toward ``count`` once its first attempt was created, whatever its
+        # newest attempt is.
+        self.created += sum(
+            1 for m in members.jobs.values() if m.attempt == 0 and m.status in CREATED
+        )
         for member in members.latest():
-            if member.attempt == 0 and member.status.value in ("submitted", "exists"):
-                self.created += 1
             self._params[member.base] = member.params
             end = endings.get(member.name)
             if end is None:
@@ -89,6 +92,21 @@ class TpeRun:
             self.search.add(member.params, value)
             self._values[_key(member.params)] = value
         log.info("tpe.rebuilt", told=self.search.told, created=self.created)
+
+    def replan(self) -> Iterator[JobSpec]:
+        """The points already run, rendered again: where their next attempts come from.
+
+        A point holding a masked value cannot be rendered again and is left out (its
+        job is not resubmitted); so is one whose name changed with the sweep file.
+        """
+        known = {
+            base: params for base, params in self._params.items() if MASK not in params.values()
+        }
+        for job in self._planner.jobs(
+            validate=False, points=(dict(params) for params in known.values())
+        ):
+            if job.name in known:
+                yield job
 
     @property
     def remaining(self) -> int:
