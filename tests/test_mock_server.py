@@ -338,6 +338,7 @@ class TestAdminApi:
             "search_calls": 0,
             "stop_calls": 0,
             "delete_calls": 0,
+            "save_failures": 0,
         }
         assert http_json(mock_server.url + "/_mock/reset", method="POST") == {"reset": True}
         assert sm.list_training_jobs()["TrainingJobSummaries"] == []

@@ -273,6 +273,52 @@ class TestCommandLine:
         assert process.returncode == 0
 
 
+class TestFullDisk:
+    def test_a_change_that_cannot_be_saved_is_not_kept(self, tmp_path: Path) -> None:
+        """Saving fails: the create is answered 500 and the job is gone, not half-kept."""
+        path = tmp_path / "state.json"
+        process, url = start_mock(path, file_size_limit=12_000)
+        try:
+            sm = client_at(url)
+            acknowledged, refused = [], []
+            for i in range(60):
+                try:
+                    sm.create_training_job(TrainingJobName=f"j{i}", **REQUEST)
+                except ClientError as exc:
+                    assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+                    refused.append(f"j{i}")
+                else:
+                    acknowledged.append(f"j{i}")
+            assert acknowledged
+            assert refused
+            for name in refused:  # not answered for: a retry is not met by ResourceInUse
+                with pytest.raises(ClientError) as caught:
+                    sm.describe_training_job(TrainingJobName=name)
+                assert error_of(caught.value)[0] == "ValidationException"
+            stats = json.loads(_get(f"{url}/_mock/stats"))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=30)
+        assert stats["save_failures"] == len(refused)
+        assert stats["errors_injected"] == 0
+        assert "cannot save" in err
+        assert not list(tmp_path.glob(".*.tmp"))  # nothing left behind
+        process, url = start_mock(path)
+        try:
+            summaries = client_at(url).list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+        assert {s["TrainingJobName"] for s in summaries} == set(acknowledged)
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return str(answer.read().decode())
+
+
 def client_at(url: str) -> Any:
     """A boto3 client for a mock in another process, SDK retries off."""
     return boto3.client(
@@ -285,12 +331,24 @@ def client_at(url: str) -> Any:
     )
 
 
-def start_mock(path: Path) -> tuple[subprocess.Popen[str], str]:
+def start_mock(
+    path: Path, file_size_limit: int | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``sagesweep mock --state path``; ``file_size_limit``: no file it writes may grow
+    past this many bytes (a disk that fills up: writes fail with EFBIG)."""
+
+    def limit() -> None:
+        import resource
+
+        assert file_size_limit is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     process = subprocess.Popen(
         [str(SAGESWEEP), "mock", "--port", "0", "--state", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=None if file_size_limit is None else limit,
     )
     assert process.stdout is not None
     first = process.stdout.readline()

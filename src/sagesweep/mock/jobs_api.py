@@ -3,7 +3,9 @@
 Create, Describe, ListTrainingJobs, Search (``TrainingJob``), Stop, Delete and the
 tag actions on training-job ARNs. Each runs under one lock, so a check and the
 change it guards cannot interleave with another request. With a state file, a change
-is acknowledged only once it is on disk (see :mod:`sagesweep.mock.persist`).
+is acknowledged only once it is on disk (see :mod:`sagesweep.mock.persist`); a change
+that cannot be saved is answered ``InternalFailure`` and undone: the account goes back
+to what is on disk, and every later change is refused the same way until a restart.
 """
 
 from __future__ import annotations
@@ -117,13 +119,28 @@ class TrainingJobs:
 
     @contextmanager
     def _changing(self) -> Iterator[Callable[[int], None]]:
-        """Hold the lock for a change; once released, wait until the change is saved."""
+        """Hold the lock for a change; once released, wait until the change is saved.
+
+        A change that cannot be saved is not kept: the account is read back from disk.
+        """
         tickets: list[int] = []
+        store = self._store
         with self._lock:
+            if store is not None and store.failed:
+                self._counters.add("save_failures")
+                raise StateWriteError(f"{store.path}: an earlier save failed")
             self._table.advance()
             yield tickets.append
-        if self._store is not None and tickets:
-            self._store.wait(max(tickets))
+        if store is None or not tickets:
+            return
+        try:
+            store.wait(max(tickets))
+        except StateWriteError:
+            self._counters.add("save_failures")
+            with self._lock:
+                self._table.clear()
+                self._table.restore(store.saved().jobs)
+            raise
 
     def _arn(self, region: str, name: str) -> str:
         partition = "aws-cn" if region.startswith("cn-") else "aws"

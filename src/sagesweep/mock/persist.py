@@ -187,6 +187,16 @@ class StateStore:
         return self._enqueue(b'{"op":"reset"}\n')
 
     @property
+    def failed(self) -> bool:
+        """A save failed: nothing more can be saved (until the mock is restarted)."""
+        with self._cond:
+            return self._failure is not None
+
+    def saved(self) -> Loaded:
+        """The account as it is on disk now: what every acknowledged change left."""
+        return self._read()
+
+    @property
     def last_ticket(self) -> int:
         with self._cond:
             return self._issued
@@ -267,11 +277,16 @@ class StateStore:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, self.path)
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):  # a full disk leaves no half snapshot
+                os.unlink(temporary)
+            raise
         _fsync_directory(self.path.parent)
         journal_header = {"format": _JOURNAL_FORMAT, "version": VERSION, "snapshot": snapshot_id}
         os.ftruncate(self._fd, 0)

@@ -30,6 +30,7 @@ class MockStats:
     search_calls: int = 0  #: Search requests received
     stop_calls: int = 0  #: StopTrainingJob requests received
     delete_calls: int = 0  #: DeleteTrainingJob requests received
+    save_failures: int = 0  #: changes refused because the state file could not be saved
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
