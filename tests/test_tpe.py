@@ -193,6 +193,20 @@ class TestBadInput:
         with MockServer(MockConfig(seed=1)) as server, pytest.raises(InputError, match=expected):
             await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
 
+    async def test_asking_stops_once_the_first_jobs_lack_the_metric(self, tmp_path: Path) -> None:
+        """The first 3 completed jobs lack the metric: no more are asked (not all 30)."""
+        sweep = write_sweep(
+            tmp_path,
+            count=30,
+            max_running=2,
+            objective={"metric": "val:acc", "goal": "maximize"},
+        )
+        with MockServer(MockConfig(seed=1, job_seconds=0.2)) as server:
+            with pytest.raises(InputError, match=r"after the first 3 completed jobs"):
+                await submit(sweep, endpoint_url=server.url, poll=0.1, rate=500, parts=FAST)
+            created = server.stats().created
+        assert 3 <= created <= 3 + 2
+
     def test_plan_previews_the_same_first_points_every_time(self, tmp_path: Path) -> None:
         """The first points come from the seed: two plans agree."""
         config = load_config(write_sweep(tmp_path, count=5))

@@ -20,7 +20,7 @@ from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
 from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
-from sagesweep.operating.tpe import TpeRun
+from sagesweep.operating.tpe import METRIC_PROOF, TpeRun
 from sagesweep.parts import Parts
 from sagesweep.planning.attempts import attempt_of
 from sagesweep.planning.config import load_config
@@ -163,11 +163,17 @@ async def submit(
         )
     if adaptive is not None and adaptive.search.best() is None and adaptive.metrics_seen:
         seen = ", ".join(sorted(adaptive.metrics_seen))
+        stopped = (
+            f"; no more jobs were asked after the first {METRIC_PROOF} completed jobs "
+            "lacked it"
+            if adaptive.metric_missing and adaptive.remaining
+            else ""
+        )
         raise InputError.one(
             str(sweep),
             "",
             "objective.metric",
-            f"no job reported {adaptive.metric!r}; the jobs report: {seen}",
+            f"no job reported {adaptive.metric!r}; the jobs report: {seen}{stopped}",
         )
     return summary_of_run
 

@@ -26,12 +26,14 @@ from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
 from sagesweep.planning.redact import redact_params
 
-__all__ = ["TpeRun", "asked_record"]
+__all__ = ["METRIC_PROOF", "TpeRun", "asked_record"]
 
 log = structlog.get_logger("sagesweep.tpe")
 
 #: Asks in a row that may repeat a known point before the search is deemed exhausted.
 MAX_REPEATS = 50
+#: Completed jobs without the objective metric, none with it, after which no more are asked.
+METRIC_PROOF = 3
 
 
 def asked_record(job: JobSpec) -> dict[str, Any]:
@@ -60,6 +62,8 @@ class TpeRun:
         self._values: dict[tuple[tuple[str, str], ...], float | None] = {}
         self.created = 0  #: jobs of this sweep created so far (earlier runs included)
         self.metrics_seen: set[str] = set()
+        self.with_metric = 0  #: completed jobs that reported the objective metric
+        self.without_metric = 0  #: completed jobs that did not
 
     def rebuild(self, ledger: Path) -> None:
         """Tell the study every result the ledger knows; count the jobs already made."""
@@ -128,8 +132,16 @@ class TpeRun:
             yield params
         log.warning("tpe.exhausted", detail="the search keeps proposing points already run")
 
+    @property
+    def metric_missing(self) -> bool:
+        """The first completed jobs all lack the objective metric: asking more is waste."""
+        return self.with_metric == 0 and self.without_metric >= METRIC_PROOF
+
     def next_job(self) -> JobSpec | None:
         """The next point as a job (rendered, named, validated), or None when done."""
+        if self.metric_missing:
+            log.warning("tpe.stopped_asking", metric=self.metric, completed=self.without_metric)
+            return None
         job = next(self._jobs, None)
         if job is None or self._asked is None:
             return None
@@ -144,8 +156,10 @@ class TpeRun:
             return None
         value = metrics.get(self.metric)
         if not isinstance(value, int | float):
+            self.without_metric += 1
             log.warning("tpe.metric_missing", job=name, metric=self.metric, told="failed")
             return None
+        self.with_metric += 1
         return float(value)
 
     def ended(self, name: str, state: JobState) -> None:
