@@ -164,8 +164,7 @@ async def submit(
     if adaptive is not None and adaptive.search.best() is None and adaptive.metrics_seen:
         seen = ", ".join(sorted(adaptive.metrics_seen))
         stopped = (
-            f"; no more jobs were asked after the first {METRIC_PROOF} completed jobs "
-            "lacked it"
+            f"; no more jobs were asked after the first {METRIC_PROOF} completed jobs lacked it"
             if adaptive.metric_missing and adaptive.remaining
             else ""
         )
