@@ -204,6 +204,16 @@ class TestBadInput:
                 "reported: validation:auc",
                 id="metric-nobody-reports",
             ),
+            pytest.param(
+                ["results", "{sweep}", "--sort", "validation:auc", "--plot", "{tmp}/x.txt"],
+                "--plot: writes a PNG: name the file FILE.png",
+                id="plot-not-png",
+            ),
+            pytest.param(
+                ["results", "{sweep}", "--sort", "validation:auc", "--plot", "{tmp}/no/x.png"],
+                "--plot: directory does not exist",
+                id="plot-missing-directory",
+            ),
         ],
     )
     def test_one_line_and_exit_2(self, tmp_path: Path, args: list[str], message: str) -> None:

@@ -160,6 +160,10 @@ def results(
     from sagesweep.operating.results_view import print_table, write_csv, write_jsonl
 
     target = target_kwargs(kwargs)
+    if plot is not None:
+        from sagesweep.operating.plot import check_plot_path
+
+        check_plot_path(plot)
     goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
     everything = run_async(lambda: operate.results(sweep, sort=sort, goal=goal, **target))
     if plot is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from sagesweep.errors import InputError
 from sagesweep.operating.results import Results
 
-__all__ = ["plot_progress", "plot_results"]
+__all__ = ["check_plot_path", "plot_progress", "plot_results"]
 
 COLUMNS = 3
 
@@ -31,6 +31,14 @@ def _pyplot() -> Any:
             "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
         ) from None
     return plt
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse, before any work, a path the PNG cannot be written to."""
+    if path.suffix.lower() != ".png":
+        raise InputError.one(str(path), "", "--plot", "writes a PNG: name the file FILE.png")
+    if not path.parent.is_dir():
+        raise InputError.one(str(path), "", "--plot", "directory does not exist")
 
 
 def _numeric(values: list[Any]) -> bool:
