@@ -45,6 +45,26 @@ class TestLedgerFailures:
         assert "No space left on device" in lines[0]
         assert "Traceback" not in result.stderr
 
+    def test_a_lock_file_that_cannot_be_written_exits_3_naming_it(
+        self, sweep: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Disk full while taking the lock: exit 3, one line that names the lock file."""
+
+        def disk_full(fd: int, data: bytes, offset: int) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        with MockServer(MockConfig()) as server:
+            monkeypatch.setattr(os, "pwrite", disk_full)
+            result = CliRunner().invoke(
+                main, ["submit", str(sweep), "--endpoint-url", server.url, "--quiet"]
+            )
+        assert result.exit_code == 3, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"sagesweep: {sweep.parent / 'demo-xgb.ledger.jsonl.lock'}: cannot use the ledger: "
+            "No space left on device; jobs created and not recorded are found by name on the "
+            "next run"
+        ]
+
     def test_a_ledger_path_that_is_a_directory_exits_2(self, sweep: Path, tmp_path: Path) -> None:
         """--ledger naming a directory: bad input, exit 2."""
         result = CliRunner().invoke(main, ["submit", str(sweep), "--mock", "--ledger", "/tmp"])

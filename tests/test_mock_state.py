@@ -312,6 +312,28 @@ class TestFullDisk:
             process.communicate(timeout=30)
         assert {s["TrainingJobName"] for s in summaries} == set(acknowledged)
 
+    def test_a_state_file_that_cannot_be_written_at_start_exits_3(self, tmp_path: Path) -> None:
+        """No room for the first snapshot: exit 3, one line naming the file, nothing left."""
+        path = tmp_path / "state.json"
+
+        def limit() -> None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+        done = subprocess.run(
+            [str(SAGESWEEP), "mock", "--state", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=limit,
+        )
+        assert done.returncode == 3, done.stderr
+        assert done.stderr.strip() == (
+            f"sagesweep: {path}: cannot save the mock's account: File too large"
+        )
+        assert list(tmp_path.iterdir()) == []
+
 
 def _get(url: str) -> str:
     import urllib.request

@@ -6,7 +6,9 @@ Tree::
     ├── InputError            bad sweep file / bad CLI input: exit code 2
     │   └── PlanError         one or more problems found while planning
     ├── LedgerLockedError     another submitter holds the ledger: exit code 2
-    ├── LedgerIOError         the ledger cannot be read or written: exit code 3
+    ├── StorageError          a file cannot be read or written (full disk...): exit code 3
+    │   ├── LedgerIOError     the ledger or its lock
+    │   └── SpoolIOError      the planned jobs' temporary file
     └── CredentialsError      no credentials and no endpoint: exit code 2
 
 AWS errors are not wrapped in exceptions of ours: :func:`sagesweep.aws.outcomes.classify`
@@ -29,6 +31,8 @@ __all__ = [
     "PlanError",
     "Problem",
     "SagesweepError",
+    "SpoolIOError",
+    "StorageError",
 ]
 
 #: How many problems a plan error prints before it only counts the rest.
@@ -125,39 +129,45 @@ class LedgerLockedError(SagesweepError):
         )
 
 
-class LedgerIOError(SagesweepError, OSError):
-    """The ledger cannot be read or written (full disk, read-only, permissions).
+class StorageError(SagesweepError, OSError):
+    """A file sagesweep must read or write cannot be (full disk, read-only, permissions).
 
-    Its own exit code, because "some jobs failed" (1) would send a user to the jobs when
-    the disk is what needs attention. Also an ``OSError``, which it is.
+    Exit code 3 for every such file, because "some jobs failed" (1) would send a user to
+    the jobs when the disk is what needs attention. The message names the file. Also an
+    ``OSError``, which it is.
     """
 
     exit_code = 3
 
-    def __init__(self, path: str, cause: OSError) -> None:
+    def __init__(self, path: str, message: str) -> None:
         self.path = path
+        SagesweepError.__init__(self, f"{path}: {message}")
+
+
+class LedgerIOError(StorageError):
+    """The ledger (or its lock file) cannot be read or written."""
+
+    def __init__(self, path: str, cause: OSError) -> None:
         self.cause = cause
         reason = cause.strerror or str(cause)
-        SagesweepError.__init__(
-            self,
-            f"{path}: cannot use the ledger: {reason}; jobs created and not recorded "
+        super().__init__(
+            path,
+            f"cannot use the ledger: {reason}; jobs created and not recorded "
             "are found by name on the next run",
         )
 
 
-class SpoolIOError(SagesweepError, OSError):
+class SpoolIOError(StorageError):
     """The planned jobs cannot be written to the temporary directory (full, read-only).
 
-    Exit code 3, as for the ledger: the disk needs attention, and nothing was sent.
+    Nothing was sent.
     """
-
-    exit_code = 3
 
     def __init__(self, where: str, reason: str) -> None:
         self.where = where
-        SagesweepError.__init__(
-            self,
-            f"{where}: cannot keep the planned jobs: {reason}; nothing was sent. "
+        super().__init__(
+            where,
+            f"cannot keep the planned jobs: {reason}; nothing was sent. "
             "Set TMPDIR to a directory with room (about 100 bytes a job)",
         )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
-from sagesweep.errors import InputError
+from sagesweep.errors import InputError, StorageError
 from sagesweep.ledger import Ledger, LedgerState, Target
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.spool import MakePlanner
@@ -75,6 +75,8 @@ def embedded_mock(state: Path | None = None) -> Iterator[str]:
     try:
         server.start()
     except StateFileError as exc:
+        if exc.disk:
+            raise StorageError(exc.file, f"mock state: {exc.reason}") from None
         raise InputError.one(exc.file, "", "", f"mock state: {exc.reason}") from None
     try:
         yield server.url

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sagesweep.errors import InputError, SagesweepError
+from sagesweep.errors import InputError, SagesweepError, StorageError
 from sagesweep.version import __version__
 
 __all__ = ["main"]
@@ -35,10 +35,11 @@ class _Group(click.Group):
             sys.stderr.close()
             ctx.exit(0)
         except OSError as exc:
-            # Disk full, unreadable ledger directory...: say it in one line. Jobs
-            # created but not recorded are reconciled by name on the next run.
-            click.echo(f"sagesweep: {exc}", err=True)
-            ctx.exit(1)
+            # A file that cannot be read or written (disk full, permissions): one line
+            # naming it, and the exit code of every such failure.
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"sagesweep: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(StorageError.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,7 @@ from sagesweep.cli.app import main
 from sagesweep.cli.options import (
     parsed,
 )
-from sagesweep.errors import InputError
+from sagesweep.errors import InputError, StorageError
 
 
 @main.command()
@@ -111,5 +111,7 @@ def mock(
     try:
         serve_forever(config)
     except StateFileError as exc:
+        if exc.disk:
+            raise StorageError(exc.file, exc.reason) from None
         field = "" if exc.line is None else f"line {exc.line}"
         raise InputError.one(exc.file, "", field, exc.reason) from None

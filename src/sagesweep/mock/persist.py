@@ -45,12 +45,19 @@ SnapshotSource = Callable[[], tuple[int, str, list[bytes]]]
 
 
 class StateFileError(ValueError):
-    """The state file cannot be used: corrupt, foreign, locked or unreachable."""
+    """The state file cannot be used: corrupt, foreign, locked or unreachable.
 
-    def __init__(self, file: Path, reason: str, line: int | None = None) -> None:
+    ``disk``: the file could not be read or written (a full disk, permissions), as
+    opposed to holding something that is not a usable account.
+    """
+
+    def __init__(
+        self, file: Path, reason: str, line: int | None = None, *, disk: bool = False
+    ) -> None:
         self.file = str(file)
         self.reason = reason
         self.line = line
+        self.disk = disk
         where = self.file if line is None else f"{self.file}: line {line}"
         super().__init__(f"{where}: {reason}")
 
@@ -101,7 +108,7 @@ class StateStore:
         except FileNotFoundError:
             raise StateFileError(self.path, "directory does not exist") from None
         except OSError as exc:
-            raise StateFileError(self.path, str(exc.strerror)) from None
+            raise StateFileError(self.path, str(exc.strerror), disk=True) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -117,7 +124,10 @@ class StateStore:
     def _read(self) -> Loaded:
         if not self.path.exists():
             return Loaded(None, [])
-        lines = self.path.read_bytes().split(b"\n")
+        try:
+            lines = self.path.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise StateFileError(self.path, str(exc.strerror), disk=True) from None
         header = _header(lines[0], FORMAT)
         if header is None:
             raise StateFileError(self.path, "not a sagesweep mock state file")
@@ -171,7 +181,13 @@ class StateStore:
         try:
             self._compact()
         except OSError as exc:
-            raise StateFileError(self.path, f"cannot write: {exc.strerror}") from None
+            if not self.path.exists() and os.fstat(self._fd or 0).st_size == 0:
+                # A new account that never started leaves no file behind.
+                with contextlib.suppress(OSError):
+                    os.unlink(self.journal_path)
+            raise StateFileError(
+                self.path, f"cannot save the mock's account: {exc.strerror}", disk=True
+            ) from None
         self._thread = threading.Thread(target=self._run, name="sagesweep-mock-state", daemon=True)
         self._thread.start()
 
