@@ -456,6 +456,50 @@ class TestTuningJob:
             await clone("x", tmp_path / "t.yaml", tuning_job="nope", parts=stub_parts(tuning))
         assert (exc.value.exit_code, len(exc.value.lines())) == (2, 1)
 
+    def test_an_unknown_tuning_job_on_the_mock_is_one_line_and_exit_2(
+        self, tmp_path: Path, mock_server: MockServer
+    ) -> None:
+        """Against the mock, as against SageMaker: ResourceNotFound, so exit 2 in one line."""
+        result = CliRunner().invoke(
+            main,
+            [
+                *("clone", "--endpoint-url", mock_server.url, "--tuning-job", "no-such"),
+                *("--sweep", "x", "-o", str(tmp_path / "x.yaml")),
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [
+            "<cli>: no-such: --tuning-job: no tuning job of that name"
+        ]
+
+    def test_a_tuning_job_of_the_mock_lists_its_training_jobs(
+        self, mock_server: MockServer
+    ) -> None:
+        """A tuning job moto holds is found; the mock's training jobs are none of its."""
+        sm = boto3.client(
+            "sagemaker",
+            endpoint_url=mock_server.url,
+            region_name="us-east-1",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+        )
+        sm.create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="tune-1",
+            HyperParameterTuningJobConfig={
+                "Strategy": "Bayesian",
+                "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+            },
+        )
+        found = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="tune-1"
+        )
+        assert found["TrainingJobSummaries"] == []
+        with pytest.raises(ClientError) as caught:
+            sm.list_training_jobs_for_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName="tune-2"
+            )
+        assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+
 
 class TestListing:
     async def test_short_and_empty_pages_are_followed_to_the_end(self) -> None:

@@ -76,7 +76,11 @@ class RealismApp:
         self._counters = StatsCounter()
         self._store = store
         self._jobs = TrainingJobs(
-            config, account_id=account_id, counters=self._counters, store=store
+            config,
+            account_id=account_id,
+            counters=self._counters,
+            store=store,
+            tuning_job_exists=self._tuning_job_exists,
         )
         self._buckets = _buckets(config)
         # random() is a single C call, atomic under the GIL: no lock needed for
@@ -104,6 +108,16 @@ class RealismApp:
         with self._moto_lock, backend_lock:
             if self._account_id in sagemaker_backends:
                 del sagemaker_backends[self._account_id]
+
+    def _tuning_job_exists(self, region: str, name: str) -> bool:
+        """Whether moto holds a tuning job of that name in this mock's account."""
+        from moto.sagemaker.models import sagemaker_backends
+
+        with self._moto_lock:
+            backends = sagemaker_backends.get(self._account_id)
+            if backends is None or region not in backends.regions:
+                return False
+            return name in backends[region].hyper_parameter_tuning_jobs
 
     def restore(self, jobs: list[MockJob]) -> None:
         """Take back the jobs of a state file (before serving, after reset)."""

@@ -1,7 +1,8 @@
 """The training-job actions, answered from the mock's own account.
 
-Create, Describe, ListTrainingJobs, Search (``TrainingJob``), Stop, Delete and the
-tag actions on training-job ARNs. Each runs under one lock, so a check and the
+Create, Describe, ListTrainingJobs, Search (``TrainingJob``), Stop, Delete, the tag
+actions on training-job ARNs, and ListTrainingJobsForHyperParameterTuningJob (which
+moto lacks; tuning jobs themselves are moto's). Each runs under one lock, so a check and the
 change it guards cannot interleave with another request. With a state file, a change
 is acknowledged only once it is on disk (see :mod:`sagesweep.mock.persist`); a change
 that cannot be saved is answered ``InternalFailure`` and undone: the account goes back
@@ -53,11 +54,13 @@ class TrainingJobs:
         account_id: str,
         counters: StatsCounter,
         store: StateStore | None = None,
+        tuning_job_exists: Callable[[str, str], bool] = lambda region, name: False,
     ) -> None:
         self._config = config
         self._account_id = account_id
         self._counters = counters
         self._store = store
+        self._tuning_job_exists = tuning_job_exists  # (region, name): moto holds tuning jobs
         self._lock = threading.Lock()
         self._table = JobTable(quotas=dict(config.quotas), stopping_seconds=config.stopping_seconds)
         # Without a seed every run draws its own fates; with one, they replay.
@@ -72,6 +75,7 @@ class TrainingJobs:
             "AddTags": self._add_tags,
             "ListTags": self._list_tags,
             "DeleteTags": self._delete_tags,
+            "ListTrainingJobsForHyperParameterTuningJob": self._for_tuning_job,
         }
 
     # -- the account as a whole ----------------------------------------------------------
@@ -235,6 +239,14 @@ class TrainingJobs:
             now = self._table.advance()
             body = search(self._in_region(region), params, now)
         return wire.json_reply("200 OK", body)
+
+    def _for_tuning_job(self, region: str, params: Params) -> Reply:
+        """The training jobs a tuning job started: none of the mock's (they are created by
+        CreateTrainingJob), so an empty list for a tuning job moto knows."""
+        name = str(params.get("HyperParameterTuningJobName", ""))
+        if not self._tuning_job_exists(region, name):
+            return wire.tuning_job_not_found(name)
+        return wire.json_reply("200 OK", {"TrainingJobSummaries": []})
 
     def _in_region(self, region: str) -> list[MockJob]:
         return [job for job in self._table.jobs() if job.region == region]

@@ -26,6 +26,7 @@ __all__ = [
     "resource_in_use",
     "resource_not_found",
     "throttling",
+    "tuning_job_not_found",
     "validation",
     "validation_summary",
 ]
@@ -134,6 +135,12 @@ def missing_member(member: str) -> str:
 
 def resource_not_found(arn: str) -> Reply:
     return _error("400 Bad Request", "ResourceNotFound", f"Could not find training job '{arn}'.")
+
+
+def tuning_job_not_found(name: str) -> Reply:
+    # moto's wording for DescribeHyperParameterTuningJob of a missing tuning job.
+    message = f"Could not find hyper parameter tuning job '{name}'."
+    return _error("400 Bad Request", "ResourceNotFound", message)
 
 
 def delete_refused(arn: str, status: str) -> Reply:
