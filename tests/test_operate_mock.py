@@ -116,6 +116,57 @@ class TestStopWhileSubmitting:
         assert long_jobs.stats().created == len(names)
 
 
+class TestRerunAfterStop:
+    def test_a_rerun_after_stop_launches_nothing_unless_told_to(
+        self, tmp_path: Path, long_jobs: MockServer
+    ) -> None:
+        """stop during a driven submit, then the same submit: refused, nothing created;
+        with --resume-stopped the rest is launched. The stopped driver prints no hint."""
+        sweep = write_sweep(tmp_path, "halt", 12)
+        ledger = tmp_path / "halt.ledger.jsonl"
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        args = [str(SAGESWEEP), "submit", str(sweep), "--endpoint-url", long_jobs.url]
+        args += ["--max-running", "3", "--poll", "0.2", "--rate", "50"]
+        driver = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        )
+        deadline = time.monotonic() + 60
+        while long_jobs.stats().created < 3:
+            assert time.monotonic() < deadline, "the driver created too few jobs"
+            time.sleep(0.05)
+        stop = subprocess.run(
+            [str(SAGESWEEP), "stop", str(sweep), "--endpoint-url", long_jobs.url, "--yes"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        _, driver_err = driver.communicate(timeout=60)
+        assert stop.returncode == 0, stop.stderr
+        assert "To stop them" not in driver_err
+        assert "stopped by sagesweep stop" in driver_err
+        created = long_jobs.stats().created
+        again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+        assert again.returncode == 2, again.stderr
+        assert "--resume-stopped" in again.stderr
+        assert len(again.stderr.strip().splitlines()) == 1, again.stderr
+        assert long_jobs.stats().created == created
+        resumed = subprocess.Popen(
+            [*args, "--resume-stopped"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            while long_jobs.stats().created <= created:
+                assert time.monotonic() < deadline + 60, "--resume-stopped launched nothing"
+                time.sleep(0.05)
+        finally:
+            resumed.kill()
+            resumed.wait()
+        assert ledger.exists()
+
+
 def describe_all(server: MockServer, names: list[str]) -> dict[str, dict[str, Any]]:
     sm = boto3.client(
         "sagemaker",

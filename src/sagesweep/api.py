@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,7 +18,13 @@ import structlog
 from sagesweep.connect import TargetOptions, connect
 from sagesweep.errors import InputError, SagesweepError
 from sagesweep.launch import LaunchSettings, Summary, launch
-from sagesweep.ledger import LedgerState, check_binding, default_ledger_path, load_ledger
+from sagesweep.ledger import (
+    LedgerState,
+    StopMark,
+    check_binding,
+    default_ledger_path,
+    load_ledger,
+)
 from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.operating.tpe import METRIC_PROOF, TpeRun
@@ -71,6 +78,7 @@ async def submit(
     resubmit_on: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     poll: float = DEFAULT_POLL,
+    resume_stopped: bool = False,
     parts: Parts | None = None,
 ) -> Summary:
     """Submit every job of ``sweep`` exactly once; resumable from the ledger.
@@ -83,6 +91,8 @@ async def submit(
     jobs and implies ``until_done``: the run lasts until every job has ended, polling every
     ``poll`` seconds; jobs that fail with a FailureReason matching ``resubmit_on`` are
     created again as their next attempt, up to ``max_attempts``.
+
+    A sweep that ``sagesweep stop`` stopped is not launched on unless ``resume_stopped``.
     """
     if rate < DEFAULT_MIN_RATE:
         raise InputError.one(
@@ -102,6 +112,8 @@ async def submit(
     # Read (without the lock) before planning: a wrong ledger is refused before any work.
     prior = load_ledger(ledger_path)
     check_binding(ledger_path, prior, config.sweep, None, kind=options.kind)
+    if prior.stopped is not None and not resume_stopped:
+        raise _stopped(ledger_path, prior.stopped)
     settings = LaunchSettings(
         rate=rate,
         capacity_wait=capacity_wait,
@@ -111,6 +123,7 @@ async def submit(
         progress=progress,
         summary=summary,
         summary_stream=summary_stream,
+        resume_stopped=resume_stopped,
     )
     cap = max_running if max_running is not None else config.max_running
     adaptive = None
@@ -175,6 +188,18 @@ async def submit(
             f"no job reported {adaptive.metric!r}; the jobs report: {seen}{stopped}",
         )
     return summary_of_run
+
+
+def _stopped(ledger: Path, mark: StopMark) -> InputError:
+    when = datetime.fromtimestamp(mark.ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    which = f" (--where {' '.join(mark.where)})" if mark.where else ""
+    return InputError.one(
+        str(ledger),
+        "",
+        "",
+        f"this sweep was stopped by sagesweep stop{which} at {when}; "
+        "run the same command with --resume-stopped to launch its jobs again",
+    )
 
 
 def submit_sync(sweep: Path | str, **options: Any) -> Summary:

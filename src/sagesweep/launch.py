@@ -21,7 +21,7 @@ import anyio
 import structlog
 
 from sagesweep.connect import Connection, TargetOptions, connect
-from sagesweep.ledger import JobRecord, JobStatus, LedgerState
+from sagesweep.ledger import JobRecord, JobStatus, LedgerState, stop_requested_by
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.drive_view import DriveView, print_drive_summary
 from sagesweep.operating.driver import Driver, DriveSettings
@@ -140,6 +140,8 @@ class LaunchSettings:
     summary_stream: TextIO | None = None
     #: Run until every job has ended, under a cap on running jobs (None: until created).
     drive: DriveSettings | None = None
+    #: Launch on although ``sagesweep stop`` stopped the sweep (and record that it did).
+    resume_stopped: bool = False
 
 
 async def launch(
@@ -173,6 +175,8 @@ async def launch(
             ledger, sweep=config.sweep, tool_version=__version__, target=connection.target
         )
         async with book_cm as book:
+            if settings.resume_stopped and book.state.stopped is not None:
+                await book.note({"event": "resume"}, durable=True)
             for record in known:
                 await book.record(record)
                 counters.count(record.status)
@@ -260,11 +264,20 @@ async def launch(
         seconds=round(counters.elapsed, 3),
         **counters.as_dict(),
     )
+    stopper = stop_requested_by(ledger) if interrupted else None
     if settings.summary:
         print_summary(
             counters, stream=stream, ledger=str(ledger), interrupted=reason, command=command
         )
         if driver is not None:
-            hint = f"sagesweep stop {config.source} --ledger {ledger}"
+            hint = "" if stopper else f"sagesweep stop {config.source} --ledger {ledger}"
             print_drive_summary(driver.counts, stream=stream, sweep=config.sweep, stop_hint=hint)
+    if stopper is not None:
+        log.info(f"{command}.stopped_by", pid=stopper)
+        if settings.summary:
+            print(
+                f"stopped by sagesweep stop (pid {stopper}), which stops the sweep's running "
+                "jobs; submit --resume-stopped launches the rest later",
+                file=stream,
+            )
     return Summary(counters.as_dict(), ledger, interrupted, warnings)

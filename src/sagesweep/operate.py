@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagesweep.connect import TargetOptions, connect
-from sagesweep.ledger import check_binding, default_ledger_path
+from sagesweep.ledger import check_binding, clear_stop_request, default_ledger_path
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.lost import observe_members
 from sagesweep.operating.members import SweepMembers, read_members
 from sagesweep.operating.results import Goal, Results, tabulate
 from sagesweep.operating.select import parse_where
 from sagesweep.operating.status import SweepStatus, build_status
-from sagesweep.operating.stop import StopReport, halt_submitter, stop_jobs
+from sagesweep.operating.stop import StopReport, halt_submitter, record_stop, stop_jobs
 from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 
@@ -179,8 +179,12 @@ async def stop(
         members, states = observed.members, observed.states
         running = sum(1 for state in states.values() if state.status == "InProgress")
         if confirm is not None and running and not confirm(running):
+            clear_stop_request(members.ledger)
             return StopReport(0, (), {}, {}, submitter)
         report = await stop_jobs(
             session.client, session.calls, members, states, wheres, concurrency=concurrency
         )
-        return StopReport(report.selected, report.stopped, report.already, report.failed, submitter)
+        recorded = record_stop(members.ledger, where)
+        return StopReport(
+            report.selected, report.stopped, report.already, report.failed, submitter, recorded
+        )

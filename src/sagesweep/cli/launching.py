@@ -109,6 +109,11 @@ def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None
     help="Seconds between status polls of a driven run.",
 )
 @click.option(
+    "--resume-stopped",
+    is_flag=True,
+    help="Launch the jobs of a sweep that `sagesweep stop` stopped.",
+)
+@click.option(
     "--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True
 )
 @click.option("--quiet", is_flag=True, help="Only warnings and the summary.")
@@ -132,6 +137,7 @@ def submit(
     resubmit_on: str | None,
     max_attempts: int,
     poll: float,
+    resume_stopped: bool,
     log_format: str,
     quiet: bool,
     progress: bool | None,
@@ -159,6 +165,7 @@ def submit(
         "resubmit_on": resubmit_on,
         "max_attempts": max_attempts,
         "poll": poll,
+        "resume_stopped": resume_stopped,
     }
     for key, value in (
         ("rate", rate),

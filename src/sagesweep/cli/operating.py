@@ -111,6 +111,8 @@ def stop(sweep: Path, wheres: tuple[str, ...], yes: bool, **kwargs: Any) -> None
     report = run_async(lambda: operate.stop(sweep, where=wheres, confirm=confirm, **target))
     if report.submitter:
         click.echo(f"sagesweep: {report.submitter}", err=True)
+    if report.recorded:
+        click.echo(f"sagesweep: {report.recorded}", err=True)
     already = ", ".join(f"{n} {s}" for s, n in sorted(report.already.items())) or "none"
     click.echo(
         f"stopped {len(report.stopped)} of {report.selected} selected job(s); left alone: {already}"

@@ -38,7 +38,7 @@ The format itself (record kinds, masking, the file's default place) is in
 the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
-from sagesweep.ledger.read import LedgerEntry, LedgerState, load_ledger
+from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, load_ledger
 from sagesweep.ledger.records import (
     MASK,
     JobRecord,
@@ -46,8 +46,15 @@ from sagesweep.ledger.records import (
     default_ledger_path,
     mask_params,
 )
+from sagesweep.ledger.stopping import clear_stop_request, request_stop, stop_requested_by
 from sagesweep.ledger.target import Target
-from sagesweep.ledger.write import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_BATCH, Ledger, check_binding
+from sagesweep.ledger.write import (
+    DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_BATCH,
+    Ledger,
+    append_event,
+    check_binding,
+)
 
 __all__ = [
     "DEFAULT_FLUSH_INTERVAL",
@@ -58,9 +65,14 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LedgerState",
+    "StopMark",
     "Target",
+    "append_event",
     "check_binding",
+    "clear_stop_request",
     "default_ledger_path",
     "load_ledger",
     "mask_params",
+    "request_stop",
+    "stop_requested_by",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerScan",
     "LedgerState",
+    "StopMark",
     "load_ledger",
     "not_a_regular_file",
     "scan_ledger",
@@ -93,6 +94,14 @@ class JobIndex(Mapping[str, LedgerEntry]):
 
 
 @dataclass(frozen=True, slots=True)
+class StopMark:
+    """``sagesweep stop`` stopped the sweep, and no run has resumed it since."""
+
+    ts: float  #: Unix time of the stop
+    where: tuple[str, ...] = ()  #: the stop's ``--where`` filters (none: every job)
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerState:
     """The ledger as loaded: the last record per job name."""
 
@@ -100,6 +109,7 @@ class LedgerState:
     repaired: bool  #: a torn tail was found (and, when opened for writing, cut off)
     sweep: str | None = None  #: the sweep the ledger belongs to; None for an empty ledger
     target: Target | None = None  #: where its newest run that says so sent jobs
+    stopped: StopMark | None = None  #: the sweep was stopped and not resumed since
 
     def done(self, name: str, *, retry_failed: bool = False) -> bool:
         """Whether the engine should skip ``name``."""
@@ -133,6 +143,7 @@ class LedgerScan:
     jobs: dict[str, _Raw] = field(default_factory=dict)
     sweep: str | None = None  #: the sweep named by the first run record
     target: dict[str, object] | None = None  #: where the newest run that says so sent jobs
+    stopped: StopMark | None = None  #: the last ``stop`` record, unless a ``resume`` followed
     torn_line: int | None = None  #: 1-based number of the torn last line
     torn_offset: int | None = None  #: byte offset where the torn last line starts
     size: int = 0
@@ -144,11 +155,23 @@ class LedgerScan:
             repaired=self.torn_offset is not None,
             sweep=self.sweep,
             target=target,
+            stopped=self.stopped,
         )
 
 
 def _run(obj: dict[str, object], scan: LedgerScan) -> None:
-    """Take what a run record says about the ledger as a whole."""
+    """Take what a run, stop or resume record says about the ledger as a whole."""
+    event = obj.get("event")
+    if event == "stop":
+        ts, where = obj.get("ts"), obj.get("where")
+        wheres = tuple(str(w) for w in where) if isinstance(where, list) else ()
+        scan.stopped = StopMark(float(ts) if isinstance(ts, int | float) else 0.0, wheres)
+        return
+    if event == "resume":
+        scan.stopped = None
+        return
+    if event != "run":
+        return
     sweep, target = obj.get("sweep"), obj.get("target")
     if scan.sweep is None and isinstance(sweep, str):
         scan.sweep = sweep

@@ -24,7 +24,7 @@ from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
 from sagesweep.ledger.target import Target, TargetKind, describe_kind
 
-__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "check_binding"]
+__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event", "check_binding"]
 
 #: seconds a batch waits for more records before it is committed.
 DEFAULT_FLUSH_INTERVAL = 0.05
@@ -106,6 +106,28 @@ def _open_for_append(path: Path) -> int:
             os.close(fd)
             raise LedgerIOError(str(path), exc) from exc
     return fd
+
+
+def append_event(path: Path, event: Mapping[str, Any]) -> None:
+    """Append one record to an existing ledger no run holds (a ``stop``, say).
+
+    Takes the lock for the write: :class:`LedgerLockedError` if a run holds it.
+    """
+    lock = _Lock.acquire(path)
+    try:
+        fd = _open_for_append(path)
+        try:
+            torn = scan_ledger(path).torn_offset
+            if torn is not None:  # a killed run's last line: cut off, as a run would
+                os.truncate(path, torn)
+            os.write(fd, event_line(event))
+            os.fsync(fd)
+        except OSError as exc:
+            raise LedgerIOError(str(path), exc) from exc
+        finally:
+            os.close(fd)
+    finally:
+        lock.release()
 
 
 def check_binding(

@@ -24,6 +24,8 @@ import anyio
 import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.errors import LedgerLockedError
+from sagesweep.ledger import append_event, clear_stop_request, request_stop
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.members import SweepMembers
 from sagesweep.operating.observe import JobState
@@ -32,7 +34,7 @@ from sagesweep.operating.select import Where, select
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["DEFAULT_SUBMITTER_WAIT", "StopReport", "halt_submitter", "stop_jobs"]
+__all__ = ["DEFAULT_SUBMITTER_WAIT", "StopReport", "halt_submitter", "record_stop", "stop_jobs"]
 
 log = structlog.get_logger("sagesweep.operating")
 
@@ -49,6 +51,8 @@ class StopReport:
     already: Mapping[str, int]  #: jobs left alone, per status (Stopping, Completed, ...)
     failed: Mapping[str, str] = field(default_factory=dict)  #: name -> why the stop failed
     submitter: str = ""  #: what happened to a running submitter, if there was one
+    #: how the ledger now says the sweep is stopped ("" when it could not say so)
+    recorded: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -91,6 +95,7 @@ async def halt_submitter(
     pid, host = holder
     if host != socket.gethostname():
         return f"a submitter on host {host} (pid {pid}) holds the ledger: stop it there"
+    request_stop(ledger)  # the signal below is a stop of the sweep, not an interruption
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -102,6 +107,23 @@ async def halt_submitter(
             return f"stopped the running submitter (pid {pid})"
         await anyio.sleep(0.1)
     return f"the running submitter (pid {pid}) did not exit within {wait:.0f}s"
+
+
+def record_stop(ledger: Path, where: Sequence[str]) -> str:
+    """Write the stop into the ledger, so a rerun of ``submit`` does not launch on.
+
+    Returns a sentence for the user.
+    """
+    try:
+        append_event(ledger, {"event": "stop", "where": list(where)})
+    except LedgerLockedError:
+        return "stop not recorded in the ledger: a submitter still holds it"
+    finally:
+        clear_stop_request(ledger)
+    return (
+        "stop recorded in the ledger: a rerun of submit launches no more jobs "
+        "unless given --resume-stopped"
+    )
 
 
 async def stop_jobs(
