@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -364,9 +365,21 @@ class TestLock:
                 async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t"):
                     pass
         assert caught.value.exit_code == 2
-        assert f"pid={os.getpid()}" in str(caught.value)
+        assert f"pid {os.getpid()}" in str(caught.value)
         # Released on exit: the next submitter gets in.
         await write(ledger_path)
+
+    async def test_the_holder_is_named_by_its_command_and_pid(self, ledger_path: Path) -> None:
+        """A resubmit holding the ledger is named as one, with its pid and host."""
+        async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t", command="resubmit"):
+            with pytest.raises(LedgerLockedError) as caught:
+                async with Ledger.open(ledger_path, sweep=SWEEP, tool_version="t"):
+                    pass
+        host = socket.gethostname()
+        assert str(caught.value) == (
+            f"{ledger_path}: ledger is locked by sagesweep resubmit (pid {os.getpid()} on "
+            f"{host}); wait for it to finish or use another --ledger"
+        )
 
     async def test_other_process_is_refused(self, ledger_path: Path) -> None:
         """The lock holds across processes: a second submitter exits 2 naming the holder."""
@@ -389,7 +402,7 @@ class TestLock:
                 [sys.executable, "-c", script, str(ledger_path)], check=False
             )
         assert locked.returncode == 2, locked.stderr.decode()
-        assert f"pid={os.getpid()}" in locked.stdout.decode()
+        assert f"sagesweep submit (pid {os.getpid()} on" in locked.stdout.decode()
         free = await anyio.run_process([sys.executable, "-c", script, str(ledger_path)])
         assert free.returncode == 0
 

@@ -184,6 +184,20 @@ class TestKilled:
         assert attempts == {f"{b}-r1" for b in to_redo}
 
 
+class TestDefaults:
+    def test_resubmit_creates_at_submits_default_rate(self) -> None:
+        """One create rate for submit and resubmit: the CLI's --rate default is submit's."""
+        from sagesweep.cli import main
+        from sagesweep.submitting.pacing import DEFAULT_RATE
+
+        def rate_default(command: str) -> object:
+            params = main.commands[command].params
+            return next(p.default for p in params if p.name == "rate")
+
+        assert rate_default("resubmit") == DEFAULT_RATE
+        assert rate_default("submit") in (None, DEFAULT_RATE)
+
+
 class TestBadInput:
     async def test_nothing_to_resubmit_is_not_an_error(self, tmp_path: Path) -> None:
         """Every job completed: no pick, exit 0."""

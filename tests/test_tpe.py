@@ -180,6 +180,11 @@ class TestBadInput:
         with pytest.raises(InputError, match="objective: required for method: tpe"):
             load_config(sweep)
 
+    def test_a_tpe_sweep_needs_parameters_to_search(self, tmp_path: Path) -> None:
+        """No parameters: refused when the file is read, not after one job ran."""
+        with pytest.raises(InputError, match="parameters: method: tpe needs at least one"):
+            load_config(write_sweep(tmp_path, parameters={}))
+
     def test_a_normal_distribution_is_refused(self, tmp_path: Path) -> None:
         """TPE samples bounded spaces: normal is bad input, named."""
         params = {"HyperParameters.x": {"distribution": "normal", "mu": 0, "sigma": 1}}

@@ -122,11 +122,20 @@ class LedgerLockedError(SagesweepError):
     def __init__(self, path: str, holder: str = "") -> None:
         self.path = path
         self.holder = holder
-        who = f" (held by {holder})" if holder else ""
         super().__init__(
-            f"{path}: ledger is locked by another sagesweep submit{who}; "
+            f"{path}: ledger is locked by {_holder(holder)}; "
             "wait for it to finish or use another --ledger"
         )
+
+
+def _holder(text: str) -> str:
+    """``pid=42 host=h command=resubmit`` (the lock file) -> ``sagesweep resubmit (pid 42
+    on h)``; other text is shown as it is."""
+    fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+    if "pid" not in fields:
+        return f"another process ({text})" if text else "another sagesweep process"
+    where = f" on {fields['host']}" if fields.get("host") else ""
+    return f"sagesweep {fields.get('command', 'submit')} (pid {fields['pid']}{where})"
 
 
 class StorageError(SagesweepError, OSError):

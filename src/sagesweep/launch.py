@@ -172,7 +172,11 @@ async def launch(
     stopped: list[int] = []
     async with _connected(target, parts, ledger, connection) as connection:
         book_cm = parts.open_ledger(
-            ledger, sweep=config.sweep, tool_version=__version__, target=connection.target
+            ledger,
+            sweep=config.sweep,
+            tool_version=__version__,
+            target=connection.target,
+            command=command,
         )
         async with book_cm as book:
             if settings.resume_stopped and book.state.stopped is not None:

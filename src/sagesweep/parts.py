@@ -42,7 +42,13 @@ class Book(Recorder, Protocol):
 
 class OpenLedger(Protocol):
     def __call__(
-        self, path: Path, *, sweep: str, tool_version: str, target: Target | None = None
+        self,
+        path: Path,
+        *,
+        sweep: str,
+        tool_version: str,
+        target: Target | None = None,
+        command: str = "submit",
     ) -> AbstractAsyncContextManager[Book]: ...
 
 

@@ -10,9 +10,9 @@ import click
 
 from sagesweep.cli.app import main
 from sagesweep.cli.options import (
+    create_target_options,
     run_async,
     target_kwargs,
-    target_options,
 )
 from sagesweep.submitting.pacing import DEFAULT_MIN_RATE
 
@@ -181,7 +181,7 @@ def submit(
 
 
 @main.command()
-@target_options
+@create_target_options
 @click.option(
     "--status",
     "statuses",

@@ -8,7 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["clone_target_options", "parsed", "run_async", "target_kwargs", "target_options"]
+__all__ = [
+    "clone_target_options",
+    "create_target_options",
+    "parsed",
+    "run_async",
+    "target_kwargs",
+    "target_options",
+]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -56,6 +63,13 @@ def target_options(command: F, *, rate: float = 5.0) -> F:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def create_target_options(command: F) -> F:
+    """:func:`target_options` for a command that creates jobs: ``--rate`` is submit's."""
+    from sagesweep.submitting.pacing import DEFAULT_RATE
+
+    return target_options(command, rate=DEFAULT_RATE)
 
 
 def target_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

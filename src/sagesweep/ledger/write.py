@@ -41,7 +41,7 @@ class _Lock:
         self._fd = fd
 
     @classmethod
-    def acquire(cls, ledger: Path) -> _Lock:
+    def acquire(cls, ledger: Path, command: str = "submit") -> _Lock:
         if ledger.exists() and not ledger.is_file():
             raise not_a_regular_file(ledger)  # before a sidecar lands beside a device
         lock_path = ledger.with_name(ledger.name + ".lock")
@@ -62,7 +62,8 @@ class _Lock:
             raise
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid={os.getpid()} host={socket.gethostname()}\n".encode(), 0)
+            holder = f"pid={os.getpid()} host={socket.gethostname()} command={command}\n"
+            os.pwrite(fd, holder.encode(), 0)
         except OSError as exc:
             os.close(fd)
             raise LedgerIOError(str(lock_path), exc) from exc
@@ -113,7 +114,7 @@ def append_event(path: Path, event: Mapping[str, Any]) -> None:
 
     Takes the lock for the write: :class:`LedgerLockedError` if a run holds it.
     """
-    lock = _Lock.acquire(path)
+    lock = _Lock.acquire(path, "stop")
     try:
         fd = _open_for_append(path)
         try:
@@ -213,12 +214,14 @@ class Ledger:
         target: Target | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_batch: int = DEFAULT_MAX_BATCH,
+        command: str = "submit",
     ) -> AbstractAsyncContextManager[Ledger]:
         """Lock, repair and load the ledger, and run its writer for the ``async with``.
 
         Raises :class:`LedgerLockedError` if another process holds it, and
         :class:`InputError` if a line other than the last is corrupt, if the file is not
-        a ledger, or if the ledger belongs to another sweep or ``target``. On exit --
+        a ledger, or if the ledger belongs to another sweep or ``target``. ``command``
+        names the holder in the lock file (``submit``, ``resubmit``). On exit --
         normal, error or cancellation -- everything already handed to
         :meth:`record` is committed, followed by the run-end record.
         """
@@ -231,6 +234,7 @@ class Ledger:
             target=target,
             flush_interval=flush_interval,
             max_batch=max_batch,
+            command=command,
         )
 
     @classmethod
@@ -244,8 +248,9 @@ class Ledger:
         target: Target | None,
         flush_interval: float,
         max_batch: int,
+        command: str,
     ) -> AsyncIterator[Ledger]:
-        lock = _Lock.acquire(path)
+        lock = _Lock.acquire(path, command)
         fd: int | None = None
         try:
             fd = _open_for_append(path)

@@ -254,6 +254,12 @@ def _check_method(
         out.add("", "count", f"required for method: {method} (the number of jobs)")
     if method == "tpe" and raw.get("objective") is None:
         out.add("", "objective", "required for method: tpe: {metric: NAME, goal: maximize}")
+    if method == "tpe" and not raw.get("parameters"):
+        out.add(
+            "",
+            "parameters",
+            "method: tpe needs at least one parameter to search (a distribution or values)",
+        )
     if method not in ("random", "tpe") and "count" in raw:
         out.add("", "count", f"only used with method: random or tpe (method is {method})")
     if method == "list":
