@@ -41,7 +41,7 @@ import boto3
 import yaml
 
 from benchlib.sweeps import minimal_template
-from sagesweep.api import submit_sync
+from sagesweep.commands.submit import submit_sync
 
 RESULTS = Path(__file__).parent / "results" / "driver_bench.json"
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"

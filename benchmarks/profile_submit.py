@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/profile_submit.py [--jobs 3000] [--concurrency 32]
         [--latency-ms 0] [--mock] [--html FILE] [--ablate REPS]
 
-Runs one warm-up submit, then one profiled ``sagesweep.api.submit`` (as ``--quiet``)
+Runs one warm-up submit, then one profiled ``sagesweep.commands.submit.submit`` (as ``--quiet``)
 under cProfile (CPU-time clock), and prints the functions with the most own time and
 the biggest cumulative subtrees as percentages of the run. With ``--html`` it also
 writes a pyinstrument call tree of a second profiled run.
@@ -71,7 +71,7 @@ def _cpu() -> float:
 
 
 def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, reps: int) -> None:
-    from sagesweep.parts import Parts
+    from sagesweep.commands.parts import Parts
     from sagesweep.planning.config import load_config
     from sagesweep.planning.planner import Planner
 

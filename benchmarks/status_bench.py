@@ -24,8 +24,8 @@ import anyio
 import yaml
 
 from benchlib.sweeps import minimal_template
-from sagesweep import operate
-from sagesweep.api import submit
+from sagesweep.commands import status as operate
+from sagesweep.commands.submit import submit
 from sagesweep.logs import configure_logging
 from sagesweep.mock import MockConfig, MockServer
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from sagesweep.api import submit
 from sagesweep.aws.client import ClientSettings
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
-from sagesweep.parts import Parts
 
 REQUEST: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",

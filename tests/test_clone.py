@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 
 from sagesweep.aws.client import ClientSettings
 from sagesweep.cli import main
-from sagesweep.cloning import clone
+from sagesweep.cloning.gather import gather, parse_selection
+from sagesweep.cloning.request import clean_hyperparameters, model_facts, recreate
+from sagesweep.cloning.split import split
+from sagesweep.commands.clone import clone
+from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.operating.calls import AwsCallError, PacedCalls
-from sagesweep.operating.clone import clean_hyperparameters, model_facts, recreate
-from sagesweep.operating.common import split
-from sagesweep.operating.gather import gather, parse_selection
-from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.render import PointApplier

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from sagesweep.api import submit
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.submit import submit
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

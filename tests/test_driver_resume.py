@@ -17,14 +17,14 @@ import boto3
 import pytest
 import yaml
 
-from sagesweep.api import submit
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.resubmit import resubmit
+from sagesweep.commands.status import status
+from sagesweep.commands.submit import submit
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.operate import status
-from sagesweep.parts import Parts
-from sagesweep.planning.attempts import attempt_spec
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
-from sagesweep.resubmission import resubmit
+from sagesweep.resubmitting.attempts import attempt_spec
 from sagesweep.submitting.pacing import Backoff
 from tests.chains import chain_problems, ledger_records
 from tests.sweeps import template

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 import sagesweep
-from sagesweep import api, operate, version
+from sagesweep import version
+from sagesweep.commands import status as operate
+from sagesweep.commands import submit as api
 
 PACKAGE = Path(sagesweep.__file__).parent
 EXPORTED = [
@@ -107,7 +109,9 @@ class TestNoPrivateImports:
                 "sagesweep.submitting.engine",
                 id="parent-package",
             ),
-            pytest.param("import sagesweep._internal\n", "sagesweep.api", id="private-module"),
+            pytest.param(
+                "import sagesweep._internal\n", "sagesweep.commands.submit", id="private-module"
+            ),
         ],
     )
     def test_the_check_catches_a_private_import(self, source: str, module: str) -> None:

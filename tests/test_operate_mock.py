@@ -16,10 +16,10 @@ import boto3
 import pytest
 import yaml
 
-from sagesweep import operate
-from sagesweep.api import submit, submit_sync
+from sagesweep.commands import status as operate
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.submit import submit, submit_sync
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sagesweep.errors import InputError
+from sagesweep.ledger.members import SweepMembers, read_members
 from sagesweep.operating.calls import PacedCalls
-from sagesweep.operating.members import SweepMembers, read_members
 from sagesweep.operating.observe import NOT_FOUND, observe
 from sagesweep.operating.results import default_goal, tabulate
 from sagesweep.operating.select import parse_where

@@ -18,15 +18,15 @@ import yaml
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
-from sagesweep.api import submit
 from sagesweep.cli import main
+from sagesweep.commands.submit import submit
 from sagesweep.errors import Problem
 from sagesweep.ledger import Ledger
 from sagesweep.logs import LogFormat, configure_logging
 from sagesweep.mock import MockServer
 from sagesweep.planning.planner import JobSpec
-from sagesweep.planning.redact import MASK, redact_params, redact_request, secret_values
-from sagesweep.planning.secrets import redact_text, scan
+from sagesweep.redaction.redact import MASK, redact_params, redact_request, secret_values
+from sagesweep.redaction.secrets import redact_text, scan
 from sagesweep.submitting.engine import Engine, EngineSettings
 from sagesweep.submitting.pacing import AdaptiveRate, Backoff
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from sagesweep.api import submit, submit_sync
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.resubmit import resubmit
+from sagesweep.commands.submit import submit, submit_sync
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.parts import Parts
-from sagesweep.planning.attempts import attempt_of
-from sagesweep.resubmission import resubmit
+from sagesweep.resubmitting.attempts import attempt_of
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

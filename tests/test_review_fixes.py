@@ -14,14 +14,14 @@ import yaml
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
-from sagesweep.api import submit
 from sagesweep.cli import main
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.resubmit import resubmit
+from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
 from sagesweep.ledger import load_ledger
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.operating.results import default_goal
-from sagesweep.parts import Parts
-from sagesweep.resubmission import resubmit
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

@@ -21,12 +21,12 @@ import yaml
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
-from sagesweep.api import submit
 from sagesweep.aws.client import ClientSettings, check_endpoint_url, sagemaker_client
 from sagesweep.cli import main
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.parts import Parts
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from sagesweep.api import submit
+from sagesweep.commands.parts import Parts
+from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.operating.tpe import TpeRun
-from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
+from sagesweep.search.tpe import TpeRun
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

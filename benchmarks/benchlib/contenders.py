@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sagesweep.parts import Parts
+    from sagesweep.commands.parts import Parts
 
 REGION = "us-east-1"
 KEY = "bench"
@@ -165,13 +165,13 @@ def sagesweep_submit(
     ledger: Path,
     parts: Parts | None = None,
 ) -> RunResult:
-    """``sagesweep.api.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``.
+    """``sagesweep.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``.
 
     The same entry point the CLI uses, event loop included (uvloop where installed).
     ``parts`` swaps components out (the profile's ablations).
     """
     global _logging_configured
-    from sagesweep.api import submit_sync
+    from sagesweep.commands.submit import submit_sync
 
     if not _logging_configured:
         from sagesweep.logs import configure_logging

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sagesweep.version import __version__
 
 if TYPE_CHECKING:
-    from sagesweep.api import Summary, submit, submit_sync
-    from sagesweep.operate import results, status, stop
+    from sagesweep.commands.status import results, status, stop
+    from sagesweep.commands.submit import Summary, submit, submit_sync
     from sagesweep.operating.results import ResultRow, Results
     from sagesweep.operating.status import JobRow, SweepStatus
     from sagesweep.operating.stop import StopReport
@@ -36,12 +36,12 @@ __all__ = [
 # The machinery (aiobotocore, anyio) loads only when asked for: the CLI's `plan` and
 # `--help` stay quick.
 _LAZY = {
-    "Summary": "sagesweep.api",
-    "submit": "sagesweep.api",
-    "submit_sync": "sagesweep.api",
-    "status": "sagesweep.operate",
-    "results": "sagesweep.operate",
-    "stop": "sagesweep.operate",
+    "Summary": "sagesweep.commands.submit",
+    "submit": "sagesweep.commands.submit",
+    "submit_sync": "sagesweep.commands.submit",
+    "status": "sagesweep.commands.status",
+    "results": "sagesweep.commands.status",
+    "stop": "sagesweep.commands.status",
     "SweepStatus": "sagesweep.operating.status",
     "JobRow": "sagesweep.operating.status",
     "Results": "sagesweep.operating.results",

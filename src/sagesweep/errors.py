@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sagesweep.planning.secrets import MASK, redact_text
+from sagesweep.redaction.secrets import MASK, redact_text
 
 __all__ = [
     "CredentialsError",

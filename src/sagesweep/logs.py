@@ -13,7 +13,7 @@ from typing import Literal, TextIO
 
 import structlog
 
-from sagesweep.planning.secrets import redact_text
+from sagesweep.redaction.secrets import redact_text
 
 __all__ = ["LogFormat", "configure_logging", "redact_event"]
 

@@ -3,9 +3,9 @@
 :mod:`~sagesweep.cli.app` is the group; each module beside it adds its commands.
 """
 
-from sagesweep.cli import cloning, launching, mocking, operating
+from sagesweep.cli import clone, mock, status, submit
 from sagesweep.cli.app import main
 
 __all__ = ["main"]
 
-_COMMANDS = (launching, mocking, operating, cloning)  # imported for their commands
+_COMMANDS = (submit, mock, status, clone)  # imported for their commands

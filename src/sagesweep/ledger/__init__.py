@@ -38,6 +38,7 @@ The format itself (record kinds, masking, the file's default place) is in
 the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
+from sagesweep.ledger.binding import Target
 from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, load_ledger
 from sagesweep.ledger.records import (
     MASK,
@@ -47,7 +48,6 @@ from sagesweep.ledger.records import (
     mask_params,
 )
 from sagesweep.ledger.stopping import clear_stop_request, request_stop, stop_requested_by
-from sagesweep.ledger.target import Target
 from sagesweep.ledger.write import (
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_MAX_BATCH,

@@ -21,8 +21,8 @@ from typing import BinaryIO
 import structlog
 
 from sagesweep.errors import InputError, LedgerIOError
+from sagesweep.ledger.binding import Target
 from sagesweep.ledger.records import JobStatus
-from sagesweep.ledger.target import Target
 
 __all__ = [
     "JobIndex",

@@ -2,7 +2,7 @@
 
 Job lines put everything resume needs before ``params``: the loader's fast path in
 :mod:`sagesweep.ledger.read` depends on that key order. Secrets never reach a line:
-params are masked by :mod:`sagesweep.planning.redact`'s rule (``Environment`` values,
+params are masked by :mod:`sagesweep.redaction.redact`'s rule (``Environment`` values,
 and hyperparameter and tag values the credential scan flags).
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagesweep.planning.redact import MASK, redact_params
+from sagesweep.redaction.redact import MASK, redact_params
 
 __all__ = [
     "MASK",

@@ -20,9 +20,9 @@ import anyio
 import structlog
 
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
+from sagesweep.ledger.binding import Target, TargetKind, describe_kind
 from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
-from sagesweep.ledger.target import Target, TargetKind, describe_kind
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event", "check_binding"]
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagesweep.ledger import JobRecord, JobStatus
+from sagesweep.ledger.members import Member, SweepMembers
 from sagesweep.operating.calls import PacedCalls
-from sagesweep.operating.members import Member, SweepMembers
 from sagesweep.operating.observe import JobState, observe
-from sagesweep.planning.attempts import attempt_of
+from sagesweep.resubmitting.attempts import attempt_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sagesweep.operating.members import CREATED, Member, SweepMembers
+from sagesweep.ledger.members import CREATED, Member, SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 
 __all__ = ["STATUSES", "JobRow", "SweepStatus", "build_status"]

@@ -26,8 +26,8 @@ import structlog
 from sagesweep.aws.outcomes import ErrorKind
 from sagesweep.errors import LedgerLockedError
 from sagesweep.ledger import append_event, clear_stop_request, request_stop
+from sagesweep.ledger.members import SweepMembers
 from sagesweep.operating.calls import AwsCallError, PacedCalls
-from sagesweep.operating.members import SweepMembers
 from sagesweep.operating.observe import JobState
 from sagesweep.operating.select import Where, select
 

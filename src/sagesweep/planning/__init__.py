@@ -9,8 +9,8 @@ Pure and fast, no I/O but reading the sweep file. In pipeline order:
 :mod:`~sagesweep.planning.naming` (digests and job names) →
 :mod:`~sagesweep.planning.validate` (botocore's model, with
 :mod:`~sagesweep.planning.shapes`, :mod:`~sagesweep.planning.javaregex` and
-:mod:`~sagesweep.planning.secrets`) →
+:mod:`~sagesweep.redaction.secrets`) →
 :mod:`~sagesweep.planning.planner` (all of it, lazily, as :class:`JobSpec` values) →
 :mod:`~sagesweep.planning.report` (what ``sagesweep plan`` prints, secrets masked by
-:mod:`~sagesweep.planning.redact`, which the ledger and the engine use too).
+:mod:`~sagesweep.redaction.redact`, which the ledger and the engine use too).
 """

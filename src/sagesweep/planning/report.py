@@ -1,6 +1,6 @@
 """What `sagesweep plan` prints: a jsonl stream or a summary table with a preview.
 
-Both show requests by :mod:`sagesweep.planning.redact`'s rule: ``Environment`` values
+Both show requests by :mod:`sagesweep.redaction.redact`'s rule: ``Environment`` values
 and flagged hyperparameter and tag values are ``***``. So ``--format jsonl`` prints
 every request as it will be sent except for those values: what reproduces a job is
 the sweep file, not its secrets, and plan output ends up in terminals, CI logs and
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import JobSpec, Planner
-from sagesweep.planning.redact import redact_params, redact_request
+from sagesweep.redaction.redact import redact_params, redact_request
 
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
 

@@ -351,7 +351,7 @@ class Space:
             return self._random()
         if self.method == "tpe":
             # Without results, the first points a tpe sweep will try (from its seed).
-            from sagesweep.planning.adaptive import preview_points
+            from sagesweep.search.study import preview_points
 
             return preview_points(self.parameters, seed=self.seed, count=self.count or 0)
         if self.method == "list":

@@ -21,7 +21,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sagesweep.planning import secrets
 from sagesweep.planning.javaregex import compile_java_pattern
 from sagesweep.planning.shapes import (
     MEMO_SIZE,
@@ -36,6 +35,7 @@ from sagesweep.planning.shapes import (
     plural,
     short_repr,
 )
+from sagesweep.redaction import secrets
 
 __all__ = [
     "SCANNED_MAPS",

@@ -24,8 +24,8 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
-from sagesweep.planning.redact import redact_params, secret_values
-from sagesweep.planning.secrets import redact_text
+from sagesweep.redaction.redact import redact_params, secret_values
+from sagesweep.redaction.secrets import redact_text
 from sagesweep.submitting.capacity import CapacityHolds
 from sagesweep.submitting.counters import Counters
 from sagesweep.submitting.identity import differences

@@ -34,7 +34,7 @@ from sagesweep.cli.options import (
 )
 def status(sweep: Path, fmt: str, watch: float | None, **kwargs: Any) -> None:
     """Where every job of SWEEP stands: counts, failure reasons, billable time."""
-    from sagesweep import operate
+    from sagesweep.commands import status as operate
     from sagesweep.operating.status_view import render_table, write_csv, write_json
 
     target = target_kwargs(kwargs)
@@ -56,8 +56,8 @@ def _watch(sweep: Path, every: float, target: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.live import Live
 
-    from sagesweep import operate
-    from sagesweep.connect import TargetOptions
+    from sagesweep.commands import status as operate
+    from sagesweep.commands.connect import TargetOptions
     from sagesweep.operating.status import SweepStatus
     from sagesweep.operating.status_view import render_table
 
@@ -100,7 +100,7 @@ def _watch(sweep: Path, every: float, target: dict[str, Any]) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def stop(sweep: Path, wheres: tuple[str, ...], yes: bool, **kwargs: Any) -> None:
     """Stop SWEEP: its running submitter on this host, then its InProgress jobs."""
-    from sagesweep import operate
+    from sagesweep.commands import status as operate
 
     def confirm(count: int) -> bool:
         if yes or not sys.stdin.isatty():
@@ -157,7 +157,7 @@ def results(
     **kwargs: Any,
 ) -> None:
     """One row per job of SWEEP: swept parameters and final metrics."""
-    from sagesweep import operate
+    from sagesweep.commands import status as operate
     from sagesweep.operating.results import Goal
     from sagesweep.operating.results_view import print_table, write_csv, write_jsonl
 

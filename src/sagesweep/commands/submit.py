@@ -15,9 +15,11 @@ from typing import Any, TextIO
 import anyio
 import structlog
 
-from sagesweep.connect import TargetOptions, connect
+from sagesweep.commands.connect import TargetOptions, connect
+from sagesweep.commands.launch import LaunchSettings, Summary, launch
+from sagesweep.commands.parts import Parts
+from sagesweep.driving.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.errors import InputError, SagesweepError
-from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import (
     LedgerState,
     StopMark,
@@ -25,13 +27,11 @@ from sagesweep.ledger import (
     default_ledger_path,
     load_ledger,
 )
-from sagesweep.operating.driver import DEFAULT_POLL, DriveSettings
-from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS, parse_reason
-from sagesweep.operating.tpe import METRIC_PROOF, TpeRun
-from sagesweep.parts import Parts
-from sagesweep.planning.attempts import attempt_of
 from sagesweep.planning.config import load_config
 from sagesweep.planning.spool import plan_aside
+from sagesweep.resubmitting.attempts import attempt_of
+from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS, parse_reason
+from sagesweep.search.tpe import METRIC_PROOF, TpeRun
 from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
 from sagesweep.submitting.pacing import DEFAULT_MIN_RATE, DEFAULT_RATE
@@ -85,7 +85,7 @@ async def submit(
 
     ``summary`` prints the summary table on ``summary_stream`` (default stderr); the
     ``submit.finished`` log event carries the same counts either way. ``parts``
-    replaces the components the run is built from (see :class:`sagesweep.parts.Parts`).
+    replaces the components the run is built from (see :class:`sagesweep.commands.parts.Parts`).
 
     ``max_running`` (default: the sweep file's ``max_running``) caps the sweep's running
     jobs and implies ``until_done``: the run lasts until every job has ended, polling every

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sagesweep.connect import TargetOptions, connect
+from sagesweep.commands.connect import TargetOptions, connect
+from sagesweep.commands.parts import Parts
 from sagesweep.ledger import check_binding, clear_stop_request, default_ledger_path
+from sagesweep.ledger.members import SweepMembers, read_members
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.lost import observe_members
-from sagesweep.operating.members import SweepMembers, read_members
 from sagesweep.operating.results import Goal, Results, tabulate
 from sagesweep.operating.select import parse_where
 from sagesweep.operating.status import SweepStatus, build_status
 from sagesweep.operating.stop import StopReport, halt_submitter, record_stop, stop_jobs
-from sagesweep.parts import Parts
 from sagesweep.planning.config import load_config
 
 if TYPE_CHECKING:

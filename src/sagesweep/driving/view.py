@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from sagesweep.operating.driver import DriveCounts
+from sagesweep.driving.driver import DriveCounts
 from sagesweep.submitting.counters import Counters
 
 __all__ = ["DriveView", "print_drive_summary"]

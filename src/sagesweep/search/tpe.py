@@ -19,12 +19,12 @@ from typing import Any
 import structlog
 
 from sagesweep.ledger import MASK
-from sagesweep.operating.members import CREATED, read_asked, read_endings, read_members
+from sagesweep.ledger.members import CREATED, read_asked, read_endings, read_members
 from sagesweep.operating.observe import JobState
-from sagesweep.planning.adaptive import TpeSearch
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
-from sagesweep.planning.redact import redact_params
+from sagesweep.redaction.redact import redact_params
+from sagesweep.search.study import TpeSearch
 
 __all__ = ["METRIC_PROOF", "TpeRun", "asked_record"]
 

@@ -7,12 +7,12 @@ One rule, applied wherever sagesweep prints or records a request or its paramete
   where credentials get passed, and a guess from the name or the shape would miss
   some; a job's environment is in its sweep file for whoever needs it.
 - **a** ``HyperParameters`` **value or a tag's** ``Value`` is shown as ``***`` when
-  the credential scan (:mod:`sagesweep.planning.secrets`) flags it, judged with its
+  the credential scan (:mod:`sagesweep.redaction.secrets`) flags it, judged with its
   key (for a tag, the tag's ``Key``). Flagged hyperparameters are refused before
   anything is sent, so they reach error lines only, masked there too.
 - **free text** (AWS error messages, log events, problem lines) has credential-shaped
   runs and the request's secret values masked
-  (:func:`~sagesweep.planning.secrets.redact_text`).
+  (:func:`~sagesweep.redaction.secrets.redact_text`).
 
 Only what is shown is masked: the request sent to AWS, job names and digests are of
 the real request, so a masked request does not reproduce a job's digest. What
@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sagesweep.planning.secrets import MASK, findings, flagged_keys
+from sagesweep.redaction.secrets import MASK, findings, flagged_keys
 
 __all__ = ["MASK", "redact_params", "redact_request", "secret_values"]
 

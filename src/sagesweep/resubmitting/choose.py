@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sagesweep.errors import InputError
 from sagesweep.ledger import JobStatus
-from sagesweep.operating.members import SweepMembers
+from sagesweep.ledger.members import SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 from sagesweep.operating.select import Where, select
 

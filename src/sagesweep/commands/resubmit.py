@@ -12,25 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from sagesweep.connect import TargetOptions, connect
+from sagesweep.commands.connect import TargetOptions, connect
+from sagesweep.commands.launch import LaunchSettings, Summary, launch
+from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
-from sagesweep.launch import LaunchSettings, Summary, launch
 from sagesweep.ledger import check_binding, default_ledger_path
+from sagesweep.ledger.members import read_members
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.lost import observe_members
-from sagesweep.operating.members import read_members
-from sagesweep.operating.resubmit import (
+from sagesweep.operating.select import parse_where
+from sagesweep.planning.config import load_config
+from sagesweep.planning.planner import JobSpec
+from sagesweep.resubmitting.attempts import attempt_spec
+from sagesweep.resubmitting.choose import (
     DEFAULT_MAX_ATTEMPTS,
     Pick,
     choose,
     parse_reason,
     parse_statuses,
 )
-from sagesweep.operating.select import parse_where
-from sagesweep.parts import Parts
-from sagesweep.planning.attempts import attempt_spec
-from sagesweep.planning.config import load_config
-from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
 from sagesweep.submitting.pacing import DEFAULT_RATE

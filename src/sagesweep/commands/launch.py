@@ -20,16 +20,16 @@ from typing import TextIO
 import anyio
 import structlog
 
-from sagesweep.connect import Connection, TargetOptions, connect
+from sagesweep.commands.connect import Connection, TargetOptions, connect
+from sagesweep.commands.parts import Parts
+from sagesweep.driving.driver import Driver, DriveSettings
+from sagesweep.driving.view import DriveView, print_drive_summary
 from sagesweep.ledger import JobRecord, JobStatus, LedgerState, stop_requested_by
+from sagesweep.ledger.members import read_endings, read_members
 from sagesweep.operating.calls import PacedCalls
-from sagesweep.operating.drive_view import DriveView, print_drive_summary
-from sagesweep.operating.driver import Driver, DriveSettings
-from sagesweep.operating.members import read_endings, read_members
-from sagesweep.operating.tpe import TpeRun, asked_record
-from sagesweep.parts import Parts
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
+from sagesweep.search.tpe import TpeRun, asked_record
 from sagesweep.submitting.counters import Counters
 from sagesweep.submitting.display import live_progress, print_summary
 from sagesweep.submitting.engine import (

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sagesweep.cloning.split import path_text, same
 from sagesweep.errors import InputError, SagesweepError
-from sagesweep.operating.common import path_text, same
 from sagesweep.planning.config import load_config
 from sagesweep.planning.naming import canonical_json
 from sagesweep.planning.planner import Planner

@@ -63,8 +63,8 @@ def clone(
     The file's template is what the jobs share and each trial what one job sets
     differently; `sagesweep plan FILE` remakes every request under new names.
     """
-    from sagesweep.cloning import clone as run
-    from sagesweep.operating.roundtrip import NotReproducible
+    from sagesweep.cloning.roundtrip import NotReproducible
+    from sagesweep.commands.clone import clone as run
 
     if kwargs.pop("mock"):
         raise click.UsageError(

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 import structlog
 
 from sagesweep.aws.client import ClientSettings, check_endpoint_url
+from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
 from sagesweep.ledger import Target
-from sagesweep.ledger.target import TargetKind
-from sagesweep.parts import Parts
+from sagesweep.ledger.binding import TargetKind
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
 __all__ = ["Connection", "TargetOptions", "connect", "mock_state_path"]
 
-log = structlog.get_logger("sagesweep.connect")
+log = structlog.get_logger("sagesweep.commands.connect")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import structlog
 
-from sagesweep.connect import TargetOptions, connect
+from sagesweep.cloning.gather import gather, parse_selection
+from sagesweep.cloning.request import Recreated, recreate
+from sagesweep.cloning.roundtrip import NotReproducible, check_round_trip
+from sagesweep.cloning.split import split
+from sagesweep.cloning.sweepfile import check_output, sweep_text, write_new
+from sagesweep.commands.connect import TargetOptions, connect
+from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
 from sagesweep.operating.calls import PacedCalls
-from sagesweep.operating.clone import Recreated, recreate
-from sagesweep.operating.common import split
-from sagesweep.operating.gather import gather, parse_selection
-from sagesweep.operating.roundtrip import NotReproducible, check_round_trip
-from sagesweep.operating.sweepfile import check_output, sweep_text, write_new
-from sagesweep.parts import Parts
 from sagesweep.planning.config import sweep_name_problem
 
 __all__ = ["DEFAULT_READ_RATE", "Cloned", "clone"]

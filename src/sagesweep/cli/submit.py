@@ -145,7 +145,7 @@ def submit(
     """Submit every job of SWEEP exactly once, recording each in the ledger."""
     if mock and endpoint_url:
         raise click.UsageError("--mock and --endpoint-url are exclusive: pick one target")
-    from sagesweep.api import submit_sync
+    from sagesweep.commands.submit import submit_sync
     from sagesweep.logs import configure_logging
 
     configure_logging("json" if log_format == "json" else "console", quiet=quiet)
@@ -220,7 +220,7 @@ def resubmit(
     **kwargs: Any,
 ) -> None:
     """Run again the jobs of SWEEP whose newest attempt failed, as attempt -r1, -r2, ..."""
-    from sagesweep.resubmission import resubmit as run
+    from sagesweep.commands.resubmit import resubmit as run
 
     target = target_kwargs(kwargs)
     outcome = run_async(

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sagesweep.cloning.split import Split
 from sagesweep.errors import InputError
-from sagesweep.operating.common import Split
 from sagesweep.planning.yamlsafe import dump_yaml
 
 __all__ = ["SUFFIXES", "check_output", "escape_braces", "sweep_text", "write_new"]

@@ -4,7 +4,7 @@ every job has ended, failed capacity retried.
 The engine creates jobs as fast as pacing allows; the driver decides *when* a job may be
 handed to it. It counts locally: a place is taken when a job is handed over, kept when
 the job is created, given back when its create fails, and when a poll sees the job
-ended (:mod:`~sagesweep.operating.endings` says which did, at a bounded cost).
+ended (:mod:`~sagesweep.driving.endings` says which did, at a bounded cost).
 
 A job that ends ``Failed`` with a ``FailureReason`` matching ``--resubmit-on`` is created
 again as its next attempt, up to ``--max-attempts``. Every ending is written to the ledger
@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import structlog
 
+from sagesweep.driving.endings import ENDED, Endings, end_record
 from sagesweep.ledger import JobRecord
+from sagesweep.ledger.members import CREATED, SweepMembers
 from sagesweep.operating.calls import PacedCalls
-from sagesweep.operating.endings import ENDED, Endings, end_record
 from sagesweep.operating.lost import observe_members
-from sagesweep.operating.members import CREATED, SweepMembers
 from sagesweep.operating.observe import JobState
-from sagesweep.operating.resubmit import DEFAULT_MAX_ATTEMPTS
-from sagesweep.planning.attempts import attempt_spec
 from sagesweep.planning.planner import JobSpec
+from sagesweep.resubmitting.attempts import attempt_spec
+from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS
 from sagesweep.submitting.engine import Recorder
 
 if TYPE_CHECKING:

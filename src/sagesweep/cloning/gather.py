@@ -24,9 +24,9 @@ import anyio
 import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.cloning.request import model_facts
 from sagesweep.errors import InputError, Problem
 from sagesweep.operating.calls import AwsCallError, PacedCalls
-from sagesweep.operating.clone import model_facts
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient

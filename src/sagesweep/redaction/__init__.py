@@ -1,0 +1,1 @@
+"""Credential detectors and masking: every layer uses them, so they sit at the bottom."""

@@ -1,0 +1,1 @@
+"""What chooses jobs: the adaptive search (TPE) and its study."""
