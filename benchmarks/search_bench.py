@@ -24,8 +24,8 @@ from typing import Any
 import anyio
 import yaml
 
+import sagesweep as operate
 from benchlib.sweeps import minimal_template
-from sagesweep.commands import status as operate
 from sagesweep.commands.submit import submit
 from sagesweep.logs import configure_logging
 from sagesweep.mock import MockConfig, MockServer
@@ -58,7 +58,7 @@ def sweep_file(folder: Path, method: str, seed: int, count: int, running: int) -
 
 async def values_in_order(path: Path, url: str) -> list[float]:
     await submit(path, endpoint_url=url, poll=0.1, rate=500, summary=False, until_done=True)
-    table = await operate.results(path, endpoint_url=url, rate=500)
+    table = await operate.results(path, endpoint_url=url, read_rate=500)
     by_name = {row.name: row.metrics.get(METRIC) for row in table.rows}
     return [v for name in table.created if (v := by_name.get(name)) is not None]
 

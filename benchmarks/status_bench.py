@@ -23,8 +23,8 @@ from typing import Any
 import anyio
 import yaml
 
+import sagesweep as operate
 from benchlib.sweeps import minimal_template
-from sagesweep.commands import status as operate
 from sagesweep.commands.submit import submit
 from sagesweep.logs import configure_logging
 from sagesweep.mock import MockConfig, MockServer
@@ -53,7 +53,7 @@ def write_sweep(folder: Path, jobs: int) -> Path:
 async def read_status(sweep: Path, server: MockServer) -> dict[str, Any]:
     before = server.stats().as_dict()
     start = time.perf_counter()
-    status = await operate.status(sweep, endpoint_url=server.url, rate=50)
+    status = await operate.status(sweep, endpoint_url=server.url, read_rate=50)
     seconds = time.perf_counter() - start
     after = server.stats().as_dict()
     calls = {key: after[key] - before[key] for key in READS}

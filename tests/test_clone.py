@@ -233,7 +233,7 @@ class TestRoundTrip:
                 "slow",
                 tmp_path / "slow.yaml",
                 name_contains="orig",
-                rate=200,
+                read_rate=200,
                 endpoint_url=server.url,
                 parts=FAST,
             )

@@ -14,18 +14,31 @@ import pytest
 
 import sagesweep
 from sagesweep import version
+from sagesweep.commands import clone as cloning
+from sagesweep.commands import resubmit as resubmission
+from sagesweep.commands import results as reading
 from sagesweep.commands import status as operate
+from sagesweep.commands import stop as stopping
 from sagesweep.commands import submit as api
 
 PACKAGE = Path(sagesweep.__file__).parent
 EXPORTED = [
+    "Cloned",
+    "InputError",
     "JobRow",
+    "NotReproducible",
+    "Pick",
+    "Resubmission",
     "ResultRow",
     "Results",
+    "SagesweepError",
     "StopReport",
     "Summary",
     "SweepStatus",
+    "Target",
     "__version__",
+    "clone",
+    "resubmit",
     "results",
     "status",
     "stop",
@@ -87,8 +100,10 @@ class TestExportedMembers:
         assert sagesweep.Summary is api.Summary
         assert sagesweep.__version__ == version.__version__
         assert sagesweep.status is operate.status
-        assert sagesweep.results is operate.results
-        assert sagesweep.stop is operate.stop
+        assert sagesweep.results is reading.results
+        assert sagesweep.stop is stopping.stop
+        assert sagesweep.resubmit is resubmission.resubmit
+        assert sagesweep.clone is cloning.clone
 
     def test_unknown_attribute_is_an_attribute_error(self) -> None:
         """A name outside __all__ is not conjured up by the lazy loader."""

@@ -16,7 +16,7 @@ import boto3
 import pytest
 import yaml
 
-from sagesweep.commands import status as operate
+import sagesweep as operate
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.submit import submit, submit_sync
 from sagesweep.mock import MockConfig, MockServer
@@ -225,7 +225,7 @@ class TestTruth:
         with MockServer(config) as server:
             sweep = write_sweep(tmp_path, "slow", 250)
             await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
-            seen = await operate.status(sweep, endpoint_url=server.url, rate=50, parts=FAST)
+            seen = await operate.status(sweep, endpoint_url=server.url, read_rate=50, parts=FAST)
             stats = server.stats()
         assert seen.counts["Completed"] == 250
         assert stats.throttled > 0

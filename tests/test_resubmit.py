@@ -186,16 +186,19 @@ class TestKilled:
 
 class TestDefaults:
     def test_resubmit_creates_at_submits_default_rate(self) -> None:
-        """One create rate for submit and resubmit: the CLI's --rate default is submit's."""
+        """One create rate for submit and resubmit: --rate sets creates, and its default
+        is left to the target's, defined once."""
+        from sagesweep.aws.target import DEFAULT_RATE, Target
         from sagesweep.cli import main
-        from sagesweep.submitting.pacing import DEFAULT_RATE
 
-        def rate_default(command: str) -> object:
+        def rate_option(command: str) -> tuple[str | None, object]:
             params = main.commands[command].params
-            return next(p.default for p in params if p.name == "rate")
+            option = next(p for p in params if "--rate" in getattr(p, "opts", ()))
+            return option.name, option.default
 
-        assert rate_default("resubmit") == DEFAULT_RATE
-        assert rate_default("submit") in (None, DEFAULT_RATE)
+        assert rate_option("resubmit") == ("rate", None)
+        assert rate_option("submit") == ("rate", None)
+        assert Target().rate == DEFAULT_RATE
 
 
 class TestBadInput:

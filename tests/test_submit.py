@@ -21,7 +21,8 @@ import yaml
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
-from sagesweep.aws.client import ClientSettings, check_endpoint_url, sagemaker_client
+from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.aws.target import check_endpoint_url
 from sagesweep.cli import main
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.submit import submit

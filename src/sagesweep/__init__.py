@@ -12,20 +12,37 @@ from typing import TYPE_CHECKING, Any
 from sagesweep.version import __version__
 
 if TYPE_CHECKING:
-    from sagesweep.commands.status import results, status, stop
+    from sagesweep.aws.target import Target
+    from sagesweep.cloning.roundtrip import NotReproducible
+    from sagesweep.commands.clone import Cloned, clone
+    from sagesweep.commands.resubmit import Resubmission, resubmit
+    from sagesweep.commands.results import results
+    from sagesweep.commands.status import status
+    from sagesweep.commands.stop import stop
     from sagesweep.commands.submit import Summary, submit, submit_sync
+    from sagesweep.errors import InputError, SagesweepError
     from sagesweep.operating.results import ResultRow, Results
     from sagesweep.operating.status import JobRow, SweepStatus
     from sagesweep.operating.stop import StopReport
+    from sagesweep.resubmitting.choose import Pick
 
 __all__ = [
+    "Cloned",
+    "InputError",
     "JobRow",
+    "NotReproducible",
+    "Pick",
+    "Resubmission",
     "ResultRow",
     "Results",
+    "SagesweepError",
     "StopReport",
     "Summary",
     "SweepStatus",
+    "Target",
     "__version__",
+    "clone",
+    "resubmit",
     "results",
     "status",
     "stop",
@@ -36,17 +53,26 @@ __all__ = [
 # The machinery (aiobotocore, anyio) loads only when asked for: the CLI's `plan` and
 # `--help` stay quick.
 _LAZY = {
+    "Cloned": "sagesweep.commands.clone",
+    "InputError": "sagesweep.errors",
+    "JobRow": "sagesweep.operating.status",
+    "NotReproducible": "sagesweep.cloning.roundtrip",
+    "Pick": "sagesweep.resubmitting.choose",
+    "Resubmission": "sagesweep.commands.resubmit",
+    "ResultRow": "sagesweep.operating.results",
+    "Results": "sagesweep.operating.results",
+    "SagesweepError": "sagesweep.errors",
+    "StopReport": "sagesweep.operating.stop",
     "Summary": "sagesweep.commands.submit",
+    "SweepStatus": "sagesweep.operating.status",
+    "Target": "sagesweep.aws.target",
+    "clone": "sagesweep.commands.clone",
+    "resubmit": "sagesweep.commands.resubmit",
+    "results": "sagesweep.commands.results",
+    "status": "sagesweep.commands.status",
+    "stop": "sagesweep.commands.stop",
     "submit": "sagesweep.commands.submit",
     "submit_sync": "sagesweep.commands.submit",
-    "status": "sagesweep.commands.status",
-    "results": "sagesweep.commands.status",
-    "stop": "sagesweep.commands.status",
-    "SweepStatus": "sagesweep.operating.status",
-    "JobRow": "sagesweep.operating.status",
-    "Results": "sagesweep.operating.results",
-    "ResultRow": "sagesweep.operating.results",
-    "StopReport": "sagesweep.operating.stop",
 }
 
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from sagesweep.aws.target import DEFAULT_CONCURRENCY, check_endpoint_url
 from sagesweep.aws.useragent import reuse_user_agent
 from sagesweep.errors import CredentialsError, InputError
 
@@ -22,7 +22,6 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "ClientSettings",
-    "check_endpoint_url",
     "sagemaker_client",
 ]
 
@@ -42,30 +41,9 @@ class ClientSettings:
     #: The endpoint is sagesweep's own mock: sign with stand-in credentials and never
     #: walk the credential chain (which may probe the instance metadata service).
     mock: bool = False
-    concurrency: int = 16
+    concurrency: int = DEFAULT_CONCURRENCY
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
-
-
-def check_endpoint_url(url: str) -> None:
-    """Raise :class:`InputError` naming ``--endpoint-url`` unless botocore can use ``url``.
-
-    botocore raises a bare ``ValueError`` for a URL it cannot use, and only when the
-    client is made; the same test, made early, turns it into one line of bad input.
-    """
-    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port raises ValueError for a bad one
-        usable = parts.scheme in ("http", "https") and bool(
-            is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)
-        )
-        reason = "" if usable else "; give an http(s) URL such as http://localhost:8080"
-    except ValueError as exc:
-        usable, reason = False, f": {exc}"
-    if not usable:
-        raise InputError.one("<cli>", "", "--endpoint-url", f"{url!r} is not a usable URL{reason}")
 
 
 @asynccontextmanager

@@ -3,9 +3,18 @@
 :mod:`~sagesweep.cli.app` is the group; each module beside it adds its commands.
 """
 
-from sagesweep.cli import clone, mock, status, submit
+from sagesweep.cli import clone, mock, plan, resubmit, results, status, stop, submit
 from sagesweep.cli.app import main
 
 __all__ = ["main"]
 
-_COMMANDS = (submit, mock, status, clone)  # imported for their commands
+_COMMANDS = (
+    plan,
+    submit,
+    resubmit,
+    status,
+    stop,
+    results,
+    clone,
+    mock,
+)  # imported for their commands

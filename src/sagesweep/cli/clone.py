@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from sagesweep.cli.app import main
-from sagesweep.cli.options import clone_target_options, run_async
+from sagesweep.cli.options import pop_target, run_async, target_options
 
 
 @main.command()
-@clone_target_options
+@target_options(rate="read_rate", sweep=False)
 @click.option("--name", "names", multiple=True, metavar="NAME", help="A job (repeatable).")
 @click.option(
     "--names-file",
@@ -66,11 +66,7 @@ def clone(
     from sagesweep.cloning.roundtrip import NotReproducible
     from sagesweep.commands.clone import clone as run
 
-    if kwargs.pop("mock"):
-        raise click.UsageError(
-            "clone reads jobs that exist already, and the embedded mock starts empty; "
-            "run `sagesweep mock --state FILE` and pass its --endpoint-url"
-        )
+    target = pop_target(kwargs)
     try:
         cloned = run_async(
             lambda: run(
@@ -82,7 +78,7 @@ def clone(
                 tuning_job=tuning_job,
                 statuses=statuses,
                 created_after=created_after,
-                **kwargs,
+                **target,
             )
         )
     except NotReproducible as exc:

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
-__all__ = [
-    "clone_target_options",
-    "create_target_options",
-    "parsed",
-    "run_async",
-    "target_kwargs",
-    "target_options",
-]
+from sagesweep.aws.target import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    DEFAULT_READ_RATE,
+    MAX_CONCURRENCY,
+    MIN_RATE,
+)
+
+__all__ = ["parsed", "pop_target", "run_async", "target_options"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+#: The keywords :func:`target_options` adds, as the Python API names them.
+_TARGET_KEYS = ("mock", "endpoint_url", "region", "profile", "rate", "read_rate", "concurrency")
 
 
 def parsed(option: str, parse: Callable[[_T], _R], value: _T) -> _R:
@@ -29,54 +35,63 @@ def parsed(option: str, parse: Callable[[_T], _R], value: _T) -> _R:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-# -- operating a launched sweep ---------------------------------------------------
+def target_options(
+    *, rate: Literal["rate", "read_rate"], sweep: bool = True, mock_help: str | None = None
+) -> Callable[[F], F]:
+    """The options every command that reads or acts on AWS takes.
 
-F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
-
-
-def target_options(command: F, *, rate: float = 5.0) -> F:
-    """The options every command that reads or acts on AWS takes."""
+    ``rate``: what ``--rate`` sets, creates (``rate``) or reads (``read_rate``); its
+    default is the target's. ``sweep``: the SWEEP argument and ``--ledger`` too.
+    ``mock_help``: None hides ``--mock`` (a command it makes no sense for refuses it).
+    """
+    default = DEFAULT_RATE if rate == "rate" else DEFAULT_READ_RATE
+    what = "creates" if rate == "rate" else "AWS calls"
     options = [
-        click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False)),
         click.option(
-            "--ledger",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="The sweep's ledger; default <sweep>.ledger.jsonl beside the sweep file.",
-        ),
-        click.option(
-            "--mock", is_flag=True, help="The embedded mock (its account beside the ledger)."
+            "--mock",
+            is_flag=True,
+            hidden=mock_help is None,
+            help=mock_help or "",
         ),
         click.option("--endpoint-url", default=None, help="Another SageMaker endpoint."),
         click.option("--region", default=None, help="AWS region."),
         click.option("--profile", default=None, help="AWS profile."),
         click.option(
             "--rate",
-            type=click.FloatRange(min=0.5),
-            default=rate,
-            show_default=True,
-            help="Ceiling on AWS calls per second (adapts down on throttling).",
+            rate,
+            type=click.FloatRange(min=MIN_RATE),
+            default=None,
+            help=f"Ceiling on {what} per second (default {default:g}; adapts down on throttling).",
         ),
-        click.option("--concurrency", type=click.IntRange(1, 1024), default=16, show_default=True),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, MAX_CONCURRENCY),
+            default=None,
+            help=f"AWS calls in flight at once (default {DEFAULT_CONCURRENCY}).",
+        ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    if sweep:
+        options[:0] = [
+            click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False)),
+            click.option(
+                "--ledger",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help="The sweep's ledger; default <sweep>.ledger.jsonl beside the sweep file.",
+            ),
+        ]
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
-def create_target_options(command: F) -> F:
-    """:func:`target_options` for a command that creates jobs: ``--rate`` is submit's."""
-    from sagesweep.submitting.pacing import DEFAULT_RATE
-
-    return target_options(command, rate=DEFAULT_RATE)
-
-
-def target_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    keys = ("ledger", "mock", "endpoint_url", "region", "profile", "rate", "concurrency")
-    if kwargs.get("mock") and kwargs.get("endpoint_url"):
-        raise click.UsageError("--mock and --endpoint-url are exclusive: pick one target")
-    return {key: kwargs[key] for key in keys}
+def pop_target(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the target's keywords (as the Python API names them) out of ``kwargs``."""
+    return {key: kwargs.pop(key) for key in _TARGET_KEYS if key in kwargs}
 
 
 def run_async(function: Callable[[], Awaitable[T]]) -> T:
@@ -86,30 +101,3 @@ def run_async(function: Callable[[], Awaitable[T]]) -> T:
 
     configure_logging("console", quiet=True)
     return anyio.run(function)
-
-
-def clone_target_options(command: F) -> F:
-    """The target options of a command that reads jobs not launched by a sweep."""
-    options = [
-        # The embedded mock keeps its account beside a sweep's ledger; a clone has
-        # none, so it would start empty. Say where the jobs are instead.
-        click.option("--mock", is_flag=True, hidden=True),
-        click.option(
-            "--endpoint-url",
-            default=None,
-            help="Another SageMaker endpoint, e.g. a `sagesweep mock --state FILE`.",
-        ),
-        click.option("--region", default=None, help="AWS region."),
-        click.option("--profile", default=None, help="AWS profile."),
-        click.option(
-            "--rate",
-            type=click.FloatRange(min=0.5),
-            default=5.0,
-            show_default=True,
-            help="Ceiling on AWS calls per second (adapts down on throttling).",
-        ),
-        click.option("--concurrency", type=click.IntRange(1, 1024), default=16, show_default=True),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command

@@ -24,6 +24,7 @@ import anyio
 import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.cloning.request import model_facts
 from sagesweep.errors import InputError, Problem
 from sagesweep.operating.calls import AwsCallError, PacedCalls
@@ -188,7 +189,11 @@ class Described:
 
 
 async def gather(
-    client: SageMakerClient, calls: PacedCalls, selection: Selection, *, concurrency: int = 16
+    client: SageMakerClient,
+    calls: PacedCalls,
+    selection: Selection,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[Described]:
     """The selected jobs, described and with their tags: listing order, oldest first."""
     if selection.names:

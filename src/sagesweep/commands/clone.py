@@ -14,26 +14,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Unpack
 
 import structlog
 
+from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.cloning.gather import gather, parse_selection
 from sagesweep.cloning.request import Recreated, recreate
 from sagesweep.cloning.roundtrip import NotReproducible, check_round_trip
 from sagesweep.cloning.split import split
 from sagesweep.cloning.sweepfile import check_output, sweep_text, write_new
-from sagesweep.commands.connect import TargetOptions, connect
+from sagesweep.commands.connect import connect
 from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import sweep_name_problem
 
-__all__ = ["DEFAULT_READ_RATE", "Cloned", "clone"]
+__all__ = ["Cloned", "clone"]
 
 log = structlog.get_logger("sagesweep.clone")
-
-#: calls/s: reads, as for status; throttling adapts it down.
-DEFAULT_READ_RATE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +61,28 @@ async def clone(
     tuning_job: str | None = None,
     statuses: Sequence[str] = (),
     created_after: datetime | str | None = None,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    rate: float = DEFAULT_READ_RATE,
-    concurrency: int = 16,
+    target: Target | None = None,
     parts: Parts | None = None,
+    **keywords: Unpack[TargetKeywords],
 ) -> Cloned:
     """Write the jobs chosen as a ``method: list`` sweep file named ``sweep`` to ``output``.
 
     Choose the jobs one way: ``names``, ``names_file`` (one name a line),
     ``name_contains`` or ``tuning_job``; then keep those in ``statuses`` (any if empty)
-    created after ``created_after``. ``output`` must not exist, or be empty.
+    created after ``created_after``. ``output`` must not exist, or be empty. Every call
+    is a read, paced at the target's ``read_rate``; the target cannot be the embedded
+    mock, which keeps its account beside a sweep's ledger (run ``sagesweep mock --state``
+    and pass its ``endpoint_url``).
     """
+    target = target_of(target, **keywords)
+    if target.mock:
+        raise InputError.one(
+            "<cli>",
+            "",
+            "--mock",
+            "clone reads jobs that exist already, and the embedded mock starts empty; "
+            "run `sagesweep mock --state FILE` and pass its --endpoint-url",
+        )
     selection = parse_selection(
         names=names,
         names_file=names_file,
@@ -89,13 +97,10 @@ async def clone(
     path = Path(output)
     check_output(path)  # before any call: a refused file should cost nothing
     parts = parts or Parts()
-    options = TargetOptions(
-        endpoint_url=endpoint_url, region=region, profile=profile, concurrency=concurrency
-    )
     # Without the embedded mock, connect() keeps nothing beside the path it is given.
-    async with connect(options, parts, path) as connection:
-        calls = PacedCalls(parts.make_limiter(rate=rate), backoff=parts.backoff)
-        found = await gather(connection.client, calls, selection, concurrency=concurrency)
+    async with connect(target, parts, path) as connection:
+        calls = PacedCalls(parts.make_limiter(rate=target.read_rate), backoff=parts.backoff)
+        found = await gather(connection.client, calls, selection, concurrency=target.concurrency)
     if not found:
         raise InputError.one("<cli>", "", "", f"no training job {selection}")
     return _write(sweep, path, [recreate(job.description, job.tags) for job in found])

@@ -1,8 +1,8 @@
-"""Where a command's AWS calls go: AWS itself, the embedded mock, or another endpoint.
+"""A :class:`~sagesweep.aws.target.Target` opened: the SageMaker client, and the
+binding the ledger records.
 
-Every command that talks to SageMaker takes the same target options. With ``--mock``
-the embedded mock keeps its account in a file beside the ledger, so ``submit --mock``
-and a later ``status --mock`` see the same jobs.
+With ``mock`` the embedded mock keeps its account in a file beside the ledger, so
+``submit --mock`` and a later ``status --mock`` see the same jobs.
 """
 
 from __future__ import annotations
@@ -15,50 +15,23 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from sagesweep.aws.client import ClientSettings, check_endpoint_url
+from sagesweep.aws.client import ClientSettings
+from sagesweep.aws.target import Target
 from sagesweep.commands.parts import Parts
-from sagesweep.errors import InputError
-from sagesweep.ledger import Target
-from sagesweep.ledger.binding import TargetKind
+from sagesweep.ledger import Binding
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["Connection", "TargetOptions", "connect", "mock_state_path"]
+__all__ = ["Connection", "connect", "mock_state_path"]
 
 log = structlog.get_logger("sagesweep.commands.connect")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TargetOptions:
-    """The target options every AWS-facing command takes."""
-
-    mock: bool = False
-    endpoint_url: str | None = None
-    region: str | None = None
-    profile: str | None = None
-    concurrency: int = 16
-
-    def __post_init__(self) -> None:
-        if self.mock and self.endpoint_url:
-            raise InputError.one(
-                "<options>",
-                "",
-                "endpoint_url",
-                "mock and endpoint_url are exclusive: pick one target",
-            )
-        if self.endpoint_url is not None:
-            check_endpoint_url(self.endpoint_url)
-
-    @property
-    def kind(self) -> TargetKind:
-        return "mock" if self.mock else "endpoint" if self.endpoint_url else "aws"
 
 
 @dataclass(frozen=True, slots=True)
 class Connection:
     client: SageMakerClient
-    target: Target
+    binding: Binding  #: where the jobs go, as the ledger records it
 
 
 def mock_state_path(ledger: Path) -> Path:
@@ -67,13 +40,13 @@ def mock_state_path(ledger: Path) -> Path:
 
 
 @asynccontextmanager
-async def connect(options: TargetOptions, parts: Parts, ledger: Path) -> AsyncIterator[Connection]:
+async def connect(target: Target, parts: Parts, ledger: Path) -> AsyncIterator[Connection]:
     """A SageMaker client for the target, and the target as a ledger records it."""
-    if options.mock:
-        async with _mocked(parts, ledger) as url, _client(options, parts, url) as connection:
+    if target.mock:
+        async with _mocked(parts, ledger) as url, _client(target, parts, url) as connection:
             yield connection
     else:
-        async with _client(options, parts, options.endpoint_url) as connection:
+        async with _client(target, parts, target.endpoint_url) as connection:
             yield connection
 
 
@@ -85,15 +58,13 @@ async def _mocked(parts: Parts, ledger: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def _client(
-    options: TargetOptions, parts: Parts, url: str | None
-) -> AsyncIterator[Connection]:
+async def _client(target: Target, parts: Parts, url: str | None) -> AsyncIterator[Connection]:
     settings = ClientSettings(
-        region=options.region,
-        profile=options.profile,
+        region=target.region,
+        profile=target.profile,
         endpoint_url=url,
-        mock=options.mock,
-        concurrency=options.concurrency,
+        mock=target.mock,
+        concurrency=target.concurrency,
     )
     async with parts.open_client(settings) as client:
-        yield Connection(client, Target(options.kind, client.meta.region_name))
+        yield Connection(client, Binding(target.kind, client.meta.region_name))

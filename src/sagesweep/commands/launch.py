@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 import anyio
 import structlog
 
-from sagesweep.commands.connect import Connection, TargetOptions, connect
+from sagesweep.aws.target import Target, TargetKeywords, target_of
+from sagesweep.commands.connect import Connection, connect
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
@@ -40,16 +41,13 @@ from sagesweep.submitting.engine import (
     Recorder,
 )
 from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
-from sagesweep.submitting.pacing import DEFAULT_RATE
 from sagesweep.version import __version__
 
-__all__ = ["LaunchSettings", "Summary", "launch"]
+__all__ = ["LaunchKeywords", "LaunchSettings", "Summary", "launch", "launch_options"]
 
 log = structlog.get_logger("sagesweep.submit")
 
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-#: calls/s for a driven run's polls (reads; the adaptive limiter slows them on throttling).
-READ_RATE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +115,7 @@ async def _signals(engine: Engine, grace: float, stopped: list[int]) -> AsyncIte
 
 @asynccontextmanager
 async def _connected(
-    target: TargetOptions, parts: Parts, ledger: Path, connection: Connection | None
+    target: Target, parts: Parts, ledger: Path, connection: Connection | None
 ) -> AsyncIterator[Connection]:
     if connection is not None:
         yield connection
@@ -126,11 +124,22 @@ async def _connected(
         yield opened
 
 
+class LaunchKeywords(TargetKeywords, total=False):
+    """The Python API's keywords of a run that creates jobs: its target's, and how it
+    waits and reports (:class:`LaunchSettings`)."""
+
+    capacity_wait: float
+    outage_wait: float
+    grace: float
+    progress: bool | None
+    summary: bool
+    summary_stream: TextIO | None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LaunchSettings:
-    """How a run paces, waits and reports; the defaults are the CLI's."""
+    """How a run waits and reports (its pace is its target's); the defaults are the CLI's."""
 
-    rate: float = DEFAULT_RATE
     capacity_wait: float = DEFAULT_CAPACITY_WAIT
     outage_wait: float = DEFAULT_OUTAGE_WAIT
     grace: float = DEFAULT_GRACE
@@ -144,13 +153,26 @@ class LaunchSettings:
     resume_stopped: bool = False
 
 
+_SETTINGS = frozenset(LaunchKeywords.__annotations__) - frozenset(TargetKeywords.__annotations__)
+
+
+def launch_options(
+    target: Target | None, keywords: LaunchKeywords, **settings: Any
+) -> tuple[Target, LaunchSettings]:
+    """The run's target and settings from the API's keywords (and ``settings`` of its own)."""
+    given = {key: value for key, value in keywords.items() if key in _SETTINGS}
+    rest = {key: value for key, value in keywords.items() if key not in _SETTINGS}
+    chosen = target_of(target, **cast(TargetKeywords, rest))
+    return chosen, LaunchSettings(**{**given, **settings})
+
+
 async def launch(
     *,
     config: SweepConfig,
     ledger: Path,
     jobs: Callable[[], Iterable[JobSpec]],
     total: int,
-    target: TargetOptions,
+    target: Target,
     settings: LaunchSettings,
     parts: Parts,
     warnings: tuple[str, ...] = (),
@@ -175,7 +197,7 @@ async def launch(
             ledger,
             sweep=config.sweep,
             tool_version=__version__,
-            target=connection.target,
+            binding=connection.binding,
             command=command,
         )
         async with book_cm as book:
@@ -185,7 +207,7 @@ async def launch(
                 await book.record(record)
                 counters.count(record.status)
                 counters.reconciled += 1
-            limiter = parts.make_limiter(rate=settings.rate)
+            limiter = parts.make_limiter(rate=target.rate)
             engines: list[Engine] = []
             driver = None
             recorder: Recorder = book
@@ -193,7 +215,9 @@ async def launch(
                 driver = Driver(
                     sweep=config.sweep,
                     client=connection.client,
-                    calls=PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff),
+                    calls=PacedCalls(
+                        parts.make_limiter(rate=target.read_rate), backoff=parts.backoff
+                    ),
                     settings=settings.drive,
                     note=book.note,
                     stopping=lambda: any(e.stopping for e in engines),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
 from sagesweep.errors import InputError, StorageError
-from sagesweep.ledger import Ledger, LedgerState, Target
+from sagesweep.ledger import Binding, Ledger, LedgerState
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.spool import MakePlanner
 from sagesweep.submitting.engine import Limiter, Recorder
@@ -47,7 +47,7 @@ class OpenLedger(Protocol):
         *,
         sweep: str,
         tool_version: str,
-        target: Target | None = None,
+        binding: Binding | None = None,
         command: str = "submit",
     ) -> AbstractAsyncContextManager[Book]: ...
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Unpack
 
-from sagesweep.commands.connect import TargetOptions, connect
-from sagesweep.commands.launch import LaunchSettings, Summary, launch
+from sagesweep.aws.target import Target
+from sagesweep.commands.connect import connect
+from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
 from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
 from sagesweep.ledger import check_binding, default_ledger_path
@@ -31,14 +32,8 @@ from sagesweep.resubmitting.choose import (
     parse_reason,
     parse_statuses,
 )
-from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
-from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
-from sagesweep.submitting.pacing import DEFAULT_RATE
 
 __all__ = ["Resubmission", "resubmit"]
-
-#: calls/s for reading the sweep's state before choosing (reads are cheaper than creates).
-READ_RATE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,32 +74,17 @@ async def resubmit(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     dry_run: bool = False,
     ledger: Path | str | None = None,
-    rate: float = DEFAULT_RATE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    mock: bool = False,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    capacity_wait: float = DEFAULT_CAPACITY_WAIT,
-    outage_wait: float = DEFAULT_OUTAGE_WAIT,
-    grace: float = DEFAULT_GRACE,
-    progress: bool | None = None,
-    summary: bool = True,
-    summary_stream: TextIO | None = None,
+    target: Target | None = None,
     parts: Parts | None = None,
+    **keywords: Unpack[LaunchKeywords],
 ) -> Resubmission:
     """Create the next attempt of every job whose newest attempt ended in ``statuses``.
 
     ``reason``: a regex the FailureReason must match; ``where``: ``PATH=VALUE`` filters on
     swept parameters; ``max_attempts`` caps the attempt number; ``dry_run`` only chooses.
+    ``target`` and ``keywords`` are :func:`~sagesweep.commands.submit.submit`'s.
     """
-    options = TargetOptions(
-        mock=mock,
-        endpoint_url=endpoint_url,
-        region=region,
-        profile=profile,
-        concurrency=concurrency,
-    )
+    target, settings = launch_options(target, keywords)
     if max_attempts < 1:
         raise InputError.one("<cli>", "", "--max-attempts", "must be 1 or more")
     chosen, pattern = parse_statuses(statuses), parse_reason(reason)
@@ -114,10 +94,10 @@ async def resubmit(
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     members = read_members(ledger_path, config.sweep)
     wheres = parse_where(where, members.swept_paths())
-    check_binding(ledger_path, members.state, config.sweep, None, kind=options.kind)
-    async with connect(options, parts, ledger_path) as connection:
-        check_binding(ledger_path, members.state, config.sweep, connection.target)
-        calls = PacedCalls(parts.make_limiter(rate=READ_RATE), backoff=parts.backoff)
+    check_binding(ledger_path, members.state, config.sweep, None, kind=target.kind)
+    async with connect(target, parts, ledger_path) as connection:
+        check_binding(ledger_path, members.state, config.sweep, connection.binding)
+        calls = PacedCalls(parts.make_limiter(rate=target.read_rate), backoff=parts.backoff)
         observed = await observe_members(connection.client, calls, members)
         found = observed.found
         selection = choose(
@@ -131,21 +111,12 @@ async def resubmit(
         if dry_run or not (selection.picks or found):
             return Resubmission(selection.picks, selection.capped, (), None)
         specs, missing = _next_attempts(parts, sweep, selection.picks)
-        settings = LaunchSettings(
-            rate=rate,
-            capacity_wait=capacity_wait,
-            outage_wait=outage_wait,
-            grace=grace,
-            progress=progress,
-            summary=summary,
-            summary_stream=summary_stream,
-        )
         launched = await launch(
             config=config,
             ledger=ledger_path,
             jobs=lambda: iter(specs),
             total=len(specs) + len(found),
-            target=options,
+            target=target,
             settings=settings,
             parts=parts,
             command="resubmit",

@@ -10,13 +10,14 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Unpack
 
 import anyio
 import structlog
 
-from sagesweep.commands.connect import TargetOptions, connect
-from sagesweep.commands.launch import LaunchSettings, Summary, launch
+from sagesweep.aws.target import Target
+from sagesweep.commands.connect import connect
+from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.errors import InputError, SagesweepError
@@ -32,9 +33,6 @@ from sagesweep.planning.spool import plan_aside
 from sagesweep.resubmitting.attempts import attempt_of
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.search.tpe import METRIC_PROOF, TpeRun
-from sagesweep.submitting.engine import DEFAULT_CAPACITY_WAIT, DEFAULT_CONCURRENCY, DEFAULT_GRACE
-from sagesweep.submitting.outage import DEFAULT_OUTAGE_WAIT
-from sagesweep.submitting.pacing import DEFAULT_MIN_RATE, DEFAULT_RATE
 
 __all__ = ["Summary", "submit", "submit_sync"]
 
@@ -59,20 +57,9 @@ async def submit(
     sweep: Path | str,
     *,
     ledger: Path | str | None = None,
-    rate: float = DEFAULT_RATE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    mock: bool = False,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
+    target: Target | None = None,
     max_jobs: int | None = None,
     retry_failed: bool = False,
-    capacity_wait: float = DEFAULT_CAPACITY_WAIT,
-    outage_wait: float = DEFAULT_OUTAGE_WAIT,
-    grace: float = DEFAULT_GRACE,
-    progress: bool | None = None,
-    summary: bool = True,
-    summary_stream: TextIO | None = None,
     max_running: int | None = None,
     until_done: bool = False,
     resubmit_on: str | None = None,
@@ -80,8 +67,15 @@ async def submit(
     poll: float = DEFAULT_POLL,
     resume_stopped: bool = False,
     parts: Parts | None = None,
+    **keywords: Unpack[LaunchKeywords],
 ) -> Summary:
     """Submit every job of ``sweep`` exactly once; resumable from the ledger.
+
+    Where to and how fast: ``target``, or its fields as keywords (``mock=True``,
+    ``endpoint_url=``, ``region=``, ``profile=``, ``rate=``, ``read_rate=``,
+    ``concurrency=``), laid over ``target`` when both are given. How the run waits
+    and reports: ``capacity_wait``, ``outage_wait``, ``grace``, ``progress``,
+    ``summary`` and ``summary_stream`` (:class:`~sagesweep.commands.launch.LaunchSettings`).
 
     ``summary`` prints the summary table on ``summary_stream`` (default stderr); the
     ``submit.finished`` log event carries the same counts either way. ``parts``
@@ -94,16 +88,8 @@ async def submit(
 
     A sweep that ``sagesweep stop`` stopped is not launched on unless ``resume_stopped``.
     """
-    if rate < DEFAULT_MIN_RATE:
-        raise InputError.one(
-            "<options>", "", "rate", f"must be at least {DEFAULT_MIN_RATE} calls/s (got {rate})"
-        )
-    options = TargetOptions(
-        mock=mock,
-        endpoint_url=endpoint_url,
-        region=region,
-        profile=profile,
-        concurrency=concurrency,
+    target, settings = launch_options(
+        target, keywords, retry_failed=retry_failed, resume_stopped=resume_stopped
     )
     parts = parts or Parts()
     sweep = Path(sweep)
@@ -111,20 +97,9 @@ async def submit(
     ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
     # Read (without the lock) before planning: a wrong ledger is refused before any work.
     prior = load_ledger(ledger_path)
-    check_binding(ledger_path, prior, config.sweep, None, kind=options.kind)
+    check_binding(ledger_path, prior, config.sweep, None, kind=target.kind)
     if prior.stopped is not None and not resume_stopped:
         raise _stopped(ledger_path, prior.stopped)
-    settings = LaunchSettings(
-        rate=rate,
-        capacity_wait=capacity_wait,
-        outage_wait=outage_wait,
-        grace=grace,
-        retry_failed=retry_failed,
-        progress=progress,
-        summary=summary,
-        summary_stream=summary_stream,
-        resume_stopped=resume_stopped,
-    )
     cap = max_running if max_running is not None else config.max_running
     adaptive = None
     if config.method == "tpe":
@@ -147,17 +122,17 @@ async def submit(
         # Nothing is sent before the planning process has validated every job; meanwhile
         # the client is made ready (credentials, endpoint). The embedded mock waits for
         # the verdict: it would create its state files for a plan that may be refused.
-        if not options.mock:
+        if not target.mock:
             try:
-                connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+                connection = await stack.enter_async_context(connect(target, parts, ledger_path))
             except SagesweepError:
                 # The sweep file's problems come first (as they would without the
                 # overlap): a user fixing credentials should not then meet them.
                 await plan.ready()
                 raise
         ready = await plan.ready()
-        if options.mock:
-            connection = await stack.enter_async_context(connect(options, parts, ledger_path))
+        if target.mock:
+            connection = await stack.enter_async_context(connect(target, parts, ledger_path))
         warnings = list(ready.warnings)
         for warning in warnings:
             log.warning("plan.warning", detail=warning)
@@ -167,7 +142,7 @@ async def submit(
             ledger=ledger_path,
             jobs=plan.jobs,
             total=ready.total,
-            target=options,
+            target=target,
             settings=settings,
             parts=parts,
             warnings=tuple(warnings),

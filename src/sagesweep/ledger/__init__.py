@@ -38,7 +38,7 @@ The format itself (record kinds, masking, the file's default place) is in
 the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
-from sagesweep.ledger.binding import Target
+from sagesweep.ledger.binding import Binding
 from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, load_ledger
 from sagesweep.ledger.records import (
     MASK,
@@ -60,13 +60,13 @@ __all__ = [
     "DEFAULT_FLUSH_INTERVAL",
     "DEFAULT_MAX_BATCH",
     "MASK",
+    "Binding",
     "JobRecord",
     "JobStatus",
     "Ledger",
     "LedgerEntry",
     "LedgerState",
     "StopMark",
-    "Target",
     "append_event",
     "check_binding",
     "clear_stop_request",

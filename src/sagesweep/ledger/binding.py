@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-__all__ = ["Target", "TargetKind", "describe_kind"]
+from sagesweep.aws.target import TargetKind
 
-TargetKind = Literal["aws", "mock", "endpoint"]
+__all__ = ["Binding", "describe_kind"]
+
 _KINDS: tuple[TargetKind, ...] = ("aws", "mock", "endpoint")
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class Binding:
     """The kind of endpoint (AWS itself, the embedded mock, another URL) and the region."""
 
     kind: TargetKind
@@ -29,7 +29,7 @@ class Target:
         return {"kind": self.kind, "region": self.region}
 
     @classmethod
-    def from_record(cls, obj: Mapping[str, object]) -> Target | None:
+    def from_record(cls, obj: Mapping[str, object]) -> Binding | None:
         kind, region = obj.get("kind"), obj.get("region")
         for known in _KINDS:
             if kind == known and isinstance(region, str):

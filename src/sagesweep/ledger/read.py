@@ -21,7 +21,7 @@ from typing import BinaryIO
 import structlog
 
 from sagesweep.errors import InputError, LedgerIOError
-from sagesweep.ledger.binding import Target
+from sagesweep.ledger.binding import Binding
 from sagesweep.ledger.records import JobStatus
 
 __all__ = [
@@ -108,7 +108,7 @@ class LedgerState:
     jobs: Mapping[str, LedgerEntry]
     repaired: bool  #: a torn tail was found (and, when opened for writing, cut off)
     sweep: str | None = None  #: the sweep the ledger belongs to; None for an empty ledger
-    target: Target | None = None  #: where its newest run that says so sent jobs
+    binding: Binding | None = None  #: where its newest run that says so sent jobs
     stopped: StopMark | None = None  #: the sweep was stopped and not resumed since
 
     def done(self, name: str, *, retry_failed: bool = False) -> bool:
@@ -149,12 +149,12 @@ class LedgerScan:
     size: int = 0
 
     def state(self) -> LedgerState:
-        target = None if self.target is None else Target.from_record(self.target)
+        binding = None if self.target is None else Binding.from_record(self.target)
         return LedgerState(
             jobs=JobIndex(self.jobs),
             repaired=self.torn_offset is not None,
             sweep=self.sweep,
-            target=target,
+            binding=binding,
             stopped=self.stopped,
         )
 

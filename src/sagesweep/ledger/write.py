@@ -19,8 +19,9 @@ from typing import Any
 import anyio
 import structlog
 
+from sagesweep.aws.target import TargetKind
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
-from sagesweep.ledger.binding import Target, TargetKind, describe_kind
+from sagesweep.ledger.binding import Binding, describe_kind
 from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
 
@@ -135,7 +136,7 @@ def check_binding(
     path: Path,
     state: LedgerState,
     sweep: str,
-    target: Target | None,
+    binding: Binding | None,
     *,
     kind: TargetKind | None = None,
 ) -> None:
@@ -152,20 +153,20 @@ def check_binding(
             f"this ledger belongs to sweep {state.sweep!r}, not {sweep!r}: "
             "pass the right sweep file or another --ledger",
         )
-    if target is not None and state.target is not None and state.target != target:
+    if binding is not None and state.binding is not None and state.binding != binding:
         raise InputError.one(
             str(path),
             "",
             "",
-            f"this ledger records jobs sent to {state.target}; this run targets {target}. "
+            f"this ledger records jobs sent to {state.binding}; this run targets {binding}. "
             "Its jobs do not exist there: use another --ledger",
         )
-    if kind is not None and state.target is not None and state.target.kind != kind:
+    if kind is not None and state.binding is not None and state.binding.kind != kind:
         raise InputError.one(
             str(path),
             "",
             "",
-            f"this ledger records jobs sent to {state.target}; this run targets "
+            f"this ledger records jobs sent to {state.binding}; this run targets "
             f"{describe_kind(kind)}. Its jobs do not exist there: use another --ledger",
         )
 
@@ -211,7 +212,7 @@ class Ledger:
         *,
         sweep: str,
         tool_version: str,
-        target: Target | None = None,
+        binding: Binding | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_batch: int = DEFAULT_MAX_BATCH,
         command: str = "submit",
@@ -220,7 +221,7 @@ class Ledger:
 
         Raises :class:`LedgerLockedError` if another process holds it, and
         :class:`InputError` if a line other than the last is corrupt, if the file is not
-        a ledger, or if the ledger belongs to another sweep or ``target``. ``command``
+        a ledger, or if the ledger belongs to another sweep or ``binding``. ``command``
         names the holder in the lock file (``submit``, ``resubmit``). On exit --
         normal, error or cancellation -- everything already handed to
         :meth:`record` is committed, followed by the run-end record.
@@ -231,7 +232,7 @@ class Ledger:
             path,
             sweep=sweep,
             tool_version=tool_version,
-            target=target,
+            binding=binding,
             flush_interval=flush_interval,
             max_batch=max_batch,
             command=command,
@@ -245,7 +246,7 @@ class Ledger:
         *,
         sweep: str,
         tool_version: str,
-        target: Target | None,
+        binding: Binding | None,
         flush_interval: float,
         max_batch: int,
         command: str,
@@ -268,9 +269,9 @@ class Ledger:
                     dropped_bytes=scan.size - scan.torn_offset,
                 )
             state = scan.state()
-            check_binding(path, state, sweep, target)
+            check_binding(path, state, sweep, binding)
             ledger = cls(path, fd, state, flush_interval=flush_interval, max_batch=max_batch)
-            bound = None if target is None else target.as_record()
+            bound = None if binding is None else binding.as_record()
             ledger._hand_over(run_line("start", sweep, tool_version, state.counts(), bound))
             try:
                 async with anyio.create_task_group() as tg:

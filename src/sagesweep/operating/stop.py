@@ -24,6 +24,7 @@ import anyio
 import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.errors import LedgerLockedError
 from sagesweep.ledger import append_event, clear_stop_request, request_stop
 from sagesweep.ledger.members import SweepMembers
@@ -133,7 +134,7 @@ async def stop_jobs(
     states: Mapping[str, JobState],
     wheres: Sequence[Where] = (),
     *,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> StopReport:
     """StopTrainingJob for each selected job that is InProgress."""
     selected = [m for m in members.jobs.values() if m.name in states and select(m.params, wheres)]

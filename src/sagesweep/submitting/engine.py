@@ -22,6 +22,7 @@ import structlog
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
+from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.planning.planner import JobSpec
 from sagesweep.redaction.redact import redact_params, secret_values
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CAPACITY_WAIT",
-    "DEFAULT_CONCURRENCY",
     "DEFAULT_GRACE",
     "DEFAULT_RETRIES",
     "Engine",
@@ -49,7 +49,6 @@ __all__ = [
 
 log = structlog.get_logger("sagesweep.submitting.engine")
 
-DEFAULT_CONCURRENCY = 16
 DEFAULT_RETRIES = 3  #: transient retries of a job that declares no RetryStrategy
 DEFAULT_CAPACITY_WAIT = 3600.0
 DEFAULT_GRACE = 30.0

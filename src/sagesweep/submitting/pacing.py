@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import structlog
 from aiolimiter import AsyncLimiter
 
+from sagesweep.aws.target import DEFAULT_RATE, MIN_RATE
+
 __all__ = [
     "CLOCK_STEP",
     "DEFAULT_BETA",
-    "DEFAULT_MIN_RATE",
-    "DEFAULT_RATE",
     "DEFAULT_RECOVERY",
     "DEFAULT_THROTTLE_WINDOW",
     "FINE_RATE",
@@ -39,10 +39,6 @@ __all__ = [
     "CapacityProbe",
 ]
 
-#: calls/s: conservative for real AWS control-plane APIs.
-DEFAULT_RATE = 2.0
-#: calls/s: the rate never drops below this, so progress never stops.
-DEFAULT_MIN_RATE = 0.5
 #: Multiplicative decrease: a throttle leaves this fraction of the rate (botocore: 0.7).
 DEFAULT_BETA = 0.7
 #: seconds: CUBIC's K, how long the rate takes to climb back to where it was throttled.
@@ -121,7 +117,7 @@ class AdaptiveRate:
         *,
         rate: float = DEFAULT_RATE,
         burst: float | None = None,
-        min_rate: float = DEFAULT_MIN_RATE,
+        min_rate: float = MIN_RATE,
         clock: Callable[[], float] = time.monotonic,
         beta: float = DEFAULT_BETA,
         recovery: float = DEFAULT_RECOVERY,

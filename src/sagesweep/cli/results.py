@@ -1,0 +1,76 @@
+"""``sagesweep results``: one row per job of a sweep, its parameters and final metrics."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sagesweep.cli.app import main
+from sagesweep.cli.options import pop_target, run_async, target_options
+
+
+@main.command()
+@target_options(rate="read_rate", mock_help="The embedded mock (its account beside the ledger).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "jsonl"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--sort", default=None, metavar="METRIC", help="Best first by this metric.")
+@click.option(
+    "--maximize/--minimize",
+    "maximize",
+    default=None,
+    help="Direction of --sort (default: maximize for scores such as auc, accuracy, f1, "
+    "precision, recall, map, ndcg, r2; else minimize).",
+)
+@click.option("--top", type=click.IntRange(1), default=None, help="Only the best N rows.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Plot the --sort metric against each swept parameter.",
+)
+def results(
+    sweep: Path,
+    fmt: str,
+    sort: str | None,
+    maximize: bool | None,
+    top: int | None,
+    plot: Path | None,
+    **kwargs: Any,
+) -> None:
+    """One row per job of SWEEP: swept parameters and final metrics."""
+    from sagesweep.commands.results import results as read_results
+    from sagesweep.operating.results import Goal
+    from sagesweep.operating.results_view import print_table, write_csv, write_jsonl
+
+    target = pop_target(kwargs)
+    if plot is not None:
+        from sagesweep.operating.plot import check_plot_path
+
+        check_plot_path(plot)
+    goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
+    everything = run_async(lambda: read_results(sweep, sort=sort, goal=goal, **kwargs, **target))
+    if plot is not None:
+        from sagesweep.operating.plot import plot_progress, plot_results
+        from sagesweep.planning.config import load_config
+
+        if load_config(sweep).method == "tpe":
+            plot_progress(everything, plot)  # the curve people expect from a tuner
+        else:
+            plot_results(everything, plot)  # every job, whatever --top shows
+        click.echo(f"plot written to {plot}", err=True)
+    table = everything.head(top)
+    if fmt == "csv":
+        write_csv(table, sys.stdout)
+    elif fmt == "jsonl":
+        write_jsonl(table, sys.stdout)
+    else:
+        print_table(table)

@@ -1,0 +1,60 @@
+"""What ``status``, ``results`` and ``stop`` share: a launched sweep, opened for reading.
+
+Each reads the sweep's jobs from its ledger (never a name prefix), checks that the
+ledger belongs to this sweep and target, and asks AWS at a bounded cost through the same
+adaptive limiter as ``submit`` (at the target's read rate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sagesweep.aws.target import Target
+from sagesweep.commands.connect import connect
+from sagesweep.commands.parts import Parts
+from sagesweep.ledger import check_binding, default_ledger_path
+from sagesweep.ledger.members import SweepMembers, read_members
+from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.lost import observe_members
+from sagesweep.operating.status import SweepStatus, build_status
+from sagesweep.planning.config import load_config
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sagemaker import SageMakerClient
+
+__all__ = ["Session", "open_session", "read_status"]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    client: SageMakerClient
+    calls: PacedCalls
+    members: SweepMembers
+
+
+@asynccontextmanager
+async def open_session(
+    sweep: Path | str, ledger: Path | str | None, target: Target, parts: Parts | None
+) -> AsyncIterator[Session]:
+    """The sweep's members and a paced client for its target; bad input raised first."""
+    parts = parts or Parts()
+    sweep = Path(sweep)
+    config = load_config(sweep)
+    ledger_path = Path(ledger) if ledger else default_ledger_path(sweep, config.sweep)
+    members = read_members(ledger_path, config.sweep)
+    check_binding(ledger_path, members.state, config.sweep, None, kind=target.kind)
+    async with connect(target, parts, ledger_path) as connection:
+        # Status of the mock's jobs against AWS would be all NotFound: say why instead.
+        check_binding(ledger_path, members.state, config.sweep, connection.binding)
+        calls = PacedCalls(parts.make_limiter(rate=target.read_rate), backoff=parts.backoff)
+        yield Session(connection.client, calls, members)
+
+
+async def read_status(session: Session) -> SweepStatus:
+    """Where every job of the session's sweep stands now (attempts the ledger lost included)."""
+    observed = await observe_members(session.client, session.calls, session.members)
+    return build_status(observed.members, observed.states)
