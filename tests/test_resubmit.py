@@ -21,7 +21,7 @@ from sagesweep.commands.resubmit import resubmit
 from sagesweep.commands.submit import submit, submit_sync
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.resubmitting.attempts import attempt_of
+from sagesweep.planning.naming import attempt_of
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
 

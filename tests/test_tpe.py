@@ -21,6 +21,7 @@ from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
+from sagesweep.search.study import planner_for
 from sagesweep.search.tpe import TpeRun
 from sagesweep.submitting.pacing import Backoff
 from tests.sweeps import template
@@ -215,7 +216,7 @@ class TestBadInput:
     def test_plan_previews_the_same_first_points_every_time(self, tmp_path: Path) -> None:
         """The first points come from the seed: two plans agree."""
         config = load_config(write_sweep(tmp_path, count=5))
-        first = [job.name for job in Planner(config).jobs()]
-        again = [job.name for job in Planner(config).jobs()]
+        first = [job.name for job in planner_for(config).jobs()]
+        again = [job.name for job in planner_for(config).jobs()]
         assert first == again
         assert len(first) == 5

@@ -24,5 +24,6 @@ from sagesweep.cli.app import main
 def plan(sweep: Path, fmt: str, limit: int | None, max_jobs: int | None) -> None:
     """Expand and validate SWEEP without sending anything."""
     from sagesweep.planning.report import print_plan
+    from sagesweep.search.study import planner_for
 
-    print_plan(sweep, fmt=fmt, limit=limit, max_jobs=max_jobs)
+    print_plan(sweep, fmt=fmt, limit=limit, max_jobs=max_jobs, make_planner=planner_for)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sagesweep.aws.client import ClientSettings, sagemaker_client
 from sagesweep.errors import InputError, StorageError
 from sagesweep.ledger import Binding, Ledger, LedgerState
-from sagesweep.planning.planner import Planner
-from sagesweep.planning.spool import MakePlanner
+from sagesweep.planning.planner import MakePlanner
+from sagesweep.search.study import planner_for
 from sagesweep.submitting.engine import Limiter, Recorder
 from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
 
@@ -102,7 +102,7 @@ class Parts:
         sagemaker_client
     )
     open_ledger: OpenLedger = Ledger.open
-    make_planner: MakePlanner = Planner
+    make_planner: MakePlanner = planner_for
     make_limiter: MakeLimiter = AdaptiveRate
     start_mock: Callable[[Path | None], AbstractContextManager[str]] = embedded_mock
     backoff: Backoff = field(default_factory=Backoff)

@@ -29,8 +29,8 @@ from sagesweep.ledger import (
     load_ledger,
 )
 from sagesweep.planning.config import load_config
+from sagesweep.planning.naming import attempt_of
 from sagesweep.planning.spool import plan_aside
-from sagesweep.resubmitting.attempts import attempt_of
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.search.tpe import METRIC_PROOF, TpeRun
 

@@ -19,7 +19,7 @@ from sagesweep.ledger import JobRecord, JobStatus
 from sagesweep.ledger.members import Member, SweepMembers
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.operating.observe import JobState, observe
-from sagesweep.resubmitting.attempts import attempt_of
+from sagesweep.planning.naming import attempt_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient

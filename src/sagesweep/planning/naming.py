@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from array import array
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -20,6 +21,7 @@ __all__ = [
     "DIGEST_TAG",
     "SWEEP_TAG",
     "DigestIndex",
+    "attempt_of",
     "canonical_json",
     "digest_of",
     "identity_json",
@@ -166,3 +168,14 @@ class DigestIndex:
                     slot = (slot + 1) & mask
                 keys[slot] = key
                 checks[slot] = old_check[i]
+
+
+_ATTEMPT_NAME = re.compile(r"(?P<base>.+)-r(?P<n>[1-9][0-9]*)")
+
+
+def attempt_of(name: str, bases: set[str] | frozenset[str]) -> tuple[str, int] | None:
+    """(base, n) when ``name`` is attempt n >= 1 of one of ``bases``; else None."""
+    match = _ATTEMPT_NAME.fullmatch(name)
+    if match is None or match["base"] not in bases:
+        return None
+    return match["base"], int(match["n"])

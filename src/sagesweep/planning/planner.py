@@ -8,9 +8,9 @@ so a user sees every problem of a plan in one run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS
 from sagesweep.planning.config import SweepConfig
@@ -32,7 +32,7 @@ from sagesweep.planning.render import (
 )
 from sagesweep.planning.space import Space
 
-__all__ = ["JobSpec", "PlanStats", "Planner"]
+__all__ = ["JobSpec", "MakePlanner", "PlanStats", "Planner"]
 
 # The digest index grows as it fills; presizing it past this would reserve memory
 # (32 bytes a slot) for jobs that may never be planned, or duplicates that are dropped.
@@ -81,6 +81,12 @@ def _raw_checkpoint(body: Mapping[str, Any]) -> Any:
     return config.get("S3Uri") if isinstance(config, Mapping) else None
 
 
+class MakePlanner(Protocol):
+    """What makes the planner of a sweep file (:class:`Planner`, or a search's)."""
+
+    def __call__(self, config: SweepConfig, *, max_jobs: int | None = None) -> Planner: ...
+
+
 class Planner:
     """Expands a checked sweep file into validated, content-named jobs.
 
@@ -89,10 +95,19 @@ class Planner:
     then streams, and :meth:`check` raises if any point had problems.
     """
 
-    def __init__(self, config: SweepConfig, *, max_jobs: int | None = None) -> None:
+    def __init__(
+        self,
+        config: SweepConfig,
+        *,
+        max_jobs: int | None = None,
+        points: Callable[[], Iterable[dict[str, Any]]] | None = None,
+    ) -> None:
+        """``points``: where the points come from when the space cannot say (a tpe sweep's
+        search); :meth:`jobs` without points of its own plans these."""
         from sagesweep.planning.validate import validator
 
         self.config = config
+        self._points = points
         self.source = str(config.source)
         self.space = Space(
             method=config.method,
@@ -187,7 +202,9 @@ class Planner:
         # Set once a compiled job validated clean in full: from then on a compiled job
         # shares everything but its varying leaves with a job known to be valid.
         proven = False
-        for point in self.space.points() if points is None else points:
+        if points is None:
+            points = self.space.points() if self._points is None else self._points()
+        for point in points:
             stats.points += 1
             values: list[Any] | None = None
             if fast is not None and tuple(point) == fast.plan.paths:

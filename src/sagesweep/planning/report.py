@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sagesweep.planning.config import load_config
-from sagesweep.planning.planner import JobSpec, Planner
+from sagesweep.planning.planner import JobSpec, MakePlanner, Planner
 from sagesweep.redaction.redact import redact_params, redact_request
 
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
@@ -60,11 +60,15 @@ def print_plan(
     max_jobs: int | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    make_planner: MakePlanner = Planner,
 ) -> None:
-    """Plan SWEEP and print it; raises :class:`~sagesweep.errors.InputError` on problems."""
+    """Plan SWEEP and print it; raises :class:`~sagesweep.errors.InputError` on problems.
+
+    ``make_planner``: what plans the sweep file (a tpe sweep needs its search's).
+    """
     out = out or sys.stdout
     err = err or sys.stderr
-    planner = Planner(load_config(sweep), max_jobs=max_jobs)
+    planner = make_planner(load_config(sweep), max_jobs=max_jobs)
     if fmt == "jsonl":
         write = out.write
         for job in planner.jobs():

@@ -350,10 +350,8 @@ class Space:
         if self.method == "random":
             return self._random()
         if self.method == "tpe":
-            # Without results, the first points a tpe sweep will try (from its seed).
-            from sagesweep.search.study import preview_points
-
-            return preview_points(self.parameters, seed=self.seed, count=self.count or 0)
+            # An adaptive search chooses them as results come in: planning cannot.
+            raise SpecError("the points of a tpe sweep come from its search, not its space")
         if self.method == "list":
             return (dict(t) for t in self.trials)
         return self._grid()

@@ -28,15 +28,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import anyio
 
 from sagesweep.errors import InputError, PlanError, Problem, SagesweepError, SpoolIOError
 from sagesweep.planning.config import SweepConfig
-from sagesweep.planning.planner import JobSpec, Planner
+from sagesweep.planning.planner import JobSpec, MakePlanner, Planner
 
-__all__ = ["MakePlanner", "PlanReady", "PlanSpool", "plan_aside", "plan_child"]
+__all__ = ["PlanReady", "PlanSpool", "plan_aside", "plan_child"]
 
 #: Jobs per pickled batch: big enough that a load costs little per job, small enough
 #: that the first batch is ready at once.
@@ -45,10 +45,6 @@ _SPOOL_NAME = "jobs.pickle"
 _ARGUMENTS_NAME = "plan.pickle"
 #: Each batch is its length, then its zlib-compressed pickle.
 _FRAME = struct.Struct("<I")
-
-
-class MakePlanner(Protocol):
-    def __call__(self, config: SweepConfig, *, max_jobs: int | None = None) -> Planner: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,17 +9,14 @@ built from it is shared by every attempt: a resubmitted spot job resumes.
 
 from __future__ import annotations
 
-import re
-
 from sagesweep.errors import PlanError, Problem
 from sagesweep.planning.naming import ATTEMPT_TAG
 from sagesweep.planning.planner import JobSpec
 
-__all__ = ["MAX_TAGS", "attempt_of", "attempt_spec"]
+__all__ = ["MAX_TAGS", "attempt_spec"]
 
 #: CreateTrainingJob accepts at most this many tags.
 MAX_TAGS = 50
-_ATTEMPT_NAME = re.compile(r"(?P<base>.+)-r(?P<n>[1-9][0-9]*)")
 
 
 def attempt_spec(job: JobSpec, attempt: int, source: str = "<plan>") -> JobSpec:
@@ -44,11 +41,3 @@ def attempt_spec(job: JobSpec, attempt: int, source: str = "<plan>") -> JobSpec:
         )
     request["Tags"] = tags
     return JobSpec(name, job.digest, job.params, request, job.index, attempt=attempt, base=job.name)
-
-
-def attempt_of(name: str, bases: set[str] | frozenset[str]) -> tuple[str, int] | None:
-    """(base, n) when ``name`` is attempt n >= 1 of one of ``bases``; else None."""
-    match = _ATTEMPT_NAME.fullmatch(name)
-    if match is None or match["base"] not in bases:
-        return None
-    return match["base"], int(match["n"])

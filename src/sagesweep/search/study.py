@@ -16,12 +16,14 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from sagesweep.errors import InputError
+from sagesweep.planning.config import SweepConfig
+from sagesweep.planning.planner import Planner
 from sagesweep.planning.space import Distribution, ParamSpec, Range, Values
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
-__all__ = ["TpeSearch", "preview_points"]
+__all__ = ["TpeSearch", "planner_for", "preview_points"]
 
 Goal = Literal["maximize", "minimize"]
 
@@ -163,3 +165,17 @@ def preview_points(
         number, params = search.ask()
         search.tell(number, None)  # no result: the next point is drawn as the first ones
         yield params
+
+
+def planner_for(config: SweepConfig, *, max_jobs: int | None = None) -> Planner:
+    """The planner of ``config``: for a tpe sweep, one that plans its first points.
+
+    Importable by name, so the planning process can make it too.
+    """
+    if config.method != "tpe":
+        return Planner(config, max_jobs=max_jobs)
+
+    def first_points() -> Iterator[dict[str, Any]]:
+        return preview_points(config.parameters, seed=config.seed, count=config.count or 0)
+
+    return Planner(config, max_jobs=max_jobs, points=first_points)
