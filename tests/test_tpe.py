@@ -18,6 +18,7 @@ import yaml
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
+from sagesweep.ledger.members import read_members
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -60,7 +61,7 @@ def history_matches_ledger(tmp_path: Path, sweep: Path) -> None:
     """A study rebuilt from the ledger holds one told trial per ended job, same values."""
     config = load_config(sweep)
     rebuilt = TpeRun(config, Planner(config))
-    rebuilt.rebuild(tmp_path / "tpe.ledger.jsonl")
+    rebuilt.rebuild(read_members(tmp_path / "tpe.ledger.jsonl", config.sweep))
     ends = {r["name"]: r for r in records(tmp_path) if r["event"] == "end"}
     assert rebuilt.search.told == len(ends)
     values = sorted(r["metrics"]["validation:auc"] for r in ends.values())
@@ -165,7 +166,7 @@ class TestAskedAgain:
         ledger.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in lines))
         config = load_config(sweep)
         run = TpeRun(config, Planner(config))
-        run.rebuild(ledger)
+        run.rebuild(read_members(ledger, config.sweep))
         job = run.next_job()
         assert job is not None
         assert (dict(job.params) == point) is again

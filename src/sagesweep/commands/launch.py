@@ -25,8 +25,8 @@ from sagesweep.commands.connect import Connection, connect
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
-from sagesweep.ledger import JobRecord, JobStatus, LedgerState, stop_requested_by
-from sagesweep.ledger.members import read_endings, read_members
+from sagesweep.ledger import JobRecord, stop_requested_by
+from sagesweep.ledger.members import read_members
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -65,20 +65,6 @@ class Summary:
             return _SIGNAL_EXIT.get(signal.Signals(self.interrupted_by), 130)
         unsettled = ("failed", "failed_earlier", "conflict", "unknown")
         return 1 if any(self.counts.get(key, 0) for key in unsettled) else 0
-
-
-def _already_done(state: LedgerState, name: str, retry_failed: bool, counters: Counters) -> bool:
-    """Whether the ledger settles ``name``; failures left alone are counted, not hidden."""
-    entry = state.jobs.get(name)
-    if entry is None:
-        return False
-    if entry.status is JobStatus.UNKNOWN:
-        return False
-    if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
-        if retry_failed:
-            return False
-        counters.failed_earlier += 1
-    return True
 
 
 @asynccontextmanager
@@ -224,18 +210,20 @@ async def launch(
                     on_end=None if adaptive is None else adaptive.ended,
                 )
                 recorder = driver.recorder(book)
-                if adaptive is not None:
-                    adaptive.rebuild(ledger)
-                if book.state.jobs:
-                    recorded = frozenset(read_endings(ledger))
+                if book.state.sweep is not None:  # a ledger of earlier runs: resume
                     members = read_members(ledger, config.sweep)
-                    await driver.adopt(members, recorded, book.record)
+                    if adaptive is not None:
+                        adaptive.rebuild(members)
+                    await driver.adopt(members, frozenset(members.endings), book.record)
 
             def skip(name: str) -> bool:
-                done = _already_done(book.state, name, settings.retry_failed, counters)
-                if done and driver is not None:
+                """Whether the ledger settles ``name``; failures left alone are counted."""
+                verdict = book.state.settled(name, retry_failed=settings.retry_failed)
+                if verdict == "failed":
+                    counters.failed_earlier += 1
+                if verdict is not None and driver is not None:
                     driver.skipped(name)
-                return done
+                return verdict is not None
 
             engine = Engine(
                 connection.client,

@@ -39,7 +39,7 @@ the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
 from sagesweep.ledger.binding import Binding
-from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, load_ledger
+from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, check_binding, load_ledger
 from sagesweep.ledger.records import (
     MASK,
     JobRecord,
@@ -53,7 +53,6 @@ from sagesweep.ledger.write import (
     DEFAULT_MAX_BATCH,
     Ledger,
     append_event,
-    check_binding,
 )
 
 __all__ = [

@@ -1,8 +1,13 @@
-"""Loading the ledger for resume: the last record per job, and torn-tail detection.
+"""Reading the ledger: the one scanner every reader uses, and the binding check.
 
-A torn last line (a crash mid-write) is tolerated and reported; a bad line anywhere
-else is an :class:`~sagesweep.errors.InputError`. Lines our writer spelled are read
-by one regex match on their head instead of a full JSON parse.
+:func:`scan_ledger` makes one pass. For resume it keeps the last entry per job (lines
+our writer spelled are read by one regex match on their head instead of a full JSON
+parse); with ``detail`` it also keeps each job's full record (base, attempt, params),
+the ``end`` records of a driven run and the ``asked`` records of an adaptive search --
+what ``status``, ``results``, ``stop``, ``resubmit`` and a resumed driver read. A torn
+last line (a crash mid-write) is tolerated and reported; a bad line anywhere else is an
+:class:`~sagesweep.errors.InputError`. :func:`check_binding` refuses a ledger of another
+sweep or target before anything is done with it.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import structlog
 
+from sagesweep.aws.target import TargetKind
 from sagesweep.errors import InputError, LedgerIOError
-from sagesweep.ledger.binding import Binding
-from sagesweep.ledger.records import JobStatus
+from sagesweep.ledger.binding import Binding, describe_kind
+from sagesweep.ledger.records import JobStatus, Member
 
 __all__ = [
     "JobIndex",
@@ -30,8 +36,10 @@ __all__ = [
     "LedgerScan",
     "LedgerState",
     "StopMark",
+    "check_binding",
     "load_ledger",
     "not_a_regular_file",
+    "read_scan",
     "scan_ledger",
 ]
 
@@ -93,6 +101,10 @@ class JobIndex(Mapping[str, LedgerEntry]):
         return (raw[0] for raw in self._raw.values())
 
 
+#: Why a job is skipped on resume: created, or left failed (see LedgerState.settled).
+Settled = Literal["done", "failed"]
+
+
 @dataclass(frozen=True, slots=True)
 class StopMark:
     """``sagesweep stop`` stopped the sweep, and no run has resumed it since."""
@@ -111,16 +123,19 @@ class LedgerState:
     binding: Binding | None = None  #: where its newest run that says so sent jobs
     stopped: StopMark | None = None  #: the sweep was stopped and not resumed since
 
+    def settled(self, name: str, *, retry_failed: bool = False) -> Settled | None:
+        """Why the engine should skip ``name``: it was created (``"done"``), or its create
+        failed and is left failed (``"failed"``); None: send it."""
+        entry = self.jobs.get(name)
+        if entry is None or entry.status is JobStatus.UNKNOWN:
+            return None
+        if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
+            return None if retry_failed else "failed"
+        return "done"
+
     def done(self, name: str, *, retry_failed: bool = False) -> bool:
         """Whether the engine should skip ``name``."""
-        entry = self.jobs.get(name)
-        if entry is None:
-            return False
-        if entry.status is JobStatus.UNKNOWN:
-            return False
-        if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
-            return not retry_failed
-        return True
+        return self.settled(name, retry_failed=retry_failed) is not None
 
     def counts(self) -> dict[str, int]:
         """Jobs per last status."""
@@ -144,6 +159,13 @@ class LedgerScan:
     sweep: str | None = None  #: the sweep named by the first run record
     target: dict[str, object] | None = None  #: where the newest run that says so sent jobs
     stopped: StopMark | None = None  #: the last ``stop`` record, unless a ``resume`` followed
+    #: With ``detail``: each job's last record, read back in full.
+    members: dict[str, Member] = field(default_factory=dict)
+    #: With ``detail``: name -> the last ``end`` record (status, metrics...) of a driven run.
+    endings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: With ``detail``: name -> params of each ``asked`` record (a point an adaptive search
+    #: chose to run).
+    asked: dict[str, dict[str, Any]] = field(default_factory=dict)
     torn_line: int | None = None  #: 1-based number of the torn last line
     torn_offset: int | None = None  #: byte offset where the torn last line starts
     size: int = 0
@@ -159,9 +181,18 @@ class LedgerScan:
         )
 
 
-def _run(obj: dict[str, object], scan: LedgerScan) -> None:
-    """Take what a run, stop or resume record says about the ledger as a whole."""
+def _other(obj: dict[str, Any], scan: LedgerScan, detail: bool) -> None:
+    """Take what a record other than a job's says: about the ledger as a whole (run,
+    stop, resume), or, with ``detail``, about one job (end, asked)."""
     event = obj.get("event")
+    if event in ("end", "asked"):
+        name = obj.get("name")
+        if detail and isinstance(name, str):
+            if event == "end":
+                scan.endings[name] = obj
+            elif isinstance(obj.get("params"), dict):
+                scan.asked[name] = obj["params"]
+        return
     if event == "stop":
         ts, where = obj.get("ts"), obj.get("where")
         wheres = tuple(str(w) for w in where) if isinstance(where, list) else ()
@@ -177,6 +208,17 @@ def _run(obj: dict[str, object], scan: LedgerScan) -> None:
         scan.sweep = sweep
     if isinstance(target, dict):
         scan.target = target
+
+
+def _member(name: str, status: JobStatus, obj: dict[str, Any]) -> Member:
+    base, attempt, params = obj.get("base"), obj.get("attempt"), obj.get("params")
+    return Member(
+        name=name,
+        base=base if isinstance(base, str) else name,
+        attempt=attempt if isinstance(attempt, int) else 0,
+        status=status,
+        params=params if isinstance(params, dict) else {},
+    )
 
 
 def _entry(obj: object) -> tuple[str, _Raw] | None:
@@ -223,8 +265,11 @@ def _not_a_ledger(path: Path) -> InputError:
     )
 
 
-def scan_ledger(path: Path) -> LedgerScan:
-    """Read the ledger; raises InputError on a bad line that is not the last one."""
+def scan_ledger(path: Path, *, detail: bool = False) -> LedgerScan:
+    """Read the ledger; raises InputError on a bad line that is not the last one.
+
+    ``detail``: keep every job's full record and the ``end`` and ``asked`` records too.
+    """
     scan = LedgerScan()
     try:
         # Non-blocking: opening a FIFO for reading would wait for a writer forever.
@@ -244,14 +289,14 @@ def scan_ledger(path: Path) -> LedgerScan:
     gc.disable()
     try:
         with handle:
-            _scan_lines(path, handle, scan)
+            _scan_lines(path, handle, scan, detail)
     finally:
         if gc_was_enabled:
             gc.enable()
     return scan
 
 
-def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
+def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan, detail: bool) -> None:
     jobs = scan.jobs
     statuses = {s.value.encode(): s for s in JobStatus}
     pending_error: tuple[int, str] | None = None
@@ -263,7 +308,7 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
             raise _corrupt(path, bad_line, reason)
         start = offset
         offset += len(line)
-        if line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
+        if not detail and line.endswith(b"}\n") and (head := _FAST_HEAD.match(line)):
             if first:
                 raise _not_a_ledger(path)
             arn = head[3]
@@ -297,9 +342,13 @@ def _scan_lines(path: Path, handle: BinaryIO, scan: LedgerScan) -> None:
             scan.torn_line, scan.torn_offset = lineno, start
             continue
         if parsed is not None:
-            jobs[parsed[0]] = parsed[1]
+            name, raw = parsed
+            jobs[name] = raw
+            if detail:
+                assert isinstance(obj, dict)
+                scan.members[name] = _member(name, raw[0], obj)
         elif isinstance(obj, dict):
-            _run(obj, scan)
+            _other(obj, scan, detail)
     scan.size = offset
 
 
@@ -312,13 +361,13 @@ def _corrupt(path: Path, lineno: int, reason: str) -> InputError:
     )
 
 
-def load_ledger(path: Path) -> LedgerState:
-    """The ledger's state, read-only and without the lock; a missing file is empty.
+def read_scan(path: Path, *, detail: bool = False) -> LedgerScan:
+    """:func:`scan_ledger`, read-only and without the lock; a missing file is empty.
 
     A torn last line is ignored with a ``ledger.torn_tail`` warning; the file is left
     as it is (only :meth:`Ledger.open` repairs).
     """
-    scan = scan_ledger(path)
+    scan = scan_ledger(path, detail=detail)
     if scan.torn_offset is not None:
         _log.warning(
             "ledger.torn_tail",
@@ -326,4 +375,48 @@ def load_ledger(path: Path) -> LedgerState:
             line=scan.torn_line,
             dropped_bytes=scan.size - scan.torn_offset,
         )
-    return scan.state()
+    return scan
+
+
+def load_ledger(path: Path) -> LedgerState:
+    """The ledger's state for resume (see :func:`read_scan`)."""
+    return read_scan(path).state()
+
+
+def check_binding(
+    path: Path,
+    state: LedgerState,
+    sweep: str,
+    binding: Binding | None,
+    *,
+    kind: TargetKind | None = None,
+) -> None:
+    """Refuse a ledger written for another sweep, or against another target.
+
+    ``kind`` checks the kind of target alone, before anything (an embedded mock and its
+    state file, say) is started for the run.
+    """
+    if state.sweep is not None and state.sweep != sweep:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger belongs to sweep {state.sweep!r}, not {sweep!r}: "
+            "pass the right sweep file or another --ledger",
+        )
+    if binding is not None and state.binding is not None and state.binding != binding:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger records jobs sent to {state.binding}; this run targets {binding}. "
+            "Its jobs do not exist there: use another --ledger",
+        )
+    if kind is not None and state.binding is not None and state.binding.kind != kind:
+        raise InputError.one(
+            str(path),
+            "",
+            "",
+            f"this ledger records jobs sent to {state.binding}; this run targets "
+            f"{describe_kind(kind)}. Its jobs do not exist there: use another --ledger",
+        )

@@ -22,6 +22,7 @@ __all__ = [
     "MASK",
     "JobRecord",
     "JobStatus",
+    "Member",
     "default_ledger_path",
     "event_line",
     "job_line",
@@ -52,6 +53,17 @@ class JobRecord:
     ts: float | None = None  #: Unix time; filled in when handed over if None
     attempt: int = 0  #: 0 for the job itself, n for its n-th resubmission
     base: str | None = None  #: the attempt-0 name; None means ``name``
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One job name of a sweep, as its ledger last recorded it (read back)."""
+
+    name: str
+    base: str  #: the attempt-0 name; equal to ``name`` for attempt 0
+    attempt: int
+    status: JobStatus  #: the ledger's status (did the create succeed?)
+    params: Mapping[str, Any]
 
 
 def default_ledger_path(sweep_file: Path, sweep: str) -> Path:

@@ -19,13 +19,12 @@ from typing import Any
 import anyio
 import structlog
 
-from sagesweep.aws.target import TargetKind
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
-from sagesweep.ledger.binding import Binding, describe_kind
-from sagesweep.ledger.read import LedgerState, not_a_regular_file, scan_ledger
+from sagesweep.ledger.binding import Binding
+from sagesweep.ledger.read import LedgerState, check_binding, not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
 
-__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event", "check_binding"]
+__all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event"]
 
 #: seconds a batch waits for more records before it is committed.
 DEFAULT_FLUSH_INTERVAL = 0.05
@@ -130,45 +129,6 @@ def append_event(path: Path, event: Mapping[str, Any]) -> None:
             os.close(fd)
     finally:
         lock.release()
-
-
-def check_binding(
-    path: Path,
-    state: LedgerState,
-    sweep: str,
-    binding: Binding | None,
-    *,
-    kind: TargetKind | None = None,
-) -> None:
-    """Refuse a ledger written for another sweep, or against another target.
-
-    ``kind`` checks the kind of target alone, before anything (an embedded mock and its
-    state file, say) is started for the run.
-    """
-    if state.sweep is not None and state.sweep != sweep:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger belongs to sweep {state.sweep!r}, not {sweep!r}: "
-            "pass the right sweep file or another --ledger",
-        )
-    if binding is not None and state.binding is not None and state.binding != binding:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger records jobs sent to {state.binding}; this run targets {binding}. "
-            "Its jobs do not exist there: use another --ledger",
-        )
-    if kind is not None and state.binding is not None and state.binding.kind != kind:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger records jobs sent to {state.binding}; this run targets "
-            f"{describe_kind(kind)}. Its jobs do not exist there: use another --ledger",
-        )
 
 
 class Ledger:

@@ -12,7 +12,7 @@ and reconciles it by name.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sagesweep.ledger import JobRecord, JobStatus
@@ -57,7 +57,7 @@ def with_records(members: SweepMembers, records: Sequence[JobRecord]) -> SweepMe
     for rec in records:
         base = rec.base or rec.name
         jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params)
-    return SweepMembers(members.sweep, members.ledger, members.state, jobs)
+    return replace(members, jobs=jobs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,12 @@ is right for a job that produced no usable result, and the run says so in a warn
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import structlog
 
 from sagesweep.ledger import MASK
-from sagesweep.ledger.members import CREATED, read_asked, read_endings, read_members
+from sagesweep.ledger.members import CREATED, SweepMembers
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
@@ -65,14 +64,11 @@ class TpeRun:
         self.with_metric = 0  #: completed jobs that reported the objective metric
         self.without_metric = 0  #: completed jobs that did not
 
-    def rebuild(self, ledger: Path) -> None:
+    def rebuild(self, members: SweepMembers) -> None:
         """Tell the study every result the ledger knows; count the jobs already made."""
-        members = read_members(ledger, self._planner.config.sweep) if ledger.is_file() else None
-        if members is None:
-            return
-        endings = read_endings(ledger)
+        endings = members.endings
         recorded = set(members.jobs)
-        for name, params in read_asked(ledger).items():
+        for name, params in members.asked.items():
             # Chosen, maybe created, never recorded: ask it again, first.
             if name in recorded:
                 continue
