@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
-__all__ = ["template"]
+import yaml
+
+__all__ = ["small_sweep", "template"]
 
 _TEMPLATE: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
@@ -19,3 +22,15 @@ _TEMPLATE: dict[str, Any] = {
 def template(**extra: Any) -> dict[str, Any]:
     """A fresh copy of the request, with ``extra`` members added."""
     return {**copy.deepcopy(_TEMPLATE), **extra}
+
+
+def small_sweep(tmp_path: Path, n: int = 20) -> Path:
+    """A grid of ``n`` jobs of :func:`template` (sweep ``rv``), written to ``rv.yaml``."""
+    doc = {
+        "sweep": "rv",
+        "template": template(),
+        "parameters": {"HyperParameters.i": {"range": [0, n, 1]}},
+    }
+    path = tmp_path / "rv.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,8 +29,10 @@ from sagesweep.ledger import (
     load_ledger,
     mask_params,
 )
+from tests.sweeps import small_sweep
 
 SWEEP = "xgb-churn"
+SAGESWEEP = Path(sys.executable).parent / "sagesweep"
 
 
 def job(
@@ -613,3 +616,20 @@ class TestCancellation:
         with pytest.raises(KeyError, match="boom"):
             await submit()
         assert [r.get("name") for r in lines_of(ledger_path)] == [None, "s-a", None]
+
+
+class TestFifoLedger:
+    def test_a_fifo_as_the_ledger_is_refused_at_once(self, tmp_path: Path) -> None:
+        """Opening a FIFO for reading would wait for a writer forever: one line, exit 2."""
+        fifo = tmp_path / "f.jsonl"
+        os.mkfifo(fifo)
+        with pytest.raises(InputError, match="must be a regular file"):
+            load_ledger(fifo)
+        done = subprocess.run(
+            [str(SAGESWEEP), "submit", str(small_sweep(tmp_path)), "--mock", "--ledger", str(fifo)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "must be a regular file" in done.stderr

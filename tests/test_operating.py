@@ -260,3 +260,21 @@ class TestStop:
         """--where names a parameter the sweep does not vary: one line, the swept ones listed."""
         with pytest.raises(InputError, match=r"'Foo\.bar' is not swept"):
             parse_where(["Foo.bar=1"], ["HyperParameters.eta"])
+
+
+class TestMetricDirection:
+    @pytest.mark.parametrize(
+        ("metric", "goal"),
+        [
+            pytest.param("validation:auc", "maximize", id="auc"),
+            pytest.param("train:accuracy", "maximize", id="accuracy"),
+            pytest.param("val_f1", "maximize", id="f1"),
+            pytest.param("validation:map", "maximize", id="map"),
+            pytest.param("validation:mape", "minimize", id="mape-is-an-error"),
+            pytest.param("validation:rmse", "minimize", id="rmse"),
+            pytest.param("train:loss", "minimize", id="loss"),
+        ],
+    )
+    def test_scores_are_maximised_by_word(self, metric: str, goal: str) -> None:
+        """A word of the name decides; a word that only starts like a score does not."""
+        assert default_goal(metric) == goal

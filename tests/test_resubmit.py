@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from structlog.testing import capture_logs
 
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.resubmit import resubmit
@@ -23,7 +24,7 @@ from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.naming import attempt_of
 from sagesweep.submitting.pacing import Backoff
-from tests.sweeps import template
+from tests.sweeps import small_sweep, template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 SAGESWEEP = Path(sys.executable).parent / "sagesweep"
@@ -228,3 +229,18 @@ class TestBadInput:
             with pytest.raises(InputError, match=message) as exc:
                 await resubmit(sweep, endpoint_url=server.url, parts=FAST, **options)
         assert exc.value.exit_code == 2
+
+
+class TestAttemptsAreNotStale:
+    async def test_resubmitted_attempts_do_not_count_as_jobs_of_another_plan(
+        self, tmp_path: Path
+    ) -> None:
+        """submit, resubmit, submit: no stale-ledger warning for the -r1 attempts."""
+        sweep = small_sweep(tmp_path, 30)
+        with MockServer(MockConfig(fail_rate=0.4, seed=2)) as server:
+            await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            again = await resubmit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+            assert again.picks
+            with capture_logs() as logs:
+                await submit(sweep, endpoint_url=server.url, rate=500, parts=FAST)
+        assert not [e for e in logs if e["event"] == "submit.stale_ledger"]

@@ -29,6 +29,7 @@ from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.submitting.pacing import Backoff, CapacityProbe
+from tests.sweeps import small_sweep
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 ROOT = Path(__file__).resolve().parent.parent
@@ -524,3 +525,30 @@ class TestEndpointUrl:
         with pytest.raises(InputError, match="--endpoint-url"):
             async with sagemaker_client(ClientSettings(endpoint_url="localhost:1")):
                 pass
+
+
+class TestRateFloor:
+    def test_a_rate_below_the_limiters_floor_is_a_usage_error(self, tmp_path: Path) -> None:
+        """--rate 0.1 is refused by the option, not by a traceback from the limiter."""
+        result = CliRunner().invoke(main, ["submit", str(small_sweep(tmp_path)), "--rate", "0.1"])
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
+
+    async def test_the_api_refuses_it_too(self, tmp_path: Path) -> None:
+        """The Python API says so in one line."""
+        with pytest.raises(InputError, match=r"rate: must be at least 0\.5"):
+            await submit(small_sweep(tmp_path), endpoint_url="http://127.0.0.1:9", rate=0.1)
+
+
+class TestRefusedLedgerLeavesNoMockState:
+    def test_no_mock_account_is_made_for_a_ledger_of_another_target(self, tmp_path: Path) -> None:
+        """--mock on a ledger written against an endpoint: refused before the mock starts."""
+        sweep = small_sweep(tmp_path, 2)
+        ledger = tmp_path / "b.ledger.jsonl"
+        run = {"event": "run", "phase": "start", "sweep": "rv", "counts": {}}
+        run["target"] = {"kind": "endpoint", "region": "us-east-1"}
+        ledger.write_text(json.dumps(run) + "\n")
+        result = CliRunner().invoke(main, ["submit", str(sweep), "--mock", "--ledger", str(ledger)])
+        assert result.exit_code == 2
+        assert "--endpoint-url" in result.stderr
+        assert sorted(p.name for p in tmp_path.iterdir() if ".mock" in p.name) == []

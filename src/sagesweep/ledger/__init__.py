@@ -39,7 +39,7 @@ the locked, group-committing writer in :mod:`~sagesweep.ledger.write`.
 """
 
 from sagesweep.ledger.binding import Binding
-from sagesweep.ledger.read import LedgerEntry, LedgerState, StopMark, check_binding, load_ledger
+from sagesweep.ledger.read import load_ledger
 from sagesweep.ledger.records import (
     MASK,
     JobRecord,
@@ -47,6 +47,7 @@ from sagesweep.ledger.records import (
     default_ledger_path,
     mask_params,
 )
+from sagesweep.ledger.state import LedgerEntry, LedgerState, StopMark, check_binding
 from sagesweep.ledger.stopping import clear_stop_request, request_stop, stop_requested_by
 from sagesweep.ledger.write import (
     DEFAULT_FLUSH_INTERVAL,

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sagesweep.errors import InputError
-from sagesweep.ledger.read import LedgerState, check_binding, read_scan
+from sagesweep.ledger.read import read_scan
 from sagesweep.ledger.records import JobStatus, Member
+from sagesweep.ledger.state import LedgerState, check_binding
 
 __all__ = ["CREATED", "Member", "SweepMembers", "read_members"]
 

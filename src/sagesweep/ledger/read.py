@@ -1,4 +1,4 @@
-"""Reading the ledger: the one scanner every reader uses, and the binding check.
+"""Reading the ledger: the one scanner every reader uses.
 
 :func:`scan_ledger` makes one pass. For resume it keeps the last entry per job (lines
 our writer spelled are read by one regex match on their head instead of a full JSON
@@ -6,42 +6,28 @@ parse); with ``detail`` it also keeps each job's full record (base, attempt, par
 the ``end`` records of a driven run and the ``asked`` records of an adaptive search --
 what ``status``, ``results``, ``stop``, ``resubmit`` and a resumed driver read. A torn
 last line (a crash mid-write) is tolerated and reported; a bad line anywhere else is an
-:class:`~sagesweep.errors.InputError`. :func:`check_binding` refuses a ledger of another
-sweep or target before anything is done with it.
+:class:`~sagesweep.errors.InputError`.
 """
 
 from __future__ import annotations
 
-import collections
 import gc
 import json
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 import structlog
 
-from sagesweep.aws.target import TargetKind
 from sagesweep.errors import InputError, LedgerIOError
-from sagesweep.ledger.binding import Binding, describe_kind
+from sagesweep.ledger.binding import Binding
 from sagesweep.ledger.records import JobStatus, Member
+from sagesweep.ledger.state import JobIndex, LedgerState, Raw, StopMark
 
-__all__ = [
-    "JobIndex",
-    "LedgerEntry",
-    "LedgerScan",
-    "LedgerState",
-    "StopMark",
-    "check_binding",
-    "load_ledger",
-    "not_a_regular_file",
-    "read_scan",
-    "scan_ledger",
-]
+__all__ = ["LedgerScan", "load_ledger", "not_a_regular_file", "read_scan", "scan_ledger"]
 
 _log = structlog.get_logger()
 
@@ -61,92 +47,6 @@ _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _RUN_HEAD = b'{"event":"run"'
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """What resume needs to know about one job: its last record."""
-
-    status: JobStatus
-    arn: str | None
-    attempts: int
-
-
-_Raw = tuple[JobStatus, str | None, int]
-
-
-class JobIndex(Mapping[str, LedgerEntry]):
-    """Name -> last entry, kept as tuples and turned into entries when looked up.
-
-    Building a million frozen dataclasses would be a large share of loading a
-    million-line ledger; a resume only looks up each planned name once.
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw: dict[str, _Raw]) -> None:
-        self._raw = raw
-
-    def __getitem__(self, name: str) -> LedgerEntry:
-        return LedgerEntry(*self._raw[name])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._raw
-
-    def statuses(self) -> Iterator[JobStatus]:
-        return (raw[0] for raw in self._raw.values())
-
-
-#: Why a job is skipped on resume: created, or left failed (see LedgerState.settled).
-Settled = Literal["done", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class StopMark:
-    """``sagesweep stop`` stopped the sweep, and no run has resumed it since."""
-
-    ts: float  #: Unix time of the stop
-    where: tuple[str, ...] = ()  #: the stop's ``--where`` filters (none: every job)
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerState:
-    """The ledger as loaded: the last record per job name."""
-
-    jobs: Mapping[str, LedgerEntry]
-    repaired: bool  #: a torn tail was found (and, when opened for writing, cut off)
-    sweep: str | None = None  #: the sweep the ledger belongs to; None for an empty ledger
-    binding: Binding | None = None  #: where its newest run that says so sent jobs
-    stopped: StopMark | None = None  #: the sweep was stopped and not resumed since
-
-    def settled(self, name: str, *, retry_failed: bool = False) -> Settled | None:
-        """Why the engine should skip ``name``: it was created (``"done"``), or its create
-        failed and is left failed (``"failed"``); None: send it."""
-        entry = self.jobs.get(name)
-        if entry is None or entry.status is JobStatus.UNKNOWN:
-            return None
-        if entry.status in (JobStatus.FAILED, JobStatus.CONFLICT):
-            return None if retry_failed else "failed"
-        return "done"
-
-    def done(self, name: str, *, retry_failed: bool = False) -> bool:
-        """Whether the engine should skip ``name``."""
-        return self.settled(name, retry_failed=retry_failed) is not None
-
-    def counts(self) -> dict[str, int]:
-        """Jobs per last status."""
-        jobs = self.jobs
-        statuses = (
-            jobs.statuses() if isinstance(jobs, JobIndex) else (e.status for e in jobs.values())
-        )
-        tally = collections.Counter(status.value for status in statuses)
-        return {status.value: tally[status.value] for status in JobStatus}
-
-
 class _BadLine(ValueError):
     pass
 
@@ -155,7 +55,7 @@ class _BadLine(ValueError):
 class LedgerScan:
     """What one pass over the ledger file found: the raw last entry per job, and a torn tail."""
 
-    jobs: dict[str, _Raw] = field(default_factory=dict)
+    jobs: dict[str, Raw] = field(default_factory=dict)
     sweep: str | None = None  #: the sweep named by the first run record
     target: dict[str, object] | None = None  #: where the newest run that says so sent jobs
     stopped: StopMark | None = None  #: the last ``stop`` record, unless a ``resume`` followed
@@ -221,7 +121,7 @@ def _member(name: str, status: JobStatus, obj: dict[str, Any]) -> Member:
     )
 
 
-def _entry(obj: object) -> tuple[str, _Raw] | None:
+def _entry(obj: object) -> tuple[str, Raw] | None:
     """The job entry a parsed record carries; None for records resume ignores."""
     if not isinstance(obj, dict):
         raise _BadLine("not a JSON object")
@@ -381,42 +281,3 @@ def read_scan(path: Path, *, detail: bool = False) -> LedgerScan:
 def load_ledger(path: Path) -> LedgerState:
     """The ledger's state for resume (see :func:`read_scan`)."""
     return read_scan(path).state()
-
-
-def check_binding(
-    path: Path,
-    state: LedgerState,
-    sweep: str,
-    binding: Binding | None,
-    *,
-    kind: TargetKind | None = None,
-) -> None:
-    """Refuse a ledger written for another sweep, or against another target.
-
-    ``kind`` checks the kind of target alone, before anything (an embedded mock and its
-    state file, say) is started for the run.
-    """
-    if state.sweep is not None and state.sweep != sweep:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger belongs to sweep {state.sweep!r}, not {sweep!r}: "
-            "pass the right sweep file or another --ledger",
-        )
-    if binding is not None and state.binding is not None and state.binding != binding:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger records jobs sent to {state.binding}; this run targets {binding}. "
-            "Its jobs do not exist there: use another --ledger",
-        )
-    if kind is not None and state.binding is not None and state.binding.kind != kind:
-        raise InputError.one(
-            str(path),
-            "",
-            "",
-            f"this ledger records jobs sent to {state.binding}; this run targets "
-            f"{describe_kind(kind)}. Its jobs do not exist there: use another --ledger",
-        )

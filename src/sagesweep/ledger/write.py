@@ -21,8 +21,9 @@ import structlog
 
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
 from sagesweep.ledger.binding import Binding
-from sagesweep.ledger.read import LedgerState, check_binding, not_a_regular_file, scan_ledger
+from sagesweep.ledger.read import not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
+from sagesweep.ledger.state import LedgerState, check_binding
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event"]
 

@@ -1,2 +1,2 @@
-"""Operating a launched sweep: seeing it, stopping it, collecting its results and
-re-running what failed. Each of those reads the sweep's jobs from its ledger."""
+"""Operating a launched sweep: seeing where its jobs stand, their results, and stopping
+them. Each reads the sweep's jobs from its ledger and asks AWS at a bounded cost."""
