@@ -21,6 +21,7 @@ from sagesweep.commands.parts import Parts
 from sagesweep.commands.resubmit import resubmit
 from sagesweep.commands.status import status
 from sagesweep.commands.submit import submit
+from sagesweep.ledger.members import read_members
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import Planner
@@ -133,6 +134,71 @@ class TestRetryDecisions:
                 parts=FAST,
             )
             assert set(server.jobs()) == planned_names(sweep)
+
+
+class TestAttemptChains:
+    def test_an_attempt_of_an_attempt_keeps_the_jobs_own_base(self, tmp_path: Path) -> None:
+        """-r2 made from -r1's request is {base}-r2, and its base is the job, not -r1."""
+        first = next(Planner(load_config(write_sweep(tmp_path, 1))).jobs())
+        second = attempt_spec(attempt_spec(first, 1), 2)
+        third = attempt_spec(second, 3)
+        assert (second.name, second.base_name) == (f"{first.name}-r2", first.name)
+        assert (third.name, third.base_name) == (f"{first.name}-r3", first.name)
+
+    def test_a_ledger_with_an_attempt_as_a_base_is_read_with_the_jobs_base(
+        self, tmp_path: Path
+    ) -> None:
+        """An -r2 recorded with base -r1 (as earlier versions wrote) belongs to the job."""
+        ledger = tmp_path / "dr.ledger.jsonl"
+        lines: list[dict[str, Any]] = [{"event": "run", "phase": "start", "sweep": "dr"}]
+        for name, attempt, base in (
+            ("dr-a", 0, "dr-a"),
+            ("dr-a-r1", 1, "dr-a"),
+            ("dr-a-r2", 2, "dr-a-r1"),
+        ):
+            lines.append(
+                {
+                    "event": "job",
+                    "ts": 1.0,
+                    "name": name,
+                    "digest": "a",
+                    "status": "submitted",
+                    "arn": "x",
+                    "attempts": 1,
+                    "params": {},
+                    "error": None,
+                    "attempt": attempt,
+                    "base": base,
+                }
+            )
+        ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        members = read_members(ledger, "dr")
+        assert [m.name for m in members.latest()] == ["dr-a-r2"]
+        assert members.jobs["dr-a-r2"].base == "dr-a"
+
+    async def test_three_attempts_in_one_run_are_named_r1_r2_r3(self, tmp_path: Path) -> None:
+        """Every job fails on capacity: one run makes -r1, -r2, -r3 of each, nothing else."""
+        sweep = write_sweep(tmp_path, 3)
+        config = MockConfig(job_seconds=0.1, fail_rate=1.0, fail_reasons=CAPACITY_ONLY, seed=6)
+        with MockServer(config) as server:
+            await submit(
+                sweep,
+                endpoint_url=server.url,
+                resubmit_on="CapacityError",
+                max_attempts=3,
+                poll=0.1,
+                parts=FAST,
+            )
+            problems = chain_problems(
+                server,
+                tmp_path / "dr.ledger.jsonl",
+                pattern="CapacityError",
+                max_attempts=3,
+                planned=planned_names(sweep),
+            )
+            names = set(server.jobs())
+        assert problems == []
+        assert len(names) == 3 * 4
 
 
 class TestLostAttempts:

@@ -7,7 +7,7 @@ ledger is read without its lock, so this works while a submit is running.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,23 @@ def read_members(ledger: Path, sweep: str) -> SweepMembers:
         sweep=sweep,
         ledger=ledger,
         state=state,
-        jobs=scan.members,
+        jobs=_with_true_bases(scan.members),
         endings=scan.endings,
         asked=scan.asked,
     )
+
+
+def _with_true_bases(jobs: Mapping[str, Member]) -> dict[str, Member]:
+    """Each member with the attempt-0 name as its base.
+
+    Earlier versions recorded an attempt made from another attempt's request with that
+    attempt as its base (``x-r2`` with base ``x-r1``): follow such a base back to its job.
+    """
+    fixed: dict[str, Member] = {}
+    for name, member in jobs.items():
+        base, seen = member.base, {name}
+        while base in jobs and jobs[base].base != base and base not in seen:
+            seen.add(base)
+            base = jobs[base].base
+        fixed[name] = member if base == member.base else replace(member, base=base)
+    return fixed

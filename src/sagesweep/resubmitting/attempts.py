@@ -40,4 +40,6 @@ def attempt_spec(job: JobSpec, attempt: int, source: str = "<plan>") -> JobSpec:
             ]
         )
     request["Tags"] = tags
-    return JobSpec(name, job.digest, job.params, request, job.index, attempt=attempt, base=job.name)
+    return JobSpec(
+        name, job.digest, job.params, request, job.index, attempt=attempt, base=job.base_name
+    )
