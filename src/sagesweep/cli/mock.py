@@ -32,7 +32,22 @@ from sagesweep.errors import InputError, StorageError
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="P(HTTP 500).")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, help="P(create, then drop).")
 @click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Added to every call.")
-@click.option("--quota", "quotas", multiple=True, metavar="INSTANCE_TYPE=N")
+@click.option(
+    "--quota",
+    "quotas",
+    multiple=True,
+    metavar="INSTANCE_TYPE=N",
+    help="Instances of a type InProgress jobs may hold; a create beyond is refused "
+    "(ResourceLimitExceeded). Also served as Service Quotas. Repeatable.",
+)
+@click.option(
+    "--capacity",
+    "capacities",
+    multiple=True,
+    metavar="INSTANCE_TYPE=N",
+    help="Instances of a type that can run at once; beyond it a job fails in Starting "
+    "with a CapacityError. Repeatable.",
+)
 @click.option(
     "--job-seconds",
     default="0",
@@ -67,6 +82,7 @@ def mock(
     drop_rate: float,
     latency_ms: float,
     quotas: tuple[str, ...],
+    capacities: tuple[str, ...],
     job_seconds: str,
     fail_rate: float,
     fail_reasons: str | None,
@@ -100,6 +116,7 @@ def mock(
             drop_rate=drop_rate,
             latency_ms=latency_ms,
             quotas=parsed("--quota", parse_quotas, quotas),
+            capacity=parsed("--capacity", lambda c: parse_quotas(c, "capacity"), capacities),
             job_seconds=parsed("--job-seconds", parse_job_seconds, job_seconds),
             fail_rate=fail_rate,
             seed=seed,

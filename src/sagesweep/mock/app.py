@@ -26,6 +26,8 @@ from sagesweep.mock.bucket import READ, STOP, Buckets, TokenBucket
 from sagesweep.mock.config import MockConfig
 from sagesweep.mock.jobs_api import TrainingJobs
 from sagesweep.mock.persist import StateStore
+from sagesweep.mock.pricing import get_products
+from sagesweep.mock.quotas import get_service_quota, list_service_quotas
 from sagesweep.mock.state import MockJob
 from sagesweep.mock.stats import MockStats, StatsCounter
 from sagesweep.mock.transport import DEFAULT_REGION, drop_connection, read_body, request_region
@@ -34,6 +36,10 @@ from sagesweep.mock.wire import Reply
 __all__ = ["RealismApp"]
 
 _TARGET_PREFIX = "SageMaker."
+_PRICING = "AWSPriceListService"
+_QUOTAS = "ServiceQuotasV20190624"
+#: Services the mock answers itself, besides SageMaker's training jobs.
+_ACCOUNT_SERVICES = frozenset({_PRICING, _QUOTAS})
 #: Counter of each action family, by the action's name.
 _CALL_COUNTERS = (
     ("CreateTrainingJob", "create_calls"),
@@ -144,6 +150,9 @@ class RealismApp:
         # account, so two mocks in one process never see each other's jobs.
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self._account_id
         target: str = environ.get("HTTP_X_AMZ_TARGET", "")
+        service, _, operation = target.partition(".")
+        if service in _ACCOUNT_SERVICES:
+            return self._send(self._account_call(environ, service, operation), start_response)
         if not target.startswith(_TARGET_PREFIX):
             return self._moto(environ, start_response)
         action = target[len(_TARGET_PREFIX) :]
@@ -156,6 +165,25 @@ class RealismApp:
     def _send(reply: Reply, start_response: StartResponse) -> list[bytes]:
         start_response(reply.status, reply.headers)
         return [reply.body]
+
+    def _account_call(self, environ: WSGIEnvironment, service: str, operation: str) -> Reply:
+        """Price List and Service Quotas, which moto lacks (for SageMaker): the mock's own."""
+        body = read_body(environ)
+        try:
+            params = json.loads(body) if body else {}
+        except ValueError:
+            params = {}
+        params = params if isinstance(params, dict) else {}
+        region = request_region(environ)
+        if service == _PRICING and operation == "GetProducts":
+            return get_products(params, region)
+        if service == _QUOTAS and operation == "ListServiceQuotas":
+            return list_service_quotas(params, self._config.quotas, region, self._account_id)
+        if service == _QUOTAS and operation == "GetServiceQuota":
+            return get_service_quota(params, self._config.quotas, region, self._account_id)
+        return wire.error(
+            "400 Bad Request", "UnknownOperationException", f"{service}.{operation} is not served"
+        )
 
     def _admin(self, environ: WSGIEnvironment, path: str) -> Reply:
         method = environ.get("REQUEST_METHOD", "GET")

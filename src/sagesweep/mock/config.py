@@ -76,6 +76,9 @@ class MockConfig:
     latency_ms: float = 0.0
     #: Instance type -> number of instances that InProgress jobs may hold at once.
     quotas: Mapping[str, int] = field(default_factory=_empty_quotas)
+    #: Instance type -> instances that can run at once: beyond it a job is created and
+    #: then fails in ``Starting`` with a CapacityError (``quotas`` refuse the create).
+    capacity: Mapping[str, int] = field(default_factory=_empty_quotas)
     #: How long a job stays ``InProgress``: a number, or ``(low, high)`` drawn per job
     #: from the seed and the job's name; 0 ends it at once.
     job_seconds: JobSeconds = 0.0
@@ -118,15 +121,17 @@ class MockConfig:
         _check_fail_reasons(self.fail_reasons)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
-        for instance_type, limit in self.quotas.items():
-            if limit < 0:
-                raise ValueError(f"quota for {instance_type} must be >= 0, got {limit}")
+        for what, limits in (("quota", self.quotas), ("capacity", self.capacity)):
+            for instance_type, limit in limits.items():
+                if limit < 0:
+                    raise ValueError(f"{what} for {instance_type} must be >= 0, got {limit}")
         if self.account_id is not None and not (
             len(self.account_id) == 12 and self.account_id.isdigit()
         ):
             raise ValueError(f"account_id must be 12 digits, got {self.account_id!r}")
         # A caller's dict must not change the config behind its back.
         object.__setattr__(self, "quotas", MappingProxyType(dict(self.quotas)))
+        object.__setattr__(self, "capacity", MappingProxyType(dict(self.capacity)))
         object.__setattr__(self, "fail_reasons", MappingProxyType(dict(self.fail_reasons)))
         if self.state_file is not None:
             object.__setattr__(self, "state_file", Path(self.state_file))
@@ -197,8 +202,8 @@ def parse_fail_reasons(text: str) -> dict[str, float]:
     return weights
 
 
-def parse_quotas(items: Iterable[str]) -> dict[str, int]:
-    """Parse ``INSTANCE_TYPE=N`` strings, as given to ``--quota``.
+def parse_quotas(items: Iterable[str], what: str = "quota") -> dict[str, int]:
+    """Parse ``INSTANCE_TYPE=N`` strings, as given to ``--quota`` (or ``--capacity``).
 
     Raises ValueError with a one-line message on the first bad item.
     """
@@ -215,11 +220,11 @@ def parse_quotas(items: Iterable[str]) -> dict[str, int]:
             limit = int(count)
         except ValueError:
             raise ValueError(
-                f"quota for {instance_type} must be an integer, got {count!r}"
+                f"{what} for {instance_type} must be an integer, got {count!r}"
             ) from None
         if limit < 0:
-            raise ValueError(f"quota for {instance_type} must be >= 0, got {limit}")
+            raise ValueError(f"{what} for {instance_type} must be >= 0, got {limit}")
         if instance_type in quotas and quotas[instance_type] != limit:
-            raise ValueError(f"conflicting quotas for {instance_type}")
+            raise ValueError(f"conflicting {what} values for {instance_type}")
         quotas[instance_type] = limit
     return quotas

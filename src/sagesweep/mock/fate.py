@@ -8,7 +8,7 @@ fate with the job, so a restarted mock (even with other settings) keeps it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sagesweep.mock.config import FAILURE_KINDS
 from sagesweep.mock.draws import uniforms
@@ -54,6 +54,15 @@ class Fate:
     fail_point: float = 0.0
     #: Share of training time a managed spot job is not billed for.
     spot_savings: float = 0.0
+
+    @property
+    def short_of_capacity(self) -> bool:
+        """The job fails for want of capacity: it never gets its instances."""
+        return self.failure is not None and failure_kind(self.failure) == "CapacityError"
+
+    def without_capacity(self) -> Fate:
+        """This fate, but failing for want of capacity (in ``Starting``)."""
+        return replace(self, failure=CAPACITY_ERROR)
 
 
 def failure_kind(reason: str) -> str:

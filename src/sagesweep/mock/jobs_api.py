@@ -62,7 +62,11 @@ class TrainingJobs:
         self._store = store
         self._tuning_job_exists = tuning_job_exists  # (region, name): moto holds tuning jobs
         self._lock = threading.Lock()
-        self._table = JobTable(quotas=dict(config.quotas), stopping_seconds=config.stopping_seconds)
+        self._table = JobTable(
+            quotas=dict(config.quotas),
+            stopping_seconds=config.stopping_seconds,
+            capacity=dict(config.capacity),
+        )
         # Without a seed every run draws its own fates; with one, they replay.
         self._seed: object = config.seed if config.seed is not None else uuid.uuid4().hex
         self._handlers: dict[str, Callable[[str, Params], Reply | None]] = {
@@ -159,9 +163,7 @@ class TrainingJobs:
         assert isinstance(name, str)
         resources = params.get("ResourceConfig")
         resources = resources if isinstance(resources, dict) else {}
-        instance_type = str(resources.get("InstanceType", ""))
-        count = resources.get("InstanceCount", 1)
-        count = count if isinstance(count, int) else 1
+        options = _instance_options(resources)
         request = {k: v for k, v in params.items() if k not in ("TrainingJobName", "Tags")}
         tags = [dict(tag) for tag in params.get("Tags") or [] if isinstance(tag, dict)]
         config = self._config
@@ -183,6 +185,12 @@ class TrainingJobs:
             if existing is not None:
                 self._counters.add("duplicates_rejected")
                 return wire.resource_in_use(existing.arn)
+            # SageMaker takes the first preference with capacity; without one (or with a
+            # single type short of it) the job fails in Starting with a CapacityError.
+            fitting = [o for o in options if self._table.has_capacity(region, *o)]
+            instance_type, count = fitting[0] if fitting else options[0]
+            if not fitting:
+                fate = fate.without_capacity()
             rejection = self._table.check_quota(region, instance_type, count)
             if rejection is not None:
                 self._counters.add("quota_rejected")
@@ -327,6 +335,23 @@ def _set_tag(tags: list[dict[str, str]], key: str, value: str) -> None:
             tag["Value"] = value
             return
     tags.append({"Key": key, "Value": value})
+
+
+def _instance_options(resources: Params) -> list[tuple[str, int]]:
+    """(type, count) choices of a ResourceConfig: its InstancePreferences in order, or its
+    one InstanceType."""
+    preferences = resources.get("InstancePreferences")
+    if isinstance(preferences, list) and preferences:
+        return [
+            (str(p.get("InstanceType", "")), _count(p.get("InstanceCount", 1)))
+            for p in preferences
+            if isinstance(p, dict)
+        ] or [("", 1)]
+    return [(str(resources.get("InstanceType", "")), _count(resources.get("InstanceCount", 1)))]
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def _metric_names(request: Params) -> list[str]:

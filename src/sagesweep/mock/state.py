@@ -146,8 +146,13 @@ class JobTable:
         quotas: dict[str, int],
         stopping_seconds: float,
         clock: Clock = time.time,
+        capacity: dict[str, int] | None = None,
     ) -> None:
         self._quotas = quotas
+        self._capacity = capacity or {}
+        # Instances per (region, type) held by jobs that got capacity: a job failing
+        # with a CapacityError never had any, whatever its status says meanwhile.
+        self._granted: dict[_Key, int] = {}
         self._stopping_seconds = stopping_seconds
         self._clock = clock
         self._jobs: dict[_Key, MockJob] = {}
@@ -201,6 +206,11 @@ class JobTable:
         if current + count > limit:
             return QuotaRejection(instance_type, limit, current, count)
         return None
+
+    def has_capacity(self, region: str, instance_type: str, count: int) -> bool:
+        """Whether ``count`` more instances of the type can run now (``--capacity``)."""
+        limit = self._capacity.get(instance_type)
+        return limit is None or self._granted.get((region, instance_type), 0) + count <= limit
 
     def add(
         self,
@@ -272,6 +282,7 @@ class JobTable:
         self._jobs.clear()
         self._due.clear()
         self._in_use.clear()
+        self._granted.clear()
         self._in_progress = self._peak = 0
 
     def _start(self, record: MockJob, now: float) -> None:
@@ -294,6 +305,8 @@ class JobTable:
             key = (record.region, record.instance_type)
             delta = record.instance_count if held_after else -record.instance_count
             self._in_use[key] = self._in_use.get(key, 0) + delta
+            if not record.fate.short_of_capacity:
+                self._granted[key] = self._granted.get(key, 0) + delta
         self._in_progress += (status == IN_PROGRESS) - (record.status == IN_PROGRESS)
         self._peak = max(self._peak, self._in_progress)
         record.status = status

@@ -111,6 +111,14 @@ def describe(view: JobView) -> dict[str, Any]:
     job = view.job
     out: dict[str, Any] = {"TrainingJobName": job.name, "TrainingJobArn": job.arn}
     out.update((key, value) for key, value in job.request.items() if key in _ECHOED)
+    resources = out.get("ResourceConfig")
+    if isinstance(resources, dict) and "InstancePreferences" in resources:
+        # What SageMaker chose from the preferences, and bills for.
+        out["ResourceConfig"] = {
+            **resources,
+            "SelectedInstanceType": job.instance_type,
+            "SelectedInstanceCount": job.instance_count,
+        }
     out.setdefault("StoppingCondition", {"MaxRuntimeInSeconds": _DEFAULT_MAX_RUNTIME})
     for flag in _FLAGS:
         out.setdefault(flag, False)

@@ -17,6 +17,7 @@ __all__ = [
     "NAME_PATTERN",
     "Reply",
     "delete_refused",
+    "error",
     "internal_failure",
     "json_reply",
     "limit_exceeded",
@@ -57,7 +58,7 @@ def json_reply(status: str, payload: object, content_type: str = _CONTENT_TYPE) 
     return Reply(status, headers, body)
 
 
-def _error(status: str, code: str, message: str) -> Reply:
+def error(status: str, code: str, message: str) -> Reply:
     # botocore reads the code from ``__type`` and the text from ``message``.
     reply = json_reply(status, {"__type": code, "message": message})
     reply.headers.append(("x-amzn-ErrorType", code))
@@ -65,7 +66,7 @@ def _error(status: str, code: str, message: str) -> Reply:
 
 
 def resource_in_use(arn: str) -> Reply:
-    return _error(
+    return error(
         "400 Bad Request",
         "ResourceInUse",
         "Training job names must be unique within an AWS account and region, "
@@ -74,11 +75,11 @@ def resource_in_use(arn: str) -> Reply:
 
 
 def throttling() -> Reply:
-    return _error("400 Bad Request", "ThrottlingException", "Rate exceeded")
+    return error("400 Bad Request", "ThrottlingException", "Rate exceeded")
 
 
 def internal_failure() -> Reply:
-    return _error(
+    return error(
         "500 Internal Server Error",
         "InternalFailure",
         "The request processing has failed because of an unknown error, exception or failure.",
@@ -86,7 +87,7 @@ def internal_failure() -> Reply:
 
 
 def limit_exceeded(instance_type: str, limit: int, current: int, delta: int) -> Reply:
-    return _error(
+    return error(
         "400 Bad Request",
         "ResourceLimitExceeded",
         f"The account-level service limit '{instance_type} for training job usage' is "
@@ -98,7 +99,7 @@ def limit_exceeded(instance_type: str, limit: int, current: int, delta: int) -> 
 
 
 def validation(message: str) -> Reply:
-    return _error("400 Bad Request", "ValidationException", message)
+    return error("400 Bad Request", "ValidationException", message)
 
 
 def not_found(arn: str) -> Reply:
@@ -134,18 +135,18 @@ def missing_member(member: str) -> str:
 
 
 def resource_not_found(arn: str) -> Reply:
-    return _error("400 Bad Request", "ResourceNotFound", f"Could not find training job '{arn}'.")
+    return error("400 Bad Request", "ResourceNotFound", f"Could not find training job '{arn}'.")
 
 
 def tuning_job_not_found(name: str) -> Reply:
     # moto's wording for DescribeHyperParameterTuningJob of a missing tuning job.
     message = f"Could not find hyper parameter tuning job '{name}'."
-    return _error("400 Bad Request", "ResourceNotFound", message)
+    return error("400 Bad Request", "ResourceNotFound", message)
 
 
 def delete_refused(arn: str, status: str) -> Reply:
     # SageMaker documents ResourceInUse here but not its wording; this is the mock's.
-    return _error(
+    return error(
         "400 Bad Request",
         "ResourceInUse",
         f"Training job '{arn}' is in status {status}. Only a job in a terminal state "
