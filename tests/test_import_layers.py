@@ -26,6 +26,7 @@ RANKS = {
     "planning": 2,
     "aws": 2,
     "ledger": 3,
+    "costs": 3,
     "submitting": 4,
     "operating": 5,
     "search": 6,

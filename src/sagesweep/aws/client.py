@@ -1,7 +1,9 @@
-"""The SageMaker client factory: session, profile, region, endpoint, pool size.
+"""The client factories: session, profile, region, endpoint, pool size.
 
 SDK retries are off (one attempt per call): the engine owns retries, so that every
-attempt is counted, paced and reconciled against the job name.
+attempt is counted, paced and reconciled against the job name. Besides SageMaker, a
+command may open the Price List (``pricing``) and Service Quotas (``service-quotas``)
+clients with the same settings (:func:`service_client`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from sagesweep.aws.target import DEFAULT_CONCURRENCY, check_endpoint_url
 from sagesweep.aws.useragent import reuse_user_agent
@@ -21,8 +23,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "PRICING_REGION",
     "ClientSettings",
+    "Service",
     "sagemaker_client",
+    "service_client",
 ]
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -31,6 +36,10 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 #: Region used against a local endpoint when none is configured.
 LOCAL_REGION = "us-east-1"
+#: The AWS services sagesweep calls.
+Service = Literal["sagemaker", "pricing", "service-quotas", "cloudwatch"]
+#: The Price List API answers in a few regions only, whatever region it prices.
+PRICING_REGION = "us-east-1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +58,14 @@ class ClientSettings:
 @asynccontextmanager
 async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerClient]:
     """One aiobotocore SageMaker client for a whole run."""
+    async with service_client("sagemaker", settings) as client:
+        reuse_user_agent(client)
+        yield client
+
+
+@asynccontextmanager
+async def service_client(service: Service, settings: ClientSettings) -> AsyncIterator[Any]:
+    """An aiobotocore client of ``service`` (``sagemaker``, ``pricing``, ...)."""
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
     from botocore.exceptions import ProfileNotFound
@@ -75,6 +92,8 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
         raise InputError.one(
             "<cli>", "", "--region", "no AWS region configured; pass --region or set AWS_REGION"
         )
+    if service == "pricing" and not local:
+        region = PRICING_REGION
     config = AioConfig(
         retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=max(1, settings.concurrency),
@@ -85,7 +104,6 @@ async def sagemaker_client(settings: ClientSettings) -> AsyncIterator[SageMakerC
         parameter_validation=False,
     )
     async with session.create_client(
-        "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=config
+        service, region_name=region, endpoint_url=settings.endpoint_url, config=config
     ) as client:
-        reuse_user_agent(client)
         yield client

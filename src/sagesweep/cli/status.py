@@ -22,6 +22,13 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     show_default=True,
 )
 @click.option(
+    "--prices",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.csv",
+    help="instance_type,usd_per_hour lines for the spend, instead of the AWS Price List API.",
+)
+@click.option(
     "--watch",
     type=click.FloatRange(min=1),
     default=None,

@@ -63,6 +63,20 @@ from sagesweep.cli.options import pop_target, target_options
     help="Seconds between status polls of a driven run.",
 )
 @click.option(
+    "--budget",
+    default=None,
+    metavar="AMOUNT",
+    help="Cap what the run spends: 250usd or 40h (instance-hours); makes the run driven. "
+    "Default: the sweep file's budget.",
+)
+@click.option(
+    "--prices",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.csv",
+    help="instance_type,usd_per_hour lines, instead of the AWS Price List API.",
+)
+@click.option(
     "--resume-stopped",
     is_flag=True,
     help="Launch the jobs of a sweep that `sagesweep stop` stopped.",

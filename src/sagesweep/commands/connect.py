@@ -8,14 +8,14 @@ With ``mock`` the embedded mock keeps its account in a file beside the ledger, s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from sagesweep.aws.client import ClientSettings
+from sagesweep.aws.client import ClientSettings, Service
 from sagesweep.aws.target import Target
 from sagesweep.commands.parts import Parts
 from sagesweep.ledger import Binding
@@ -32,6 +32,13 @@ log = structlog.get_logger("sagesweep.commands.connect")
 class Connection:
     client: SageMakerClient
     binding: Binding  #: where the jobs go, as the ledger records it
+    settings: ClientSettings  #: how the client was made: another service's is made alike
+    parts: Parts
+
+    def open(self, service: Service) -> AbstractAsyncContextManager[Any]:
+        """A client of another AWS service (``pricing``, ``service-quotas``) at the same
+        target: the same endpoint (the mock answers them too), profile and region."""
+        return self.parts.open_service(service, self.settings)
 
 
 def mock_state_path(ledger: Path) -> Path:
@@ -40,8 +47,11 @@ def mock_state_path(ledger: Path) -> Path:
 
 
 @asynccontextmanager
-async def connect(target: Target, parts: Parts, ledger: Path) -> AsyncIterator[Connection]:
-    """A SageMaker client for the target, and the target as a ledger records it."""
+async def connect(target: Target, parts: Parts, ledger: Path | None) -> AsyncIterator[Connection]:
+    """A SageMaker client for the target, and the target as a ledger records it.
+
+    ``ledger``: the embedded mock keeps its account beside it; None: in memory only.
+    """
     if target.mock:
         async with _mocked(parts, ledger) as url, _client(target, parts, url) as connection:
             yield connection
@@ -51,8 +61,8 @@ async def connect(target: Target, parts: Parts, ledger: Path) -> AsyncIterator[C
 
 
 @asynccontextmanager
-async def _mocked(parts: Parts, ledger: Path) -> AsyncIterator[str]:
-    with parts.start_mock(mock_state_path(ledger)) as url:
+async def _mocked(parts: Parts, ledger: Path | None) -> AsyncIterator[str]:
+    with parts.start_mock(None if ledger is None else mock_state_path(ledger)) as url:
         log.info("mock.started", url=url)
         yield url
 
@@ -67,4 +77,7 @@ async def _client(target: Target, parts: Parts, url: str | None) -> AsyncIterato
         concurrency=target.concurrency,
     )
     async with parts.open_client(settings) as client:
-        yield Connection(client, Binding(target.kind, client.meta.region_name))
+        region = client.meta.region_name
+        # Other services' clients go to the region the SageMaker client settled on.
+        settings = replace(settings, region=region)
+        yield Connection(client, Binding(target.kind, region), settings, parts)

@@ -24,6 +24,7 @@ from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.connect import Connection, connect
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
+from sagesweep.driving.limits import Limits, SpendSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
 from sagesweep.ledger import JobRecord, stop_requested_by
 from sagesweep.ledger.members import read_members
@@ -58,6 +59,8 @@ class Summary:
     ledger: Path
     interrupted_by: int | None = None  #: the signal that stopped the run, if any
     warnings: tuple[str, ...] = field(default=())
+    #: Why a driven run stopped dispatching before the end ("budget reached: ..."), if so.
+    stopped_by: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -137,6 +140,8 @@ class LaunchSettings:
     drive: DriveSettings | None = None
     #: Launch on although ``sagesweep stop`` stopped the sweep (and record that it did).
     resume_stopped: bool = False
+    #: A driven run's budget and quota caps.
+    spending: SpendSettings | None = None
 
 
 _SETTINGS = frozenset(LaunchKeywords.__annotations__) - frozenset(TargetKeywords.__annotations__)
@@ -208,6 +213,7 @@ async def launch(
                     note=book.note,
                     stopping=lambda: any(e.stopping for e in engines),
                     on_end=None if adaptive is None else adaptive.ended,
+                    limits=None if settings.spending is None else Limits(settings.spending),
                 )
                 recorder = driver.recorder(book)
                 if book.state.sweep is not None:  # a ledger of earlier runs: resume
@@ -288,6 +294,8 @@ async def launch(
         if driver is not None:
             hint = "" if stopper else f"sagesweep stop {config.source} --ledger {ledger}"
             print_drive_summary(driver.counts, stream=stream, sweep=config.sweep, stop_hint=hint)
+            if driver.stopped_by is not None:
+                print(driver.stopped_by, file=stream)
     if stopper is not None:
         log.info(f"{command}.stopped_by", pid=stopper)
         if settings.summary:
@@ -296,4 +304,5 @@ async def launch(
                 "jobs; submit --resume-stopped launches the rest later",
                 file=stream,
             )
-    return Summary(counters.as_dict(), ledger, interrupted, warnings)
+    stopped_by = None if driver is None else driver.stopped_by
+    return Summary(counters.as_dict(), ledger, interrupted, warnings, stopped_by)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sagesweep.aws.client import ClientSettings, sagemaker_client
+from sagesweep.aws.client import ClientSettings, Service, sagemaker_client, service_client
 from sagesweep.errors import InputError, StorageError
 from sagesweep.ledger import Binding, Ledger, LedgerState
 from sagesweep.planning.planner import MakePlanner
@@ -100,6 +100,10 @@ class Parts:
 
     open_client: Callable[[ClientSettings], AbstractAsyncContextManager[SageMakerClient]] = (
         sagemaker_client
+    )
+    #: Clients of the other services a command may read (Price List, Service Quotas).
+    open_service: Callable[[Service, ClientSettings], AbstractAsyncContextManager[Any]] = (
+        service_client
     )
     open_ledger: OpenLedger = Ledger.open
     make_planner: MakePlanner = planner_for

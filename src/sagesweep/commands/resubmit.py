@@ -7,10 +7,10 @@ every attempt (with ``attempt`` and ``base``), a killed resubmit rerun creates n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 from sagesweep.aws.target import Target
 from sagesweep.commands.connect import connect
@@ -24,7 +24,7 @@ from sagesweep.operating.lost import observe_members
 from sagesweep.operating.select import parse_where
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import JobSpec
-from sagesweep.resubmitting.attempts import attempt_spec
+from sagesweep.resubmitting.attempts import attempt_spec, fallback_steps
 from sagesweep.resubmitting.choose import (
     DEFAULT_MAX_ATTEMPTS,
     Pick,
@@ -55,14 +55,25 @@ def _next_attempts(
 ) -> tuple[list[JobSpec], list[str]]:
     """The chosen jobs' next attempts, from the plan (the ledger keeps no requests)."""
     config = load_config(sweep)
-    wanted = {pick.base: pick.attempt for pick in picks}
+    steps = config.capacity_fallback
+    wanted = {pick.base: pick for pick in picks}
     specs = [
-        attempt_spec(job, wanted[job.name], str(sweep))
+        attempt_spec(
+            job,
+            wanted[job.name].attempt,
+            str(sweep),
+            fallback=steps[: _steps(steps, wanted[job.name])],
+        )
         for job in parts.make_planner(config).jobs(validate=False)
         if job.name in wanted
     ]
     found = {spec.base_name for spec in specs}
     return specs, sorted(set(wanted) - found)
+
+
+def _steps(steps: Sequence[Mapping[str, Any]], pick: Pick) -> int:
+    """How many capacity_fallback steps the pick's new attempt applies."""
+    return fallback_steps(steps, pick.attempt, pick.reason, pick.fallback)
 
 
 async def resubmit(

@@ -23,6 +23,7 @@ async def results(
     top: int | None = None,
     ledger: Path | str | None = None,
     target: Target | None = None,
+    prices: Path | str | None = None,
     parts: Parts | None = None,
     **keywords: Unpack[TargetKeywords],
 ) -> Results:
@@ -35,6 +36,6 @@ async def results(
     if sort is None and objective is not None:
         sort = objective.metric  # the sweep file's objective is the default order
         goal = goal or objective.goal
-    async with open_session(sweep, ledger, target_of(target, **keywords), parts) as session:
+    async with open_session(sweep, ledger, target_of(target, **keywords), parts, prices) as session:
         swept = session.members.swept_paths()
         return tabulate(await read_status(session), swept, sort=sort, goal=goal, top=top)

@@ -24,6 +24,7 @@ async def status(
     *,
     ledger: Path | str | None = None,
     target: Target | None = None,
+    prices: Path | str | None = None,
     parts: Parts | None = None,
     **keywords: Unpack[TargetKeywords],
 ) -> SweepStatus:
@@ -32,7 +33,7 @@ async def status(
     ``target`` and its fields as keywords are :func:`~sagesweep.commands.submit.submit`'s;
     reads go at ``read_rate``.
     """
-    async with open_session(sweep, ledger, target_of(target, **keywords), parts) as session:
+    async with open_session(sweep, ledger, target_of(target, **keywords), parts, prices) as session:
         return await read_status(session)
 
 
@@ -43,11 +44,12 @@ async def watch(
     show: Callable[[SweepStatus], None],
     ledger: Path | str | None = None,
     target: Target | None = None,
+    prices: Path | str | None = None,
     parts: Parts | None = None,
     **keywords: Unpack[TargetKeywords],
 ) -> None:
     """Call ``show`` with a fresh status every ``every`` seconds until cancelled."""
-    async with open_session(sweep, ledger, target_of(target, **keywords), parts) as session:
+    async with open_session(sweep, ledger, target_of(target, **keywords), parts, prices) as session:
         while True:
             show(await read_status(session))
             await anyio.sleep(every)

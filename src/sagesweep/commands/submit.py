@@ -19,6 +19,9 @@ from sagesweep.aws.target import Target
 from sagesweep.commands.connect import connect
 from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
 from sagesweep.commands.parts import Parts
+from sagesweep.commands.preflight import preflight
+from sagesweep.costs.budget import Budget, parse_budget
+from sagesweep.costs.prices import read_prices_file
 from sagesweep.driving.driver import DEFAULT_POLL, DriveSettings
 from sagesweep.errors import InputError, SagesweepError
 from sagesweep.ledger import (
@@ -28,7 +31,8 @@ from sagesweep.ledger import (
     default_ledger_path,
     load_ledger,
 )
-from sagesweep.planning.config import load_config
+from sagesweep.operating.calls import PacedCalls
+from sagesweep.planning.config import SweepConfig, load_config
 from sagesweep.planning.naming import attempt_of
 from sagesweep.planning.spool import plan_aside
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS, parse_reason
@@ -66,6 +70,8 @@ async def submit(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     poll: float = DEFAULT_POLL,
     resume_stopped: bool = False,
+    budget: str | None = None,
+    prices: Path | str | None = None,
     parts: Parts | None = None,
     **keywords: Unpack[LaunchKeywords],
 ) -> Summary:
@@ -87,6 +93,10 @@ async def submit(
     created again as their next attempt, up to ``max_attempts``.
 
     A sweep that ``sagesweep stop`` stopped is not launched on unless ``resume_stopped``.
+
+    ``budget`` (``"250usd"``, ``"40h"``; default: the sweep file's ``budget``) makes the run
+    driven and caps what it spends (docs/costs.md); ``prices`` is a CSV file of prices to
+    use instead of the AWS Price List API.
     """
     target, settings = launch_options(
         target, keywords, retry_failed=retry_failed, resume_stopped=resume_stopped
@@ -101,16 +111,27 @@ async def submit(
     if prior.stopped is not None and not resume_stopped:
         raise _stopped(ledger_path, prior.stopped)
     cap = max_running if max_running is not None else config.max_running
+    limit = _budget(budget, config)
+    # Bad input is refused before anything starts (the planning process, the mock).
+    table = None if prices is None else read_prices_file(Path(prices))
     adaptive = None
     if config.method == "tpe":
         # Each point is chosen when a place frees up: a tpe sweep is always driven.
         adaptive = TpeRun(config, parts.make_planner(config, max_jobs=max_jobs))
-    if cap is not None or until_done or resubmit_on is not None or adaptive is not None:
+    driven = (
+        cap is not None
+        or until_done
+        or resubmit_on is not None
+        or adaptive is not None
+        or limit is not None
+    )
+    if driven:
         drive = DriveSettings(
             max_running=cap,
             poll=poll,
             resubmit_on=parse_reason(resubmit_on),
             max_attempts=max_attempts,
+            fallback=config.capacity_fallback,
         )
         settings = replace(settings, drive=drive)
     async with (
@@ -137,6 +158,20 @@ async def submit(
         for warning in warnings:
             log.warning("plan.warning", detail=warning)
         _warn_of_stale_jobs(prior, ready.in_ledger, warnings)
+        calls = PacedCalls(parts.make_limiter(rate=target.read_rate), backoff=parts.backoff)
+        spending, found = await preflight(
+            connection,
+            calls,
+            ready.usage,
+            max_running=cap,
+            driven=driven,
+            budget=limit,
+            prices=table,
+        )
+        for warning in found:
+            log.warning("submit.preflight", detail=warning)
+        warnings.extend(found)
+        settings = replace(settings, spending=spending)
         summary_of_run = await launch(
             config=config,
             ledger=ledger_path,
@@ -163,6 +198,12 @@ async def submit(
             f"no job reported {adaptive.metric!r}; the jobs report: {seen}{stopped}",
         )
     return summary_of_run
+
+
+def _budget(text: str | None, config: SweepConfig) -> Budget | None:
+    if text is not None:
+        return parse_budget(text)
+    return None if config.budget is None else Budget.from_config(config.budget)
 
 
 def _stopped(ledger: Path, mark: StopMark) -> InputError:

@@ -31,13 +31,15 @@ import anyio
 import structlog
 
 from sagesweep.driving.endings import ENDED, Endings, end_record
+from sagesweep.driving.limits import Admission, Limits
 from sagesweep.ledger import JobRecord
 from sagesweep.ledger.members import CREATED, SweepMembers
-from sagesweep.operating.calls import PacedCalls
+from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.lost import observe_members
-from sagesweep.operating.observe import JobState
+from sagesweep.operating.observe import JobState, account_usage
 from sagesweep.planning.planner import JobSpec
-from sagesweep.resubmitting.attempts import attempt_spec
+from sagesweep.planning.usage import usage_of
+from sagesweep.resubmitting.attempts import attempt_spec, fallback_steps
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS
 from sagesweep.submitting.engine import Recorder
 
@@ -58,6 +60,19 @@ class DriveSettings:
     poll: float = DEFAULT_POLL
     resubmit_on: re.Pattern[str] | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    #: The sweep file's capacity_fallback: attempt n after a CapacityError applies n steps.
+    fallback: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A job of the sweep that runs: how it was made, and since when."""
+
+    spec: JobSpec | None  #: None for a job of an earlier run
+    base: str
+    attempt: int
+    fallback: int  #: capacity_fallback steps its request applies
+    since: float
 
 
 @dataclass(slots=True)
@@ -103,6 +118,7 @@ class Driver:
         stopping: Callable[[], bool],
         on_end: Callable[[str, JobState], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
     ) -> None:
         self.sweep = sweep
         self.client = client
@@ -115,12 +131,15 @@ class Driver:
         self._clock = clock
         self._handed: dict[str, JobSpec] = {}  # given to the engine, outcome unknown
         # name -> (spec, base, attempt, since): spec None for a job of an earlier run
-        self._running: dict[str, tuple[JobSpec | None, str, int, float]] = {}
+        self._running: dict[str, _Run] = {}
         self._queue: deque[JobSpec] = deque()  # next attempts to create
-        self._wanted: dict[str, int] = {}  # base name -> attempt to make when planned
+        # base name -> (attempt to make when planned, its capacity_fallback steps)
+        self._wanted: dict[str, tuple[int, int]] = {}
         self._done = False  # the source has handed over everything it will
         self._endings = Endings(client, calls, sweep)
         self._changed = anyio.Event()
+        self.limits = limits  #: the budget and the quota caps, if the run has them
+        self.stopped_by: str | None = None  #: why dispatching ended early ("budget reached")
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -136,12 +155,17 @@ class Driver:
     def settled(self, rec: JobRecord) -> None:
         spec = self._handed.pop(rec.name, None)
         if rec.status in CREATED:
-            self._running[rec.name] = (spec, rec.base or rec.name, rec.attempt, self._clock())
+            run = _Run(spec, rec.base or rec.name, rec.attempt, rec.fallback, self._clock())
+            self._running[rec.name] = run
+        elif self.limits is not None:
+            self.limits.release(rec.name)
         self._notify()
 
     def skipped(self, name: str) -> None:
         """The engine skipped a job the ledger settles: give its place back."""
         if self._handed.pop(name, None) is not None:
+            if self.limits is not None:
+                self.limits.release(name)
             self._notify()
 
     @property
@@ -176,41 +200,51 @@ class Driver:
             if state is None or member.status not in CREATED:
                 continue
             if state.status not in ENDED:
-                self._running[member.name] = (None, member.base, member.attempt, self._clock())
+                self._running[member.name] = _Run(
+                    None, member.base, member.attempt, member.fallback, self._clock()
+                )
+                if self.limits is not None:
+                    self.limits.found_running(member.name, state)
                 continue
+            if self.limits is not None:
+                self.limits.ended(member.name, state)  # what it cost counts
             told = member.name in recorded
             if not told:  # it ended while no run watched it
                 await self._note(end_record(state))
             if newest[member.base] is member:
-                self._after(
-                    member.name,
-                    state,
-                    None,
-                    member.base,
-                    member.attempt,
-                    announce=False,
-                    tell=not told,
-                )
+                run = _Run(None, member.base, member.attempt, member.fallback, self._clock())
+                self._after(member.name, state, run, announce=False, tell=not told)
         for base, member in newest.items():
             if member.attempt > 0 and member.status not in CREATED:
                 # An attempt whose create has no settled outcome (unknown, or refused):
                 # handed over again, so the engine settles it as it would a planned job.
-                self._wanted[base] = member.attempt
+                self._wanted[base] = (member.attempt, member.fallback)
         self._notify()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
 
     # -- the job source ---------------------------------------------------------
 
-    async def _room(self) -> bool:
-        """Wait for a free place; False when the run is stopping."""
+    async def _room(self, job: JobSpec | None = None) -> bool:
+        """Wait for a free place (and, for ``job``, room in its budget and quota); False
+        when the run is stopping, or can start no job again (the budget is spent)."""
         cap = self.settings.max_running
-        while cap is not None and self._busy >= cap:
-            if self._stopping():
+        while True:
+            if self._stopping() or self.stopped_by is not None:
                 return False
+            if cap is None or self._busy < cap:
+                verdict = (
+                    Admission.NOW
+                    if job is None or self.limits is None
+                    else self.limits.admits(job, self._busy)
+                )
+                if verdict is Admission.NOW:
+                    return True
+                if verdict is Admission.NEVER:
+                    await self._budget_reached(job)
+                    return False
             changed = self._changed
             with anyio.move_on_after(0.5):
                 await changed.wait()
-        return not self._stopping()
 
     async def jobs(
         self,
@@ -229,14 +263,14 @@ class Driver:
                 self.counts.pending -= 1
                 if self._stopping():
                     return
-                attempt = self._wanted.pop(job.name, None)
-                if attempt is not None:
-                    self._queue.append(attempt_spec(job, attempt))
+                wanted = self._wanted.pop(job.name, None)
+                if wanted is not None:
+                    self._queue.append(self._attempt_of(job, *wanted))
                     self.counts.pending += 1
                 if done(job.name):
                     yield job  # the engine counts it as skipped
                     continue
-                if not await self._room():
+                if not await self._room(job):
                     return
                 yield self._hand(job)
             async for job in self._attempts(plan):
@@ -271,7 +305,7 @@ class Driver:
                     yield self._next_attempt()
                     continue
                 job = next_job()
-                if job is None:
+                if job is None or not await self._room(job):
                     break
                 if before is not None:
                     await before(job)
@@ -288,6 +322,8 @@ class Driver:
     def _hand(self, job: JobSpec) -> JobSpec:
         """Take a place for ``job``, about to be handed to the engine."""
         self._handed[job.name] = job
+        if self.limits is not None:
+            self.limits.reserve(job)
         return job
 
     def _next_attempt(self) -> JobSpec:
@@ -301,7 +337,7 @@ class Driver:
             if self._wanted and not self._queue:
                 self._queue.extend(self._from_plan(plan()))
             if self._queue:
-                if not await self._room():
+                if not await self._room(self._queue[0]):
                     return
                 yield self._next_attempt()
                 continue
@@ -314,9 +350,9 @@ class Driver:
     def _from_plan(self, planned: Iterable[JobSpec]) -> list[JobSpec]:
         found = []
         for job in planned:
-            attempt = self._wanted.pop(job.name, None)
-            if attempt is not None:
-                found.append(attempt_spec(job, attempt))
+            wanted = self._wanted.pop(job.name, None)
+            if wanted is not None:
+                found.append(self._attempt_of(job, *wanted))
                 if not self._wanted:
                     break
         self.counts.pending += len(found)
@@ -342,22 +378,73 @@ class Driver:
             return
         self.counts.polls += 1
         for name, state in (await self._endings.of(names)).items():
-            spec, base, attempt, since_created = self._running.pop(name)
-            self.counts.seconds_run += self._clock() - since_created
+            run = self._running.pop(name)
+            self.counts.seconds_run += self._clock() - run.since
             self.counts.seen_ended += 1
             # The end record first: a retry decided below is derived again from it
             # (and from AWS) by a rerun, should this run die before making the attempt.
             await self._note(end_record(state))
-            self._after(name, state, spec, base, attempt)
+            if self.limits is not None:
+                self.limits.ended(name, state)
+            self._after(name, state, run)
+        self._notify()
+        await self._spending()
+
+    async def _spending(self) -> None:
+        """After a poll: the other jobs' usage when due; the budget, stopping at it."""
+        limits = self.limits
+        if limits is None:
+            return
+        if limits.wants_usage():
+            mine = self._running.keys() | self._handed.keys()
+            limits.read_usage(await account_usage(self.client, self.calls, mine.__contains__))
+        if limits.check():
+            await self._budget_reached()
+
+    async def _budget_reached(self, job: JobSpec | None = None) -> None:
+        """Stop dispatching, and stop the running jobs: the budget is spent (or would be
+        by ``job``, which nothing running could make room for)."""
+        if self.stopped_by is not None:
+            return
+        meter = self.limits.meter if self.limits is not None else None
+        if meter is not None:
+            spent = meter.budget.show(meter.spent + meter.accrued(self._clock()))
+            self.stopped_by = f"budget reached: {spent} spent or accruing of {meter.budget}"
+            if job is not None:
+                usage = usage_of(job.request)
+                basis = (
+                    "the mean billable time so far"
+                    if meter.seen_seconds
+                    else ("its MaxRuntimeInSeconds, as no job has ended yet")
+                )
+                self.stopped_by += (
+                    f"; the next job would cost {meter.budget.show(meter.expected(usage))} "
+                    f"({basis})"
+                )
+            await self._note(
+                {
+                    "event": "budget",
+                    "unit": meter.budget.unit,
+                    "budget": meter.budget.amount,
+                    "spent": round(meter.spent, 6),
+                    "accrued": round(meter.accrued(self._clock()), 6),
+                }
+            )
+        else:
+            self.stopped_by = "budget reached"
+        log.warning("driver.budget_reached", detail=self.stopped_by, running=len(self._running))
+        for name in list(self._running):
+            try:
+                await self.calls(self.client.stop_training_job, TrainingJobName=name)
+            except AwsCallError as exc:  # it may have ended meanwhile: the poll will see
+                log.info("driver.stop_failed", job=name, code=exc.error.code)
         self._notify()
 
     def _after(
         self,
         name: str,
         state: JobState,
-        spec: JobSpec | None,
-        base: str,
-        attempt: int,
+        run: _Run,
         *,
         announce: bool = True,
         tell: bool = True,
@@ -371,7 +458,7 @@ class Driver:
             pattern is not None
             and state.status == "Failed"
             and pattern.search(state.failure_reason or "") is not None
-            and attempt + 1 <= self.settings.max_attempts
+            and run.attempt + 1 <= self.settings.max_attempts
         )
         if announce:
             log.info("driver.job_ended", job=name, status=state.status, resubmit=retry)
@@ -382,8 +469,14 @@ class Driver:
                 self._on_end(name, state)
             return
         counts.resubmitted += 1
-        if spec is not None:
+        attempt = run.attempt + 1
+        steps = fallback_steps(self.settings.fallback, attempt, state.failure_reason, run.fallback)
+        if run.spec is not None:
             counts.pending += 1
-            self._queue.append(attempt_spec(spec, attempt + 1))
+            self._queue.append(self._attempt_of(run.spec, attempt, steps))
         else:  # a job of an earlier run: its request comes from the plan when it passes
-            self._wanted[base] = attempt + 1
+            self._wanted[run.base] = (attempt, steps)
+
+    def _attempt_of(self, job: JobSpec, attempt: int, steps: int) -> JobSpec:
+        """Attempt ``attempt`` of ``job``, its first ``steps`` fallback steps applied."""
+        return attempt_spec(job, attempt, fallback=self.settings.fallback[:steps])

@@ -114,4 +114,6 @@ def end_record(state: JobState) -> dict[str, Any]:
         "failure_reason": state.failure_reason,
         "metrics": dict(state.metrics),
         "billable_seconds": state.billable_seconds,
+        "instance_type": state.instance_type,
+        "instance_count": state.instance_count,
     }

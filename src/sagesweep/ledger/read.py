@@ -112,12 +112,14 @@ def _other(obj: dict[str, Any], scan: LedgerScan, detail: bool) -> None:
 
 def _member(name: str, status: JobStatus, obj: dict[str, Any]) -> Member:
     base, attempt, params = obj.get("base"), obj.get("attempt"), obj.get("params")
+    fallback = obj.get("fallback")
     return Member(
         name=name,
         base=base if isinstance(base, str) else name,
         attempt=attempt if isinstance(attempt, int) else 0,
         status=status,
         params=params if isinstance(params, dict) else {},
+        fallback=fallback if isinstance(fallback, int) else 0,
     )
 
 

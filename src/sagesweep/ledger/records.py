@@ -53,6 +53,7 @@ class JobRecord:
     ts: float | None = None  #: Unix time; filled in when handed over if None
     attempt: int = 0  #: 0 for the job itself, n for its n-th resubmission
     base: str | None = None  #: the attempt-0 name; None means ``name``
+    fallback: int = 0  #: capacity_fallback steps the attempt's request applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class Member:
     attempt: int
     status: JobStatus  #: the ledger's status (did the create succeed?)
     params: Mapping[str, Any]
+    fallback: int = 0  #: capacity_fallback steps its request applies
 
 
 def default_ledger_path(sweep_file: Path, sweep: str) -> Path:
@@ -121,6 +123,7 @@ def job_line(rec: JobRecord) -> bytes:
             "error": error,
             "attempt": rec.attempt,
             "base": rec.base or rec.name,
+            **({"fallback": rec.fallback} if rec.fallback else {}),
         }
     )
 

@@ -56,7 +56,7 @@ def with_records(members: SweepMembers, records: Sequence[JobRecord]) -> SweepMe
     jobs = dict(members.jobs)
     for rec in records:
         base = rec.base or rec.name
-        jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params)
+        jobs[rec.name] = Member(rec.name, base, rec.attempt, rec.status, rec.params, rec.fallback)
     return replace(members, jobs=jobs)
 
 

@@ -25,7 +25,7 @@ from sagesweep.planning.naming import SWEEP_TAG
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["NOT_FOUND", "JobState", "observe"]
+__all__ = ["NOT_FOUND", "JobState", "account_usage", "observe"]
 
 log = structlog.get_logger("sagesweep.operating")
 
@@ -47,6 +47,11 @@ class JobState:
     instance_count: int = 1
     metrics: Mapping[str, float] = field(default_factory=dict)
     end_time: float | None = None  #: POSIX seconds, when it ended
+    #: The type it runs on: SageMaker's pick from InstancePreferences, else InstanceType.
+    instance_type: str = ""
+    created: float | None = None  #: POSIX seconds
+    start_time: float | None = None  #: POSIX seconds, when training started
+    max_runtime: int | None = None  #: MaxRuntimeInSeconds
 
     @classmethod
     def of(cls, job: Mapping[str, Any]) -> JobState:
@@ -59,6 +64,21 @@ class JobState:
         resources = job.get("ResourceConfig") or {}
         ended = job.get("TrainingEndTime")
         billable = job.get("BillableTimeInSeconds")
+        preferences = resources.get("InstancePreferences") or [{}]
+        first = preferences[0] if isinstance(preferences[0], Mapping) else {}
+        instance_type = (
+            resources.get("SelectedInstanceType")
+            or resources.get("InstanceType")
+            or first.get("InstanceType")
+            or ""
+        )
+        count = (
+            resources.get("SelectedInstanceCount")
+            or resources.get("InstanceCount")
+            or first.get("InstanceCount")
+            or 1
+        )
+        runtime = (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
         return cls(
             name=str(job.get("TrainingJobName")),
             status=str(job.get("TrainingJobStatus")),
@@ -66,10 +86,18 @@ class JobState:
             secondary_status=job.get("SecondaryStatus"),
             failure_reason=job.get("FailureReason"),
             billable_seconds=billable if isinstance(billable, int) else None,
-            instance_count=int(resources.get("InstanceCount") or 1),
+            instance_count=int(count),
             metrics=metrics,
-            end_time=ended.timestamp() if isinstance(ended, datetime) else None,
+            end_time=_epoch(ended),
+            instance_type=str(instance_type),
+            created=_epoch(job.get("CreationTime")),
+            start_time=_epoch(job.get("TrainingStartTime")),
+            max_runtime=runtime if isinstance(runtime, int) else None,
         )
+
+
+def _epoch(value: object) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None
 
 
 async def observe(
@@ -138,3 +166,32 @@ async def _describe(client: SageMakerClient, calls: PacedCalls, name: str) -> Jo
             return JobState(name=name, status=NOT_FOUND)
         raise
     return JobState.of(job)
+
+
+async def account_usage(
+    client: SageMakerClient, calls: PacedCalls, exclude: Callable[[str], bool]
+) -> dict[str, int]:
+    """Instances per type held by the account's InProgress jobs, but those ``exclude``
+    names: one ``Search`` call per 100 InProgress jobs of the whole account."""
+    expression: Any = {
+        "Filters": [{"Name": "TrainingJobStatus", "Operator": "Equals", "Value": "InProgress"}]
+    }
+    usage: dict[str, int] = {}
+    token: str | None = None
+    while True:
+        page = await calls(
+            client.search,
+            Resource="TrainingJob",
+            SearchExpression=expression,
+            MaxResults=PAGE_SIZE,
+            **({"NextToken": token} if token else {}),
+        )
+        for record in page.get("Results") or ():
+            state = JobState.of(record.get("TrainingJob") or {})
+            if state.status == "InProgress" and not exclude(state.name):
+                usage[state.instance_type] = (
+                    usage.get(state.instance_type, 0) + state.instance_count
+                )
+        token = page.get("NextToken")
+        if not token:
+            return usage

@@ -43,9 +43,16 @@ class ResultRow:
     params: Mapping[str, Any]
     metrics: Mapping[str, float]
     billable_seconds: int | None
+    instance_type: str = ""  #: what it ran on (SageMaker's pick from InstancePreferences)
+    fallback: int = 0  #: capacity_fallback steps the attempt applied
 
-    def as_dict(self, params: Sequence[str], metrics: Sequence[str]) -> dict[str, Any]:
+    def as_dict(
+        self, params: Sequence[str], metrics: Sequence[str], fallback: bool = False
+    ) -> dict[str, Any]:
         row: dict[str, Any] = {"name": self.name, "status": self.status, "attempt": self.attempt}
+        row["instance_type"] = self.instance_type or None
+        if fallback:
+            row["fallback_step"] = self.fallback
         row.update((p, self.params.get(p)) for p in params)
         row.update((m, self.metrics.get(m)) for m in metrics)
         row["billable_seconds"] = self.billable_seconds
@@ -65,11 +72,18 @@ class Results:
     created: tuple[str, ...] = ()  #: every job's name in the order it was created
 
     @property
+    def fallback(self) -> bool:
+        """Whether any attempt applied capacity_fallback steps (a column then says which)."""
+        return any(row.fallback for row in self.rows)
+
+    @property
     def columns(self) -> list[str]:
-        return ["name", "status", "attempt", *self.params, *self.metrics, "billable_seconds"]
+        steps = ["fallback_step"] if self.fallback else []
+        head = ["name", "status", "attempt", "instance_type", *steps]
+        return [*head, *self.params, *self.metrics, "billable_seconds"]
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [row.as_dict(self.params, self.metrics) for row in self.rows]
+        return [row.as_dict(self.params, self.metrics, self.fallback) for row in self.rows]
 
     def head(self, count: int | None) -> Results:
         """The first ``count`` rows (all when None)."""
@@ -103,7 +117,16 @@ def tabulate(
 ) -> Results:
     """Rows of ``status``'s jobs; ``sort`` by a metric (best first), ``top`` N only."""
     rows = [
-        ResultRow(row.name, row.status, row.attempt, row.params, row.metrics, row.billable_seconds)
+        ResultRow(
+            row.name,
+            row.status,
+            row.attempt,
+            row.params,
+            row.metrics,
+            row.billable_seconds,
+            row.instance_type,
+            row.fallback,
+        )
         for row in status.jobs
     ]
     created = tuple(row.name for row in rows)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sagesweep.costs.spend import Spend
 from sagesweep.ledger.members import CREATED, Member, SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 
@@ -37,6 +38,8 @@ class JobRow:
     params: Mapping[str, Any]
     metrics: Mapping[str, float]
     ended: float | None = None  #: POSIX seconds
+    instance_type: str = ""  #: what it runs on (SageMaker's pick from InstancePreferences)
+    fallback: int = 0  #: capacity_fallback steps the attempt applied
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +50,7 @@ class JobRow:
             "secondary_status": self.secondary_status,
             "failure_reason": self.failure_reason,
             "billable_seconds": self.billable_seconds,
+            "instance_type": self.instance_type or None,
             "params": dict(self.params),
         }
 
@@ -59,14 +63,18 @@ class SweepStatus:
     counts: Mapping[str, int]
     billable_instance_seconds: int  #: all attempts, x instance count
     jobs: tuple[JobRow, ...]
+    spend: Spend | None = None  #: billed so far and accruing, USD where prices are known
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "sweep": self.sweep,
             "counts": dict(self.counts),
             "billable_instance_seconds": self.billable_instance_seconds,
             "jobs": [row.as_json() for row in self.jobs],
         }
+        if self.spend is not None:
+            out["spend"] = self.spend.as_json()
+        return out
 
     def failure_reasons(self) -> list[tuple[str, int]]:
         """Failure reasons of failed jobs, most frequent first (the text before a colon
@@ -90,7 +98,9 @@ def _reason_kind(reason: str) -> str:
     return head if len(head) <= 120 else head[:117] + "..."
 
 
-def build_status(members: SweepMembers, states: Mapping[str, JobState]) -> SweepStatus:
+def build_status(
+    members: SweepMembers, states: Mapping[str, JobState], spend: Spend | None = None
+) -> SweepStatus:
     """Combine the ledger's view (membership, params) with AWS's (what happened)."""
     rows = tuple(_row(member, states.get(member.name)) for member in members.latest())
     counts = dict.fromkeys(STATUSES, 0)
@@ -98,7 +108,7 @@ def build_status(members: SweepMembers, states: Mapping[str, JobState]) -> Sweep
     billable = sum(
         (state.billable_seconds or 0) * state.instance_count for state in states.values()
     )
-    return SweepStatus(members.sweep, counts, billable, rows)
+    return SweepStatus(members.sweep, counts, billable, rows, spend)
 
 
 def _row(member: Member, state: JobState | None) -> JobRow:
@@ -117,4 +127,6 @@ def _row(member: Member, state: JobState | None) -> JobRow:
         params=member.params,
         metrics={} if state is None else state.metrics,
         ended=None if state is None else state.end_time,
+        instance_type="" if state is None else state.instance_type,
+        fallback=member.fallback,
     )

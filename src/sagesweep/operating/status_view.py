@@ -59,6 +59,8 @@ def render_table(status: SweepStatus) -> RenderableType:
     seconds = status.billable_instance_seconds
     hours = seconds / 3600
     parts.append(Text(f"billable so far: {seconds} instance-seconds ({hours:.2f} instance-hours)"))
+    if status.spend is not None:
+        parts.append(Text(status.spend.line()))
     reasons = status.failure_reasons()
     if reasons:
         grouped = Table(title="failure reasons", title_justify="left")

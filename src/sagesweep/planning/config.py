@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
+from sagesweep.planning.spending import read_budget, read_fallback
 
 __all__ = [
     "DEFAULT_MAX_JOBS",
@@ -43,6 +44,8 @@ _KNOWN_KEYS = (
     "objective",
     "parameters",
     "trials",
+    "budget",
+    "capacity_fallback",
 )
 # Members sagesweep sets itself; a template value would be silently replaced.
 _OWNED_MEMBERS = ("TrainingJobName",)
@@ -64,6 +67,9 @@ class SweepConfig:
     warnings: tuple[str, ...] = ()  #: one line each, e.g. a number that loses its text
     max_running: int | None = None  #: default of --max-running
     objective: Objective | None = None  #: the metric results sort by (and search optimises)
+    budget: Mapping[str, float] | None = None  #: {usd: N} or {instance_hours: N}
+    #: Overrides, in order, that attempt n after a CapacityError applies the first n of.
+    capacity_fallback: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +310,9 @@ def load_config(path: Path | str) -> SweepConfig:
     max_jobs = _int_field(raw, "max_jobs", out, minimum=1)
     max_running = _int_field(raw, "max_running", out, minimum=1)
     objective = _objective(raw, out)
+    budget, budget_problems = read_budget(raw, source)
+    fallback, fallback_problems = read_fallback(raw, source)
+    out.problems.extend(budget_problems + fallback_problems)
     _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
@@ -320,4 +329,6 @@ def load_config(path: Path | str) -> SweepConfig:
         warnings=tuple(out.warnings),
         max_running=max_running,
         objective=objective,
+        budget=budget,
+        capacity_fallback=fallback,
     )

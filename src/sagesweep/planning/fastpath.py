@@ -22,7 +22,9 @@ from sagesweep.redaction.secrets import findings
 
 __all__ = ["FastPath", "LeafChecks", "fast_path"]
 
-_SPOT_MEMBERS = frozenset({"EnableManagedSpotTraining", "StoppingCondition"})
+# Members the cross-field rules read (spot and its stopping condition; the exclusions of
+# InstancePreferences): a job varying them is checked against those rules again.
+_SPOT_MEMBERS = frozenset({"EnableManagedSpotTraining", "StoppingCondition", "ResourceConfig"})
 _SCANNED = frozenset(member for member, _, _ in SCANNED_MAPS)
 
 

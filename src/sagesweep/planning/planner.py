@@ -22,6 +22,7 @@ from sagesweep.planning.naming import (
     digest_text,
     job_name,
 )
+from sagesweep.planning.overrides import apply_overrides, override_paths
 from sagesweep.planning.problems import ProblemLog
 from sagesweep.planning.render import (
     PointApplier,
@@ -52,6 +53,7 @@ class JobSpec:
     index: int = 0  #: position in the plan (0-based, duplicates not counted)
     attempt: int = 0  #: 0 for the job itself, n for its n-th resubmission
     base: str = ""  #: the attempt-0 name of a resubmission ("" for attempt 0)
+    fallback: int = 0  #: capacity_fallback steps applied to the request (an attempt's)
 
     @property
     def base_name(self) -> str:
@@ -60,8 +62,11 @@ class JobSpec:
 
     @property
     def instance_type(self) -> str:
+        """The type the job asks for: its InstanceType, or its first InstancePreference."""
         resource = self.request.get("ResourceConfig") or {}
-        return str(resource.get("InstanceType") or "")
+        preferences = resource.get("InstancePreferences") or [{}]
+        first = preferences[0] if isinstance(preferences[0], Mapping) else {}
+        return str(resource.get("InstanceType") or first.get("InstanceType") or "")
 
 
 @dataclass(slots=True)
@@ -175,15 +180,34 @@ class Planner:
         paths: dict[str, None] = dict.fromkeys(self.config.parameters)
         for trial in self.config.trials:
             paths.update(dict.fromkeys(trial))
+        fallback = override_paths(self.config.capacity_fallback)
+        paths.update(dict.fromkeys(fallback))
         for path in paths:
+            where = f"capacity_fallback: {path}" if path in fallback else path
             try:
                 self._applier.keys(path)
             except RenderError as exc:
-                self._problems.add(path, "", exc.message)
+                self._problems.add(where, "", exc.message)
                 continue
             problem = self._validator.check_path(path)
             if problem is not None:
-                self._problems.add(path, "", problem)
+                self._problems.add(where, "", problem)
+
+    def _check_fallback(self, job: JobSpec) -> None:
+        """Each capacity_fallback step, applied (with those before it) to a planned job's
+        request, must give a valid request: a bad one is refused now, not at attempt n."""
+        steps = self.config.capacity_fallback
+        for n in range(1, len(steps) + 1):
+            try:
+                request = apply_overrides(job.request, steps[:n])
+            except RenderError as exc:
+                self._problems.add(f"capacity_fallback step {n}", exc.field, exc.message)
+                continue
+            for violation in self._validator.validate(request):
+                if violation.severity == "error":
+                    self._problems.add(
+                        f"capacity_fallback step {n}", violation.field, violation.message
+                    )
 
     def jobs(
         self, *, validate: bool = True, points: Iterable[dict[str, Any]] | None = None
@@ -252,6 +276,8 @@ class Planner:
                 yield JobSpec(name, digest, point, request, stats.jobs)
                 stats.jobs += 1
                 continue
+            if stats.jobs == 0 and self.config.capacity_fallback:
+                self._check_fallback(JobSpec(name, digest, point, request))
             checks = fast.checks if fast is not None and rendered is None else None
             if proven and checks is not None:
                 clean = checks.clean(point, request, placed, digest)

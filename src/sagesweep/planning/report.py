@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from sagesweep.planning.config import load_config
 from sagesweep.planning.planner import JobSpec, MakePlanner, Planner
+from sagesweep.planning.usage import UsageTally
 from sagesweep.redaction.redact import redact_params, redact_request
 
 __all__ = ["DEFAULT_PREVIEW", "job_line", "print_plan"]
@@ -61,32 +62,37 @@ def print_plan(
     out: TextIO | None = None,
     err: TextIO | None = None,
     make_planner: MakePlanner = Planner,
-) -> None:
+) -> UsageTally:
     """Plan SWEEP and print it; raises :class:`~sagesweep.errors.InputError` on problems.
 
     ``make_planner``: what plans the sweep file (a tpe sweep needs its search's).
+    Returns what the jobs ask for (instances, worst-case run time), for a forecast.
     """
+    usage = UsageTally()
     out = out or sys.stdout
     err = err or sys.stderr
     planner = make_planner(load_config(sweep), max_jobs=max_jobs)
     if fmt == "jsonl":
         write = out.write
         for job in planner.jobs():
+            usage.add(job.request)
             if limit is None or job.index < limit:
                 write(job_line(job) + "\n")
         out.flush()
         _warn(planner, err)
         planner.check()
         print(_summary(planner), file=err)
-        return
+        return usage
     preview: list[JobSpec] = []
     keep = DEFAULT_PREVIEW if limit is None else limit
     for job in planner.jobs():
+        usage.add(job.request)
         if len(preview) < keep:
             preview.append(job)
     _warn(planner, err)
     planner.check()
     _print_table(planner, preview, out)
+    return usage
 
 
 def _cell(value: Any) -> str:

@@ -35,6 +35,7 @@ import anyio
 from sagesweep.errors import InputError, PlanError, Problem, SagesweepError, SpoolIOError
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, MakePlanner, Planner
+from sagesweep.planning.usage import UsageTally
 
 __all__ = ["PlanReady", "PlanSpool", "plan_aside", "plan_child"]
 
@@ -54,6 +55,7 @@ class PlanReady:
     total: int  #: distinct valid jobs
     in_ledger: int  #: of those, how many the ledger already names
     warnings: tuple[str, ...]
+    usage: UsageTally  #: what the jobs ask for: instances and worst-case run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ def plan_child(arguments: str, answer: int) -> None:
     verdict: PlanReady | _Refused | _NoRoom | _Crashed
     try:
         planner = make_planner(config, max_jobs=max_jobs)
+        usage = UsageTally()
         in_ledger = 0
         batch: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = []
         try:
@@ -136,6 +139,7 @@ def plan_child(arguments: str, answer: int) -> None:
             for job in planner.jobs():
                 if job.name in known:
                     in_ledger += 1
+                usage.add(job.request)
                 batch.append((job.name, job.digest, job.params, job.request))
                 if len(batch) == BATCH:
                     _write_batch(out, batch)
@@ -145,7 +149,7 @@ def plan_child(arguments: str, answer: int) -> None:
             if batch:
                 _write_batch(out, batch)
         planner.check()
-        verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings))
+        verdict = PlanReady(planner.stats.jobs, in_ledger, tuple(planner.stats.warnings), usage)
     except InputError as exc:
         verdict = _Refused(isinstance(exc, PlanError), exc.problems, exc.max_shown, exc.total)
     except _WriteFailed as exc:

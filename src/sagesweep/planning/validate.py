@@ -151,6 +151,7 @@ class RequestValidator:
     # -- cross-field rules --------------------------------------------------------
 
     def _check_spot(self, request: Mapping[str, Any], out: Out) -> None:
+        _check_preferences(request, out)
         if request.get(_SPOT_FLAG) is not True:
             return
         stopping = request.get(_STOPPING)
@@ -308,3 +309,32 @@ def _tag_findings(key: str, value: str) -> tuple[secrets.Finding, ...]:
 def validator() -> RequestValidator:
     """The process-wide CreateTrainingJob validator (the model is loaded once)."""
     return RequestValidator()
+
+
+#: What InstancePreferences excludes (the service's documented exclusions).
+_NOT_WITH_PREFERENCES = ("InstanceType", "InstanceGroups", "InstancePlacementConfig")
+
+
+def _check_preferences(request: Mapping[str, Any], out: Out) -> None:
+    """``ResourceConfig.InstancePreferences`` excludes a single type and managed spot:
+    SageMaker's own fallback across types is on-demand only."""
+    resources = request.get("ResourceConfig")
+    if not isinstance(resources, Mapping) or resources.get("InstancePreferences") is None:
+        return
+    for member in _NOT_WITH_PREFERENCES:
+        if resources.get(member) is not None:
+            out.append(
+                Violation(
+                    f"ResourceConfig.{member}",
+                    "not allowed with ResourceConfig.InstancePreferences (SageMaker picks the "
+                    "type from the preferences)",
+                )
+            )
+    if request.get(_SPOT_FLAG) is True:
+        out.append(
+            Violation(
+                _SPOT_FLAG,
+                "not allowed with ResourceConfig.InstancePreferences: SageMaker falls back "
+                "across types on demand only (use capacity_fallback for spot)",
+            )
+        )

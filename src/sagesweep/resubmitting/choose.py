@@ -44,6 +44,7 @@ class Pick:
     status: str
     reason: str | None  #: its FailureReason
     attempt: int  #: the attempt to create
+    fallback: int = 0  #: capacity_fallback steps the newest attempt applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,13 @@ def choose(
             capped.append(member.name)
             continue
         picks.append(
-            Pick(member.base, member.name, state.status, state.failure_reason, member.attempt + 1)
+            Pick(
+                member.base,
+                member.name,
+                state.status,
+                state.failure_reason,
+                member.attempt + 1,
+                member.fallback,
+            )
         )
     return Selection(tuple(picks), tuple(capped))

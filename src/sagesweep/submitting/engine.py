@@ -273,6 +273,7 @@ class Engine:
                 error=error,
                 attempt=job.attempt,
                 base=job.base_name,
+                fallback=job.fallback,
             )
         )
         self.counters.count(outcome.status)
