@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sagesweep.cli import main
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.plan import plan
+from sagesweep.commands.resubmit import resubmit
 from sagesweep.commands.submit import submit
 from sagesweep.costs.budget import Budget, Meter, parse_budget
 from sagesweep.costs.prices import Prices, read_prices_file
@@ -304,6 +305,24 @@ class TestCapacityFallback:
         assert {r["name"]: r.get("fallback", 0) for r in records} == {
             name: split_attempt(name)[1] for name in jobs
         }
+
+    async def test_resubmit_applies_the_step_of_the_attempt_it_makes(self, tmp_path: Path) -> None:
+        """A CapacityError, then resubmit: its -r1 applies the first step."""
+        fallback = [{"ResourceConfig.InstanceType": "ml.g5.2xlarge"}]
+        resources = {"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5}
+        sweep = write_sweep(
+            tmp_path, 3, template_extra={"ResourceConfig": resources}, capacity_fallback=fallback
+        )
+        config = MockConfig(capacity={"ml.p3.2xlarge": 0}, job_seconds=0.2, seed=1)
+        with MockServer(config) as server:
+            await submit(sweep, endpoint_url=server.url, until_done=True, poll=0.1, parts=FAST)
+            again = await resubmit(
+                sweep, endpoint_url=server.url, reason="CapacityError", parts=FAST
+            )
+            jobs = server.jobs()
+            requests = _requests(server, [n for n in jobs if split_attempt(n)[1] == 1])
+        assert len(again.picks) == 3
+        assert {r["ResourceConfig"]["InstanceType"] for r in requests.values()} == {"ml.g5.2xlarge"}
 
 
 def _requests(server: MockServer, names: list[str]) -> dict[str, dict[str, Any]]:

@@ -38,7 +38,6 @@ from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.lost import observe_members
 from sagesweep.operating.observe import JobState, account_usage
 from sagesweep.planning.planner import JobSpec
-from sagesweep.planning.usage import usage_of
 from sagesweep.resubmitting.attempts import attempt_spec, fallback_steps
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS
 from sagesweep.submitting.engine import Recorder
@@ -406,32 +405,9 @@ class Driver:
         by ``job``, which nothing running could make room for)."""
         if self.stopped_by is not None:
             return
-        meter = self.limits.meter if self.limits is not None else None
-        if meter is not None:
-            spent = meter.budget.show(meter.spent + meter.accrued(self._clock()))
-            self.stopped_by = f"budget reached: {spent} spent or accruing of {meter.budget}"
-            if job is not None:
-                usage = usage_of(job.request)
-                basis = (
-                    "the mean billable time so far"
-                    if meter.seen_seconds
-                    else ("its MaxRuntimeInSeconds, as no job has ended yet")
-                )
-                self.stopped_by += (
-                    f"; the next job would cost {meter.budget.show(meter.expected(usage))} "
-                    f"({basis})"
-                )
-            await self._note(
-                {
-                    "event": "budget",
-                    "unit": meter.budget.unit,
-                    "budget": meter.budget.amount,
-                    "spent": round(meter.spent, 6),
-                    "accrued": round(meter.accrued(self._clock()), 6),
-                }
-            )
-        else:
-            self.stopped_by = "budget reached"
+        assert self.limits is not None
+        self.stopped_by = self.limits.why_reached(job)
+        await self._note(self.limits.budget_record())
         log.warning("driver.budget_reached", detail=self.stopped_by, running=len(self._running))
         for name in list(self._running):
             try:

@@ -111,6 +111,37 @@ class Limits:
         if held is not None:
             self._held[held[0]] -= held[1]
 
+    def why_reached(self, job: JobSpec | None = None) -> str:
+        """What the run says when the budget stops it (and, for ``job``, what it would
+        have cost: the job that nothing running could make room for)."""
+        meter = self.meter
+        if meter is None:
+            return "budget reached"
+        spent = meter.budget.show(meter.spent + meter.accrued(self._clock()))
+        text = f"budget reached: {spent} spent or accruing of {meter.budget}"
+        if job is not None:
+            basis = (
+                "the mean billable time so far"
+                if meter.seen_seconds
+                else "its MaxRuntimeInSeconds, as no job has ended yet"
+            )
+            cost = meter.budget.show(meter.expected(usage_of(job.request)))
+            text += f"; the next job would cost {cost} ({basis})"
+        return text
+
+    def budget_record(self) -> dict[str, object]:
+        """The ledger's record of the budget reached."""
+        meter = self.meter
+        if meter is None:
+            return {"event": "budget"}
+        return {
+            "event": "budget",
+            "unit": meter.budget.unit,
+            "budget": meter.budget.amount,
+            "spent": round(meter.spent, 6),
+            "accrued": round(meter.accrued(self._clock()), 6),
+        }
+
     def check(self) -> bool:
         """At a poll: whether the budget is reached (spent plus accrued)."""
         return self.meter is not None and self.meter.check(self._clock())
