@@ -38,6 +38,7 @@ __all__ = ["RealismApp"]
 _TARGET_PREFIX = "SageMaker."
 _PRICING = "AWSPriceListService"
 _QUOTAS = "ServiceQuotasV20190624"
+_TAG_ACTIONS = frozenset({"AddTags", "ListTags", "DeleteTags"})
 #: Services the mock answers itself, besides SageMaker's training jobs.
 _ACCOUNT_SERVICES = frozenset({_PRICING, _QUOTAS})
 #: Counter of each action family, by the action's name.
@@ -217,7 +218,16 @@ class RealismApp:
         if not isinstance(params, dict):
             params = {}
         reply = self._jobs.handle(action, request_region(environ), params)
-        if reply is None:
+        if reply is None and action in _TAG_ACTIONS:
+            # moto fails (raises, or answers 500) on a resource it does not hold; the
+            # service says so in a 4xx.
+            try:
+                reply = self._locked_moto(environ)
+            except Exception:
+                reply = None
+            if reply is None or reply.status.startswith("5"):
+                reply = wire.resource_not_found_arn(str(params.get("ResourceArn", "")))
+        elif reply is None:
             reply = self._locked_moto(environ)
         is_create = action == "CreateTrainingJob"
         drop = is_create and reply.status.startswith("200") and self._roll(self._config.drop_rate)

@@ -40,6 +40,9 @@ _JOB_ARN = re.compile(
     r"arn:[^:]+:sagemaker:(?P<region>[^:]+):(?P<account>\d+):training-job/(?P<name>.+)",
     re.DOTALL,
 )
+#: Any SageMaker resource's ARN, as the tag actions' ``ResourceArn`` must be (the model's
+#: pattern, anchored).
+_ANY_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:.+", re.DOTALL)
 #: Members CreateTrainingJob requires besides the name, as the service names them.
 _REQUIRED = (("RoleArn", "roleArn"), ("OutputDataConfig", "outputDataConfig"))
 
@@ -288,9 +291,18 @@ class TrainingJobs:
 
     def _tagged(self, params: Params) -> MockJob | Reply | None:
         """The job a tag action is for, the reply if it has none, None if not a job's ARN."""
-        match = _JOB_ARN.fullmatch(str(params.get("ResourceArn", "")))
-        if match is None or match["account"] != self._account_id:
-            return None
+        arn = str(params.get("ResourceArn", ""))
+        if _ANY_ARN.fullmatch(arn) is None:
+            return wire.validation(
+                f"1 validation error detected: Value '{arn}' at 'resourceArn' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:.+"
+            )
+        match = _JOB_ARN.fullmatch(arn)
+        if match is None:
+            return None  # another kind of resource: moto's
+        if match["account"] != self._account_id:
+            return wire.resource_not_found_arn(arn)
         job = self._table.get(match["region"], match["name"])
         return job if job is not None else wire.not_found(match.group(0))
 

@@ -123,8 +123,13 @@ def describe(view: JobView) -> dict[str, Any]:
     for flag in _FLAGS:
         out.setdefault(flag, False)
     output = job.request.get("OutputDataConfig")
-    s3 = str(output.get("S3OutputPath", "")) if isinstance(output, dict) else ""
-    out["ModelArtifacts"] = {"S3ModelArtifacts": f"{s3.rstrip('/')}/{job.name}/output/model.tar.gz"}
+    output = output if isinstance(output, dict) else {}
+    # SageMaker returns KmsKeyId ("" when unset); the SageMaker Python SDK reads it.
+    out["OutputDataConfig"] = {**output, "KmsKeyId": output.get("KmsKeyId", "")}
+    s3 = str(output.get("S3OutputPath", ""))
+    # The path as given, one "/" before the job's folder (AWS keeps "s3://b/p//" as is).
+    joint = s3 if s3.endswith("/") else s3 + "/"
+    out["ModelArtifacts"] = {"S3ModelArtifacts": f"{joint}{job.name}/output/model.tar.gz"}
     status = view.status
     out["TrainingJobStatus"] = status
     out["SecondaryStatus"] = view.secondary_status

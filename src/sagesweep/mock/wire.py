@@ -26,6 +26,7 @@ __all__ = [
     "not_found",
     "resource_in_use",
     "resource_not_found",
+    "resource_not_found_arn",
     "throttling",
     "tuning_job_not_found",
     "validation",
@@ -136,6 +137,11 @@ def missing_member(member: str) -> str:
 
 def resource_not_found(arn: str) -> Reply:
     return error("400 Bad Request", "ResourceNotFound", f"Could not find training job '{arn}'.")
+
+
+def resource_not_found_arn(arn: str) -> Reply:
+    """A tag action on a resource the account does not have (or another account's)."""
+    return validation(f"Could not find resource {arn}.")
 
 
 def tuning_job_not_found(name: str) -> Reply:
