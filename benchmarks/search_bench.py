@@ -108,7 +108,16 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--max-running", type=int, default=4)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run: its results go to the git-ignored results/quick/",
+    )
     args = parser.parse_args()
     outcome = anyio.run(main, args.seeds, args.count, args.max_running)
     print(json.dumps(outcome, indent=2))
-    RESULTS.write_text(json.dumps(outcome, indent=2) + "\n")
+    # A quick run never replaces the committed full-run results.
+    out = RESULTS.parent / "quick" / RESULTS.name if args.quick else RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(outcome, indent=2) + "\n")
+    print(f"results written to {out}")
