@@ -53,6 +53,14 @@ def status(sweep: Path, fmt: str, watch: float | None, **kwargs: Any) -> None:
         from rich.console import Console
 
         Console().print(render_table(result))
+        if result.counts.get("Stopped") and result.ledger is not None:
+            from sagesweep.aws.target import target_of
+            from sagesweep.commands.hints import hint
+
+            # print: a hint wrapped at the terminal's width cannot be pasted.
+            again = hint("resubmit", sweep, result.ledger, target_of(**target))
+            print("to run the stopped jobs again:")
+            print(f"{again} --status Stopped")
 
 
 def _watch(sweep: Path, every: float, options: dict[str, Any]) -> None:

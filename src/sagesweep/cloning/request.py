@@ -7,6 +7,7 @@ billing ... — are output only), minus ``TrainingJobName``, which sagesweep set
 Tags come from ``ListTags``, without the ones AWS (``aws:``) or sagesweep
 (``sagesweep:``) own.
 
+An ``OutputDataConfig.KmsKeyId`` of ``""`` (how Describe says "no key") is left out.
 Hyperparameters a launcher wrote for that one launch are removed (docs/cli.md):
 
 - ``_tuning_objective_metric``, which a hyperparameter tuning job adds to each job it
@@ -110,6 +111,10 @@ def recreate(description: Mapping[str, Any], tags: Iterable[Mapping[str, Any]]) 
         # there" (a path names a key inside the map), so it is left out.
         if request.get(member) == {}:
             del request[member]
+    output = request.get("OutputDataConfig")
+    if isinstance(output, Mapping) and output.get("KmsKeyId") == "":
+        # Describe answers "" for no key: the same as none, and what the job was made with.
+        request["OutputDataConfig"] = {k: v for k, v in output.items() if k != "KmsKeyId"}
     user_tags = [
         {"Key": str(tag["Key"]), "Value": str(tag.get("Value", ""))}
         for tag in tags

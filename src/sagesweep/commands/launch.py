@@ -22,6 +22,7 @@ import structlog
 
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.connect import Connection, connect
+from sagesweep.commands.hints import hint
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
 from sagesweep.driving.limits import Limits, SpendSettings
@@ -61,13 +62,19 @@ class Summary:
     warnings: tuple[str, ...] = field(default=())
     #: Why a driven run stopped dispatching before the end ("budget reached: ..."), if so.
     stopped_by: str | None = None
+    #: A driven run's jobs by final status (each job once, as its last attempt).
+    ended: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
+        """130/143 if interrupted; 1 if a create failed (now or before) or, in a driven
+        run, a job ended Failed (or is not found); else 0."""
         if self.interrupted_by is not None:
             return _SIGNAL_EXIT.get(signal.Signals(self.interrupted_by), 130)
         unsettled = ("failed", "failed_earlier", "conflict", "unknown")
-        return 1 if any(self.counts.get(key, 0) for key in unsettled) else 0
+        if any(self.counts.get(key, 0) for key in unsettled):
+            return 1
+        return 1 if self.ended.get("Failed") or self.ended.get("NotFound") else 0
 
 
 @asynccontextmanager
@@ -288,12 +295,18 @@ async def launch(
     )
     stopper = stop_requested_by(ledger) if interrupted else None
     if settings.summary:
+        retry = hint("submit", config.source, ledger, target, ["--retry-failed"])
         print_summary(
-            counters, stream=stream, ledger=str(ledger), interrupted=reason, command=command
+            counters,
+            stream=stream,
+            ledger=str(ledger),
+            interrupted=reason,
+            command=command,
+            retry_hint=retry,
         )
         if driver is not None:
-            hint = "" if stopper else f"sagesweep stop {config.source} --ledger {ledger}"
-            print_drive_summary(driver.counts, stream=stream, sweep=config.sweep, stop_hint=hint)
+            stop = "" if stopper else hint("stop", config.source, ledger, target)
+            print_drive_summary(driver.counts, stream=stream, sweep=config.sweep, stop_hint=stop)
             if driver.stopped_by is not None:
                 print(driver.stopped_by, file=stream)
     if stopper is not None:
@@ -301,8 +314,10 @@ async def launch(
         if settings.summary:
             print(
                 f"stopped by sagesweep stop (pid {stopper}), which stops the sweep's running "
-                "jobs; submit --resume-stopped launches the rest later",
+                "jobs; to launch the rest later:",
                 file=stream,
             )
+            print(hint("submit", config.source, ledger, target, ["--resume-stopped"]), file=stream)
     stopped_by = None if driver is None else driver.stopped_by
-    return Summary(counters.as_dict(), ledger, interrupted, warnings, stopped_by)
+    ended = {} if driver is None else dict(driver.counts.ended)
+    return Summary(counters.as_dict(), ledger, interrupted, warnings, stopped_by, ended)

@@ -17,6 +17,7 @@ import structlog
 
 from sagesweep.aws.target import Target
 from sagesweep.commands.connect import connect
+from sagesweep.commands.hints import hint
 from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.preflight import preflight
@@ -109,7 +110,7 @@ async def submit(
     prior = load_ledger(ledger_path)
     check_binding(ledger_path, prior, config.sweep, None, kind=target.kind)
     if prior.stopped is not None and not resume_stopped:
-        raise _stopped(ledger_path, prior.stopped)
+        raise _stopped(ledger_path, prior.stopped, hint("submit", sweep, ledger_path, target))
     cap = max_running if max_running is not None else config.max_running
     limit = _budget(budget, config)
     # Bad input is refused before anything starts (the planning process, the mock).
@@ -206,15 +207,15 @@ def _budget(text: str | None, config: SweepConfig) -> Budget | None:
     return None if config.budget is None else Budget.from_config(config.budget)
 
 
-def _stopped(ledger: Path, mark: StopMark) -> InputError:
+def _stopped(ledger: Path, mark: StopMark, command: str) -> InputError:
     when = datetime.fromtimestamp(mark.ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     which = f" (--where {' '.join(mark.where)})" if mark.where else ""
     return InputError.one(
         str(ledger),
         "",
         "",
-        f"this sweep was stopped by sagesweep stop{which} at {when}; "
-        "run the same command with --resume-stopped to launch its jobs again",
+        f"this sweep was stopped by sagesweep stop{which} at {when}; to launch its jobs "
+        f"again, add --resume-stopped: {command} --resume-stopped",
     )
 
 

@@ -62,7 +62,8 @@ def print_drive_summary(
     table.add_column("status")
     table.add_column("jobs", justify="right")
     for status, count in sorted(counts.ended.items()):
-        table.add_row(status, str(count))
+        # "Failed" here is a job that ran and failed, as opposed to a create that failed.
+        table.add_row("Failed (in training)" if status == "Failed" else status, str(count))
     if counts.running:
         table.add_row("still running", str(counts.running))
     console = Console(file=stream)
@@ -74,7 +75,6 @@ def print_drive_summary(
         highlight=False,
     )
     if counts.running and stop_hint:
-        console.print(
-            f"{counts.running} job(s) of {sweep} still run. To stop them: {stop_hint}",
-            highlight=False,
-        )
+        # print, not the console: a hint wrapped at the terminal's width cannot be pasted.
+        print(f"{counts.running} job(s) of {sweep} still run. To stop them:", file=stream)
+        print(stop_hint, file=stream)

@@ -59,6 +59,7 @@ class LedgerScan:
     sweep: str | None = None  #: the sweep named by the first run record
     target: dict[str, object] | None = None  #: where the newest run that says so sent jobs
     stopped: StopMark | None = None  #: the last ``stop`` record, unless a ``resume`` followed
+    planned: int | None = None  #: jobs in the plan, as the newest run that planned said
     #: With ``detail``: each job's last record, read back in full.
     members: dict[str, Member] = field(default_factory=dict)
     #: With ``detail``: name -> the last ``end`` record (status, metrics...) of a driven run.
@@ -78,6 +79,7 @@ class LedgerScan:
             sweep=self.sweep,
             binding=binding,
             stopped=self.stopped,
+            planned=self.planned,
         )
 
 
@@ -106,6 +108,10 @@ def _other(obj: dict[str, Any], scan: LedgerScan, detail: bool) -> None:
     sweep, target = obj.get("sweep"), obj.get("target")
     if scan.sweep is None and isinstance(sweep, str):
         scan.sweep = sweep
+    counts = obj.get("counts")
+    total = counts.get("total") if isinstance(counts, dict) else None
+    if obj.get("phase") == "end" and isinstance(total, int) and total > 0:
+        scan.planned = total
     if isinstance(target, dict):
         scan.target = target
 

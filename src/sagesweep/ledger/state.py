@@ -90,6 +90,7 @@ class LedgerState:
     sweep: str | None = None  #: the sweep the ledger belongs to; None for an empty ledger
     binding: Binding | None = None  #: where its newest run that says so sent jobs
     stopped: StopMark | None = None  #: the sweep was stopped and not resumed since
+    planned: int | None = None  #: jobs in the plan, as the newest run that planned said
 
     def settled(self, name: str, *, retry_failed: bool = False) -> Settled | None:
         """Why the engine should skip ``name``: it was created (``"done"``), or its create

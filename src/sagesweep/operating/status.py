@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sagesweep.costs.spend import Spend
@@ -64,10 +65,19 @@ class SweepStatus:
     billable_instance_seconds: int  #: all attempts, x instance count
     jobs: tuple[JobRow, ...]
     spend: Spend | None = None  #: billed so far and accruing, USD where prices are known
+    planned: int | None = None  #: jobs in the plan, as the newest run said (None: unknown)
+    ledger: Path | None = None
+
+    @property
+    def created(self) -> int:
+        """Jobs of the sweep with an attempt that was created."""
+        return sum(1 for row in self.jobs if row.status != NOT_SUBMITTED)
 
     def as_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "sweep": self.sweep,
+            "planned": self.planned,
+            "created": self.created,
             "counts": dict(self.counts),
             "billable_instance_seconds": self.billable_instance_seconds,
             "jobs": [row.as_json() for row in self.jobs],
@@ -105,10 +115,13 @@ def build_status(
     rows = tuple(_row(member, states.get(member.name)) for member in members.latest())
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(Counter(row.status for row in rows))
+    planned = members.state.planned
+    if planned is not None and planned > len(rows):
+        counts[NOT_SUBMITTED] += planned - len(rows)  # never tried: not in the ledger at all
     billable = sum(
         (state.billable_seconds or 0) * state.instance_count for state in states.values()
     )
-    return SweepStatus(members.sweep, counts, billable, rows, spend)
+    return SweepStatus(members.sweep, counts, billable, rows, spend, planned, members.ledger)
 
 
 def _row(member: Member, state: JobState | None) -> JobRow:

@@ -47,7 +47,12 @@ def render_table(status: SweepStatus) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    heading = Text(f"sweep {status.sweep}: {len(status.jobs)} jobs", style="bold")
+    if status.planned is not None:
+        unsent = max(0, status.planned - status.created)
+        size = f"created {status.created} of {status.planned} jobs; {unsent} not submitted"
+    else:
+        size = f"{len(status.jobs)} jobs"
+    heading = Text(f"sweep {status.sweep}: {size}", style="bold")
     counts = Table()
     counts.add_column("status")
     counts.add_column("jobs", justify="right")

@@ -120,7 +120,9 @@ def print_summary(
     ledger: str,
     interrupted: str = "",
     command: str = "submit",
+    retry_hint: str = "",
 ) -> None:
+    """The summary table; ``retry_hint``: the command that submits earlier failures again."""
     from rich.console import Console
     from rich.table import Table
 
@@ -133,7 +135,7 @@ def print_summary(
         ("planned", c.total),
         ("created now (submitted)", c.submitted),
         ("already existed (exists)", c.exists),
-        ("failed", c.failed),
+        ("create failed", c.failed),
         ("name taken by another job (conflict)", c.conflict),
         ("outcome unknown (rerun to settle)", c.unknown),
         ("skipped (in ledger)", c.skipped),
@@ -151,7 +153,8 @@ def print_summary(
     )
     if c.failed_earlier:
         console.print(
-            f"{c.failed_earlier} job(s) failed in an earlier run and were not retried: "
-            "rerun with --retry-failed to submit them again",
+            f"{c.failed_earlier} job(s) failed in an earlier run and were not retried; "
+            "to submit them again:",
             highlight=False,
         )
+        print(retry_hint or "rerun with --retry-failed", file=stream)
