@@ -104,7 +104,11 @@ class CompiledPlan:
                 raise ValueError("a swept tag key changes which tags are sagesweep's")
             if a[0] == _CHECKPOINT[0] and a != _CHECKPOINT:
                 raise ValueError("checkpoint sharing needs the raw S3Uri")
-        self._kinds = tuple(k[0] in STRING_MAPS for k in keys)
+        # Values written as strings: in a string map, and a tag's Value.
+        self._kinds = tuple(
+            k[0] in STRING_MAPS or (k[0] == "Tags" and len(k) == 3 and k[2] == "Value")
+            for k in keys
+        )
         self._fields = tuple(field_of(k) for k in keys)
         self._compile_digest(template, keys)
         self._compile_request(template, keys, applier)

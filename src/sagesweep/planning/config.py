@@ -32,6 +32,7 @@ Method = Literal["grid", "random", "list", "tpe"]
 
 _SWEEP_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _SWEEP_MAX = 40
+_NAME_CHAR = re.compile(r"[a-zA-Z0-9-]")
 _KNOWN_KEYS = (
     "sweep",
     "template",
@@ -180,10 +181,18 @@ def sweep_name_problem(sweep: str) -> str | None:
     """What is wrong with ``sweep`` as a sweep name, or None if nothing is."""
     if 1 <= len(sweep) <= _SWEEP_MAX and _SWEEP_RE.fullmatch(sweep):
         return None
-    return (
+    rule = (
         f"{sweep!r} must be 1-{_SWEEP_MAX} characters of letters, digits and inner "
         "hyphens (pattern [a-zA-Z0-9](-*[a-zA-Z0-9])*)"
     )
+    bad = next(
+        (i for i, c in enumerate(sweep) if not (c.isascii() and c.isalnum()) and c != "-"), None
+    )
+    where = "" if bad is None else f": {sweep[bad]!r} at position {bad + 1} is not allowed"
+    fixed = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9]", "-", sweep)).strip("-")[:_SWEEP_MAX]
+    fixed = fixed.rstrip("-")
+    hint = f"; did you mean {fixed!r}?" if fixed and fixed != sweep else ""
+    return rule + where + hint
 
 
 def _load_template(raw: Mapping[str, Any], path: Path, out: _Collector) -> dict[str, Any]:

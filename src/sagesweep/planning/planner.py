@@ -23,7 +23,7 @@ from sagesweep.planning.naming import (
     job_name,
 )
 from sagesweep.planning.overrides import apply_overrides, override_paths
-from sagesweep.planning.problems import ProblemLog
+from sagesweep.planning.problems import TEMPLATE, ProblemLog
 from sagesweep.planning.render import (
     PointApplier,
     RenderError,
@@ -34,6 +34,20 @@ from sagesweep.planning.render import (
 from sagesweep.planning.space import Space
 
 __all__ = ["JobSpec", "MakePlanner", "PlanStats", "Planner"]
+
+#: Fields the cross-field rules report on, and the members they read: a problem there
+#: may come from a value swept in another (a MaxWaitTimeInSeconds too short for a swept
+#: MaxRuntimeInSeconds; InstancePreferences beside a swept spot flag).
+_RULE_FIELDS = frozenset(
+    {
+        "StoppingCondition.MaxWaitTimeInSeconds",
+        "EnableManagedSpotTraining",
+        "ResourceConfig.InstanceType",
+        "ResourceConfig.InstanceGroups",
+        "ResourceConfig.InstancePlacementConfig",
+    }
+)
+_RULE_MEMBERS = frozenset({"StoppingCondition", "EnableManagedSpotTraining", "ResourceConfig"})
 
 # The digest index grows as it fills; presizing it past this would reserve memory
 # (32 bytes a slot) for jobs that may never be planned, or duplicates that are dropped.
@@ -113,6 +127,7 @@ class Planner:
 
         self.config = config
         self._points = points
+        self._swept_paths = (*config.parameters, *(p for t in config.trials for p in t))
         self.source = str(config.source)
         self.space = Space(
             method=config.method,
@@ -165,16 +180,12 @@ class Planner:
         except RenderError:
             return  # already reported as a template problem
         request["TrainingJobName"] = stand_in
-        paths = [*self.config.parameters, *(p for t in self.config.trials for p in t)]
-
-        def swept(fld: str) -> bool:
-            return any(
-                fld == p or fld.startswith((p + ".", p + "[")) or p.startswith(fld) for p in paths
-            )
 
         for violation in self._validator.validate(request):
-            if violation.severity == "error" and not swept(violation.field):
-                self._problems.add("template", violation.field, violation.message)
+            if violation.severity != "error" or self._swept(violation.field):
+                continue
+            if not self._problems.reported(violation.field):  # said once, by rendering
+                self._problems.add(TEMPLATE, violation.field, violation.message)
 
     def _check_paths(self) -> None:
         paths: dict[str, None] = dict.fromkeys(self.config.parameters)
@@ -299,7 +310,11 @@ class Planner:
     def _checked(
         self, request: Mapping[str, Any], name: str, known: Mapping[str, object]
     ) -> tuple[bool, bool]:
-        """Validate a request in full, recording what is found: (any error, anything)."""
+        """Validate a request in full, recording what is found: (any error, anything).
+
+        A problem in a field no parameter touches is the template's: it is reported once,
+        against ``template``, not against the first job of many it shows in.
+        """
         violations = self._validator.validate(request, known=known)
         bad = False
         for violation in violations:
@@ -307,9 +322,20 @@ class Planner:
                 if len(self.stats.warnings) < DEFAULT_MAX_PROBLEMS:
                     self.stats.warnings.append(f"{name}: {violation.field}: {violation.message}")
                 continue
-            self._problems.add(name, violation.field, violation.message)
+            subject = name if self._swept(violation.field) else TEMPLATE
+            self._problems.add(subject, violation.field, violation.message)
             bad = True
         return bad, bool(violations)
+
+    def _swept(self, fld: str) -> bool:
+        """Whether a point's values may reach ``fld`` (a swept path is in it, or under it,
+        or in a member a cross-field rule reads along with it)."""
+        paths = self._swept_paths
+        if any(fld == p or fld.startswith((p + ".", p + "[")) or p.startswith(fld) for p in paths):
+            return True
+        if fld not in _RULE_FIELDS:
+            return False
+        return any(p.split(".", 1)[0].split("[", 1)[0] in _RULE_MEMBERS for p in paths)
 
     def _shared_checkpoint(
         self,

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from sagesweep.errors import DEFAULT_MAX_PROBLEMS, PlanError, Problem
 
-__all__ = ["ProblemLog"]
+__all__ = ["TEMPLATE", "ProblemLog"]
+
+#: The subject of a problem of the template itself, whichever job it showed in.
+TEMPLATE = "template"
 
 
 class ProblemLog:
@@ -22,6 +25,10 @@ class ProblemLog:
     def __bool__(self) -> bool:
         return bool(self._first)
 
+    def reported(self, fld: str) -> bool:
+        """Whether a problem of ``fld`` is already reported (with any message)."""
+        return any(key[0] == fld for key in self._first)
+
     def add(self, subject: str, fld: str, message: str) -> None:
         key = (fld, message)
         if key not in self._first:
@@ -33,7 +40,7 @@ class ProblemLog:
         out = []
         for key, problem in self._first.items():
             more = self._count[key] - 1
-            if more:
+            if more and problem.subject != TEMPLATE:  # the template's: once, whoever shows it
                 suffix = f" (and {more} other job{'s' if more != 1 else ''})"
                 problem = Problem(
                     problem.source, problem.subject, problem.field, problem.message + suffix

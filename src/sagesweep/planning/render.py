@@ -8,6 +8,7 @@ than the fields it touches. Placeholders themselves live in
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -213,8 +214,35 @@ def canonical_template(template: Mapping[str, Any]) -> tuple[dict[str, Any], lis
                 problems.append(exc)
                 rendered[key] = value
         out[member] = rendered
+    tags = out.get("Tags")
+    if isinstance(tags, list):
+        out["Tags"] = [_string_tag(tag, i) for i, tag in enumerate(tags)]
     problems.extend(placeholder_problems(out))
     return out, problems
+
+
+def _string_tag(tag: Any, index: int) -> Any:
+    """A tag's Key and Value are strings: numbers and booleans are written as strings, as a
+    hyperparameter's are (a list or a map is left for the validator to refuse)."""
+    if not isinstance(tag, Mapping):
+        return tag
+    out = dict(tag)
+    for key in ("Key", "Value"):
+        value = out.get(key)
+        if isinstance(value, bool | int | float):
+            with contextlib.suppress(RenderError):  # not finite: the validator says so
+                out[key] = canonical_value(value, f"Tags[{index}].{key}")
+    return out
+
+
+def _is_tag_text(keys: tuple[PathKey, ...], value: Any) -> bool:
+    """A swept number for a tag's Key or Value (``Tags[0].Value``): written as a string."""
+    return (
+        len(keys) == 3
+        and keys[0] == "Tags"
+        and keys[2] in ("Key", "Value")
+        and isinstance(value, bool | int | float)
+    )
 
 
 class PointApplier:
@@ -239,7 +267,7 @@ class PointApplier:
         swept: list[tuple[PathKey, ...]] = []
         for path, value in point.items():
             keys = self.keys(path)
-            if keys[0] in STRING_MAPS:
+            if keys[0] in STRING_MAPS or _is_tag_text(keys, value):
                 value = canonical_value(value, path)
             set_path(body, keys, value, path)
             if not isinstance(value, str) or "{" in value or "}" in value:

@@ -92,6 +92,10 @@ def _suggest(word: str, choices: Sequence[str]) -> str | None:
     folded = {c.lower(): c for c in choices}
     if word.lower() in folded:
         return folded[word.lower()]
+    # An instance type without its "ml." (m5.large): the one that only lacks the prefix.
+    for prefix in ("ml.", "ml"):
+        if (prefix + word).lower() in folded:
+            return folded[(prefix + word).lower()]
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return close[0] if close else None
 

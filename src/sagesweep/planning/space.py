@@ -203,11 +203,17 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+#: What other tools call a spec's keys: a name a user may well write for ours.
+_OTHER_NAMES = {"low": "min", "high": "max", "lower": "min", "upper": "max", "step": "q"}
+
+
 def _check_keys(spec: Mapping[str, Any], allowed: Sequence[str], form: str) -> None:
     for key in spec:
         if key not in allowed:
-            close = get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            names = {a: a for a in allowed}
+            names.update((o, ours) for o, ours in _OTHER_NAMES.items() if ours in allowed)
+            close = get_close_matches(str(key), list(names), n=1)
+            hint = f"; did you mean {names[close[0]]!r}?" if close else ""
             raise SpecError(f"unknown key {key!r} in a {form} spec{hint}")
 
 
@@ -247,10 +253,25 @@ def _parse_range(spec: Mapping[str, Any]) -> Range:
     return rng
 
 
+def _closest_distribution(kind: object) -> str:
+    """'; did you mean ...' for a distribution spelt another way (loguniform, log-uniform)."""
+    plain = str(kind).replace("_", "").replace("-", "").lower()
+    folded = {k.replace("_", ""): k for k in _DIST_KEYS}
+    close = [folded[plain]] if plain in folded else get_close_matches(str(kind), _DIST_KEYS, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _parse_distribution(spec: Mapping[str, Any], method: str) -> Distribution:
     kind = spec["distribution"]
     if not isinstance(kind, str) or kind not in _DIST_KEYS:
-        raise SpecError(f"distribution must be one of {', '.join(_DIST_KEYS)} (got {kind!r})")
+        folded = {k.replace("_", ""): k for k in _DIST_KEYS}
+        close = (
+            [folded[kind.replace("_", "").replace("-", "").lower()]]
+            if isinstance(kind, str) and kind.replace("_", "").replace("-", "").lower() in folded
+            else get_close_matches(str(kind), _DIST_KEYS, n=1)
+        )
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"distribution must be one of {', '.join(_DIST_KEYS)} (got {kind!r}){hint}")
     if method not in ("random", "tpe"):
         raise SpecError(
             f"distribution {kind} needs method: random or tpe; "
