@@ -14,6 +14,7 @@ from sagesweep.aws.client import ClientSettings
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.submit import submit
 from sagesweep.errors import InputError
+from tests.sweeps import template
 
 REQUEST: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
@@ -77,3 +78,30 @@ class TestParts:
         assert summary.counts["submitted"] == 3
         assert len(set(client.created)) == 3
         assert [s.endpoint_url for s in seen] == ["http://127.0.0.1:9"]
+
+
+class TestQuietByDefault:
+    def test_a_program_using_sagesweep_sees_no_log_line(self, tmp_path: Path) -> None:
+        """submit_sync in a script that configured nothing: no per-job line anywhere."""
+        import subprocess
+        import sys
+
+        sweep = tmp_path / "quiet.yaml"
+        doc = {
+            "sweep": "quiet",
+            "template": template(),
+            "parameters": {"HyperParameters.i": {"range": [0, 3, 1]}},
+        }
+        sweep.write_text(yaml.safe_dump(doc))
+        script = (
+            "import sys, sagesweep\n"
+            "summary = sagesweep.submit_sync(sys.argv[1], mock=True, summary=False)\n"
+            "now = sagesweep.status_sync(sys.argv[1], mock=True)\n"
+            "print(summary.exit_code, now.counts['NotSubmitted'], len(now.jobs))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(sweep)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "0 0 3\n"
+        assert done.stderr == ""

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from sagesweep.cloning.roundtrip import NotReproducible
     from sagesweep.commands.clone import Cloned, clone
     from sagesweep.commands.resubmit import Resubmission, resubmit
-    from sagesweep.commands.results import results
-    from sagesweep.commands.status import status
+    from sagesweep.commands.results import results, results_sync
+    from sagesweep.commands.status import status, status_sync
     from sagesweep.commands.stop import stop
     from sagesweep.commands.submit import Summary, submit, submit_sync
     from sagesweep.errors import InputError, SagesweepError
@@ -44,7 +44,9 @@ __all__ = [
     "clone",
     "resubmit",
     "results",
+    "results_sync",
     "status",
+    "status_sync",
     "stop",
     "submit",
     "submit_sync",
@@ -69,7 +71,9 @@ _LAZY = {
     "clone": "sagesweep.commands.clone",
     "resubmit": "sagesweep.commands.resubmit",
     "results": "sagesweep.commands.results",
+    "results_sync": "sagesweep.commands.results",
     "status": "sagesweep.commands.status",
+    "status_sync": "sagesweep.commands.status",
     "stop": "sagesweep.commands.stop",
     "submit": "sagesweep.commands.submit",
     "submit_sync": "sagesweep.commands.submit",

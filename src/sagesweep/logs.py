@@ -1,23 +1,50 @@
-"""Structured logging setup: console or JSON lines on stderr, namespaced events.
+"""Structured logging: sagesweep's loggers, and the CLI's setup (console or JSON lines
+on stderr, namespaced events).
 
-Events are dropped by the level filter before any formatting happens, so per-job
-debug events cost almost nothing when they are not shown. Every string an event carries
-has credential-shaped runs masked before it is rendered, whichever the format.
+As a library sagesweep says nothing until logging is set up: its loggers
+(:func:`get_logger`) drop every event while structlog is not configured, by the CLI
+(:func:`configure_logging`) or by the program that uses sagesweep (``structlog.configure``).
+Events are dropped by the level filter before any formatting happens, so per-job debug
+events cost almost nothing when they are not shown. Every string an event carries has
+credential-shaped runs masked before it is rendered, whichever the format.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import structlog
 
 from sagesweep.redaction.secrets import redact_text
 
-__all__ = ["LogFormat", "configure_logging", "redact_event"]
+__all__ = ["LogFormat", "configure_logging", "get_logger", "redact_event"]
 
 LogFormat = Literal["console", "json"]
+
+
+class _Quiet:
+    """A logger that drops every event until structlog is configured."""
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, name: str) -> None:
+        self._logger = structlog.get_logger(name)
+
+    def __getattr__(self, method: str) -> Any:
+        if not structlog.is_configured():
+            return _drop
+        return getattr(self._logger, method)
+
+
+def _drop(*args: object, **fields: object) -> None:
+    return None
+
+
+def get_logger(name: str) -> Any:
+    """sagesweep's logger ``name``: silent until logging is set up (see the module docstring)."""
+    return _Quiet(name)
 
 
 def redact_event(

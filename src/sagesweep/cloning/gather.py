@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
 from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.cloning.request import model_facts
 from sagesweep.errors import InputError, Problem
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Described", "Selection", "gather", "parse_selection"]
 
-log = structlog.get_logger("sagesweep.operating")
+log = get_logger("sagesweep.operating")
 
 PAGE_SIZE = 100
 _CLI = "<cli>"

@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Unpack
 
-import structlog
-
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.cloning.gather import gather, parse_selection
 from sagesweep.cloning.request import Recreated, recreate
@@ -27,12 +25,13 @@ from sagesweep.cloning.sweepfile import check_output, sweep_text, write_new
 from sagesweep.commands.connect import connect
 from sagesweep.commands.parts import Parts
 from sagesweep.errors import InputError
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import sweep_name_problem
 
 __all__ = ["Cloned", "clone"]
 
-log = structlog.get_logger("sagesweep.clone")
+log = get_logger("sagesweep.clone")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,19 +13,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from sagesweep.aws.client import ClientSettings, Service
 from sagesweep.aws.target import Target
 from sagesweep.commands.parts import Parts
 from sagesweep.ledger import Binding
+from sagesweep.logs import get_logger
 
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
 __all__ = ["Connection", "connect", "mock_state_path"]
 
-log = structlog.get_logger("sagesweep.commands.connect")
+log = get_logger("sagesweep.commands.connect")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import anyio
-import structlog
 
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.connect import Connection, connect
@@ -29,6 +28,7 @@ from sagesweep.driving.limits import Limits, SpendSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
 from sagesweep.ledger import JobRecord, stop_requested_by
 from sagesweep.ledger.members import read_members
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
@@ -47,7 +47,7 @@ from sagesweep.version import __version__
 
 __all__ = ["LaunchKeywords", "LaunchSettings", "Summary", "launch", "launch_options"]
 
-log = structlog.get_logger("sagesweep.submit")
+log = get_logger("sagesweep.submit")
 
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 

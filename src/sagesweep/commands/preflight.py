@@ -11,8 +11,6 @@ other jobs hold). A quota that cannot be read is a warning too, never an error.
 
 from __future__ import annotations
 
-import structlog
-
 from sagesweep.aws.quotas import QuotaUse, quota_name, training_quotas
 from sagesweep.commands.connect import Connection
 from sagesweep.commands.prices import read_prices
@@ -20,12 +18,13 @@ from sagesweep.costs.budget import Budget
 from sagesweep.costs.prices import Prices
 from sagesweep.driving.limits import SpendSettings
 from sagesweep.errors import InputError
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.planning.usage import UsageTally
 
 __all__ = ["demand", "preflight"]
 
-log = structlog.get_logger("sagesweep.costs")
+log = get_logger("sagesweep.costs")
 
 
 def demand(usage: UsageTally, max_running: int | None) -> dict[tuple[str, QuotaUse], int]:

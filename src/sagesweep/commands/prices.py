@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import structlog
-
 from sagesweep.aws.pricing import training_prices
 from sagesweep.commands.connect import Connection
 from sagesweep.costs.prices import PRICE_LIST, Prices, read_prices_file
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 
 __all__ = ["read_prices"]
 
-log = structlog.get_logger("sagesweep.costs")
+log = get_logger("sagesweep.costs")
 
 
 async def read_prices(

@@ -4,15 +4,16 @@ the Python API. The CLI's ``results`` is a thin wrapper."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.session import open_session, read_status
+from sagesweep.commands.sync import run_sync
 from sagesweep.operating.results import Goal, Results, tabulate
 from sagesweep.planning.config import load_config
 
-__all__ = ["results"]
+__all__ = ["results", "results_sync"]
 
 
 async def results(
@@ -39,3 +40,8 @@ async def results(
     async with open_session(sweep, ledger, target_of(target, **keywords), parts, prices) as session:
         swept = session.members.swept_paths()
         return tabulate(await read_status(session), swept, sort=sort, goal=goal, top=top)
+
+
+def results_sync(sweep: Path | str, **options: Any) -> Results:
+    """:func:`results` for code that is not async (scripts, a notebook cell without await)."""
+    return run_sync(lambda: results(sweep, **options))

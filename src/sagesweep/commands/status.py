@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 import anyio
 
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.session import open_session, read_status
+from sagesweep.commands.sync import run_sync
 from sagesweep.operating.status import SweepStatus
 
-__all__ = ["status", "watch"]
+__all__ = ["status", "status_sync", "watch"]
 
 
 async def status(
@@ -53,3 +54,8 @@ async def watch(
         while True:
             show(await read_status(session))
             await anyio.sleep(every)
+
+
+def status_sync(sweep: Path | str, **options: Any) -> SweepStatus:
+    """:func:`status` for code that is not async (scripts, a notebook cell without await)."""
+    return run_sync(lambda: status(sweep, **options))

@@ -12,15 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Unpack
 
-import anyio
-import structlog
-
 from sagesweep.aws.target import Target
 from sagesweep.commands.connect import connect
 from sagesweep.commands.hints import hint
 from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.preflight import preflight
+from sagesweep.commands.sync import run_sync
 from sagesweep.costs.budget import Budget, parse_budget
 from sagesweep.costs.prices import read_prices_file
 from sagesweep.driving.driver import DEFAULT_POLL, DriveSettings
@@ -32,6 +30,7 @@ from sagesweep.ledger import (
     default_ledger_path,
     load_ledger,
 )
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig, load_config
 from sagesweep.planning.naming import attempt_of
@@ -41,7 +40,7 @@ from sagesweep.search.tpe import METRIC_PROOF, TpeRun
 
 __all__ = ["Summary", "submit", "submit_sync"]
 
-log = structlog.get_logger("sagesweep.submit")
+log = get_logger("sagesweep.submit")
 
 
 def _warn_of_stale_jobs(prior: LedgerState, in_ledger: int, warnings: list[str]) -> None:
@@ -220,15 +219,5 @@ def _stopped(ledger: Path, mark: StopMark, command: str) -> InputError:
 
 
 def submit_sync(sweep: Path | str, **options: Any) -> Summary:
-    """:func:`submit` for code that is not async (scripts, a notebook cell without await).
-
-    Runs on uvloop where it is installed: the client is CPU-bound at high rates, and
-    uvloop's event loop leaves more of the CPU to the HTTP path.
-    """
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        backend_options: dict[str, Any] = {}
-    else:
-        backend_options = {"use_uvloop": True}
-    return anyio.run(lambda: submit(sweep, **options), backend_options=backend_options)
+    """:func:`submit` for code that is not async (scripts, a notebook cell without await)."""
+    return run_sync(lambda: submit(sweep, **options))

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 
 from sagesweep.driving.endings import ENDED, Endings, end_record
 from sagesweep.driving.limits import Admission, Limits
 from sagesweep.ledger import JobRecord
 from sagesweep.ledger.members import CREATED, SweepMembers
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.lost import observe_members
 from sagesweep.operating.observe import JobState, account_usage
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POLL", "DriveCounts", "DriveSettings", "Driver"]
 
-log = structlog.get_logger("sagesweep.driver")
+log = get_logger("sagesweep.driver")
 
 #: seconds between polls: a 5,000-job sweep with 50 running costs ~2 reads a minute.
 DEFAULT_POLL = 30.0

@@ -20,16 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import structlog
-
 from sagesweep.errors import InputError, LedgerIOError
 from sagesweep.ledger.binding import Binding
 from sagesweep.ledger.records import JobStatus, Member
 from sagesweep.ledger.state import JobIndex, LedgerState, Raw, StopMark
+from sagesweep.logs import get_logger
 
 __all__ = ["LedgerScan", "load_ledger", "not_a_regular_file", "read_scan", "scan_ledger"]
 
-_log = structlog.get_logger()
+_log = get_logger("sagesweep.ledger")
 
 # The head of a job line as our writer spells it: everything resume needs comes
 # before "params". Strings with escapes (never in job names or ARNs) miss the fast

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import structlog
 
 from sagesweep.errors import InputError, LedgerIOError, LedgerLockedError
 from sagesweep.ledger.binding import Binding
 from sagesweep.ledger.read import not_a_regular_file, scan_ledger
 from sagesweep.ledger.records import JobRecord, event_line, job_line, run_line
 from sagesweep.ledger.state import LedgerState, check_binding
+from sagesweep.logs import get_logger
 
 __all__ = ["DEFAULT_FLUSH_INTERVAL", "DEFAULT_MAX_BATCH", "Ledger", "append_event"]
 
@@ -32,7 +32,7 @@ DEFAULT_FLUSH_INTERVAL = 0.05
 #: records per batch at most; also how many may wait before record() blocks.
 DEFAULT_MAX_BATCH = 1000
 
-_log = structlog.get_logger()
+_log = get_logger("sagesweep.ledger")
 
 
 class _Lock:

@@ -12,16 +12,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-import structlog
 
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.errors import SagesweepError
+from sagesweep.logs import get_logger
 from sagesweep.submitting.engine import Limiter
 from sagesweep.submitting.pacing import Backoff
 
 __all__ = ["AwsCallError", "CallCounts", "PacedCalls"]
 
-log = structlog.get_logger("sagesweep.operating")
+log = get_logger("sagesweep.operating")
 
 #: Failed tries (not throttles) of one read before it is given up.
 MAX_RETRIES = 5

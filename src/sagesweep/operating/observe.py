@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from sagesweep.aws.outcomes import ErrorKind
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.planning.naming import SWEEP_TAG
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NOT_FOUND", "JobState", "account_usage", "observe"]
 
-log = structlog.get_logger("sagesweep.operating")
+log = get_logger("sagesweep.operating")
 
 #: The status of a job the ledger says was created and AWS does not know.
 NOT_FOUND = "NotFound"

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
-import structlog
 
 from sagesweep.aws.outcomes import ErrorKind
 from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.errors import LedgerLockedError
 from sagesweep.ledger import append_event, clear_stop_request, request_stop
 from sagesweep.ledger.members import SweepMembers
+from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.observe import JobState
 from sagesweep.operating.select import Where, select
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_SUBMITTER_WAIT", "StopReport", "halt_submitter", "record_stop", "stop_jobs"]
 
-log = structlog.get_logger("sagesweep.operating")
+log = get_logger("sagesweep.operating")
 
 #: seconds to wait for a signalled submitter: its grace period (30 s) and then some.
 DEFAULT_SUBMITTER_WAIT = 60.0

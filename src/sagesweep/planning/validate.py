@@ -49,9 +49,9 @@ __all__ = [
 def _log() -> Any:
     # structlog costs tens of milliseconds to import, and the planning process that
     # starts before every submit logs nothing here unless the validator itself fails.
-    import structlog
+    from sagesweep.logs import get_logger
 
-    return structlog.get_logger("sagesweep.planning.validate")
+    return get_logger("sagesweep.planning.validate")
 
 
 # --- the public face --------------------------------------------------------------

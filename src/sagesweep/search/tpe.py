@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import structlog
-
 from sagesweep.ledger import MASK
 from sagesweep.ledger.members import CREATED, SweepMembers
+from sagesweep.logs import get_logger
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec, Planner
@@ -27,7 +26,7 @@ from sagesweep.search.study import TpeSearch
 
 __all__ = ["METRIC_PROOF", "TpeRun", "asked_record"]
 
-log = structlog.get_logger("sagesweep.tpe")
+log = get_logger("sagesweep.tpe")
 
 #: Asks in a row that may repeat a known point before the search is deemed exhausted.
 MAX_REPEATS = 50

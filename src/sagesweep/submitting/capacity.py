@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
-import structlog
 from anyio.abc import TaskGroup
 
+from sagesweep.logs import get_logger
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.pacing import CapacityProbe
 
 __all__ = ["CapacityHolds"]
 
-log = structlog.get_logger("sagesweep.submitting.capacity")
+log = get_logger("sagesweep.submitting.capacity")
 
 Submit = Callable[[JobSpec], Awaitable[bool]]
 Fail = Callable[[JobSpec, float], Awaitable[None]]

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
-import structlog
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.ledger import JobRecord, JobStatus
+from sagesweep.logs import get_logger
 from sagesweep.planning.planner import JobSpec
 from sagesweep.redaction.redact import redact_params, secret_values
 from sagesweep.redaction.secrets import redact_text
@@ -47,7 +47,7 @@ __all__ = [
     "Recorder",
 ]
 
-log = structlog.get_logger("sagesweep.submitting.engine")
+log = get_logger("sagesweep.submitting.engine")
 
 DEFAULT_RETRIES = 3  #: transient retries of a job that declares no RetryStrategy
 DEFAULT_CAPACITY_WAIT = 3600.0

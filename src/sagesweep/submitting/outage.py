@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 
 import anyio
-import structlog
+
+from sagesweep.logs import get_logger
 
 __all__ = ["DEFAULT_OUTAGE_WAIT", "OutageGate"]
 
-log = structlog.get_logger("sagesweep.engine")
+log = get_logger("sagesweep.engine")
 
 #: seconds an endpoint may be unreachable before the jobs waiting on it are failed.
 DEFAULT_OUTAGE_WAIT = 300.0

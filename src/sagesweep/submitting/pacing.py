@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import structlog
 from aiolimiter import AsyncLimiter
 
 from sagesweep.aws.target import DEFAULT_RATE, MIN_RATE
+from sagesweep.logs import get_logger
 
 __all__ = [
     "CLOCK_STEP",
@@ -50,7 +50,7 @@ CLOCK_STEP = 0.002
 #: calls/s from which the limiter's bucket makes up for the clock's steps.
 FINE_RATE = 20.0
 
-_log = structlog.get_logger()
+_log = get_logger("sagesweep.submitting.pacing")
 
 
 class AdjustableLimiter(AsyncLimiter):
