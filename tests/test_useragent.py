@@ -8,7 +8,7 @@ import pytest
 
 from sagesweep.aws.client import ClientSettings, sagemaker_client
 from sagesweep.aws.useragent import reuse_user_agent
-from sagesweep.commands.parts import embedded_mock
+from sagesweep.commands.embedded import embedded_mock
 
 
 class TestKeptUserAgent:

@@ -45,6 +45,7 @@ class TargetKeywords(TypedDict, total=False):
     """The Python API's keywords for a target; None means "not given" (the default)."""
 
     mock: bool
+    mock_options: tuple[str, ...]
     endpoint_url: str | None
     region: str | None
     profile: str | None
@@ -58,6 +59,8 @@ class Target:
     """See the module docstring; build one with :func:`target_of`."""
 
     mock: bool = False  #: the embedded mock, its account kept beside the ledger
+    #: The embedded mock's settings, KEY=VALUE (remembered beside its account).
+    mock_options: tuple[str, ...] = ()
     endpoint_url: str | None = None  #: another SageMaker endpoint (a `sagesweep mock`...)
     region: str | None = None  #: None: the configured one (us-east-1 for a mock)
     profile: str | None = None
@@ -66,6 +69,9 @@ class Target:
     concurrency: int = DEFAULT_CONCURRENCY
 
     def __post_init__(self) -> None:
+        if self.mock_options and not self.mock:
+            message = "mock options need the embedded mock (--mock)"
+            raise InputError.one("<options>", "", "mock_options", message)
         if self.mock and self.endpoint_url:
             message = "mock and endpoint_url are exclusive: pick one target"
             raise InputError.one("<options>", "", "endpoint_url", message)

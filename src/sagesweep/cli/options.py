@@ -24,7 +24,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 #: The keywords :func:`target_options` adds, as the Python API names them.
-_TARGET_KEYS = ("mock", "endpoint_url", "region", "profile", "rate", "read_rate", "concurrency")
+_TARGET_KEYS = (
+    "mock",
+    "mock_options",
+    "endpoint_url",
+    "region",
+    "profile",
+    "rate",
+    "read_rate",
+    "concurrency",
+)
 
 
 def parsed(option: str, parse: Callable[[_T], _R], value: _T) -> _R:
@@ -52,6 +61,15 @@ def target_options(
             is_flag=True,
             hidden=mock_help is None,
             help=mock_help or "",
+        ),
+        click.option(
+            "--mock-option",
+            "mock_options",
+            multiple=True,
+            metavar="KEY=VALUE",
+            hidden=mock_help is None,
+            help="A setting of the embedded mock, e.g. job_seconds=1-2 or fail_rate=0 "
+            "(docs/mock.md); remembered beside its account. Repeatable.",
         ),
         click.option("--endpoint-url", default=None, help="Another SageMaker endpoint."),
         click.option("--region", default=None, help="AWS region."),

@@ -52,7 +52,10 @@ async def connect(target: Target, parts: Parts, ledger: Path | None) -> AsyncIte
     ``ledger``: the embedded mock keeps its account beside it; None: in memory only.
     """
     if target.mock:
-        async with _mocked(parts, ledger) as url, _client(target, parts, url) as connection:
+        async with (
+            _mocked(parts, ledger, target.mock_options) as url,
+            _client(target, parts, url) as connection,
+        ):
             yield connection
     else:
         async with _client(target, parts, target.endpoint_url) as connection:
@@ -60,8 +63,11 @@ async def connect(target: Target, parts: Parts, ledger: Path | None) -> AsyncIte
 
 
 @asynccontextmanager
-async def _mocked(parts: Parts, ledger: Path | None) -> AsyncIterator[str]:
-    with parts.start_mock(None if ledger is None else mock_state_path(ledger)) as url:
+async def _mocked(
+    parts: Parts, ledger: Path | None, options: tuple[str, ...]
+) -> AsyncIterator[str]:
+    state = None if ledger is None else mock_state_path(ledger)
+    with parts.start_mock(state, options) as url:
         log.info("mock.started", url=url)
         yield url
 

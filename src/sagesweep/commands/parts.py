@@ -9,14 +9,14 @@ patching module globals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sagesweep.aws.client import ClientSettings, Service, sagemaker_client, service_client
-from sagesweep.errors import InputError, StorageError
+from sagesweep.commands.embedded import embedded_mock
 from sagesweep.ledger import Binding, Ledger, LedgerState
 from sagesweep.planning.planner import MakePlanner
 from sagesweep.search.study import planner_for
@@ -26,7 +26,7 @@ from sagesweep.submitting.pacing import AdaptiveRate, Backoff, CapacityProbe
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["Book", "Parts", "embedded_mock"]
+__all__ = ["Book", "Parts"]
 
 
 class Book(Recorder, Protocol):
@@ -56,40 +56,6 @@ class MakeLimiter(Protocol):
     def __call__(self, *, rate: float) -> Limiter: ...
 
 
-#: How the embedded mock (``--mock``) runs jobs: for a few seconds, a few of them
-#: failing, so that a trial run shows progress, failures and something to resubmit.
-EMBEDDED_JOB_SECONDS = (3.0, 8.0)
-EMBEDDED_FAIL_RATE = 0.15
-EMBEDDED_SEED = 7
-
-
-@contextmanager
-def embedded_mock(state: Path | None = None) -> Iterator[str]:
-    """The local SageMaker mock on a free port, for as long as the ``with`` lasts.
-
-    ``state``: the file its account lives in between runs.
-    """
-    from sagesweep.mock import MockConfig, MockServer, StateFileError
-
-    config = MockConfig(
-        state_file=state,
-        job_seconds=EMBEDDED_JOB_SECONDS,
-        fail_rate=EMBEDDED_FAIL_RATE,
-        seed=EMBEDDED_SEED,
-    )
-    server = MockServer(config)
-    try:
-        server.start()
-    except StateFileError as exc:
-        if exc.disk:
-            raise StorageError(exc.file, f"mock state: {exc.reason}") from None
-        raise InputError.one(exc.file, "", "", f"mock state: {exc.reason}") from None
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Parts:
     """Factories of everything a run talks to or waits on; the defaults are the real ones.
@@ -108,6 +74,6 @@ class Parts:
     open_ledger: OpenLedger = Ledger.open
     make_planner: MakePlanner = planner_for
     make_limiter: MakeLimiter = AdaptiveRate
-    start_mock: Callable[[Path | None], AbstractContextManager[str]] = embedded_mock
+    start_mock: Callable[[Path | None, Sequence[str]], AbstractContextManager[str]] = embedded_mock
     backoff: Backoff = field(default_factory=Backoff)
     capacity_probe: Callable[[], CapacityProbe] = CapacityProbe
