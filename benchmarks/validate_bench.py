@@ -37,7 +37,7 @@ RESULTS = Path(__file__).parent / "results" / "validate_bench.json"
 _LOAD_SNIPPET = """
 import time
 t = time.perf_counter()
-from sagesweep.planning.validate import RequestValidator
+from sagesweep.validation.model import RequestValidator
 RequestValidator()
 print(time.perf_counter() - t)
 """
@@ -139,7 +139,7 @@ def main() -> None:
 
     import botocore.validate
 
-    from sagesweep.planning.validate import validator
+    from sagesweep.validation.model import validator
 
     v = validator()
     botocore_validator = botocore.validate.ParamValidator()

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from sagesweep.planning.validate import RequestValidator, Violation, compile_java_pattern, validator
 from sagesweep.redaction.secrets import mask, scan
+from sagesweep.validation.model import RequestValidator, Violation, compile_java_pattern, validator
 
 Request = dict[str, Any]
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"

@@ -7,8 +7,8 @@ Pure and fast, no I/O but reading the sweep file. In pipeline order:
 :mod:`~sagesweep.planning.space` (parameter specs and how points are drawn) →
 :mod:`~sagesweep.planning.render` (a point into a request) →
 :mod:`~sagesweep.planning.naming` (digests and job names) →
-:mod:`~sagesweep.planning.validate` (botocore's model, with
-:mod:`~sagesweep.planning.shapes`, :mod:`~sagesweep.planning.javaregex` and
+:mod:`~sagesweep.validation.model` (botocore's model, with
+:mod:`~sagesweep.validation.shapes`, :mod:`~sagesweep.validation.javaregex` and
 :mod:`~sagesweep.redaction.secrets`) →
 :mod:`~sagesweep.planning.planner` (all of it, lazily, as :class:`JobSpec` values) →
 :mod:`~sagesweep.planning.report` (what ``sagesweep plan`` prints, secrets masked by

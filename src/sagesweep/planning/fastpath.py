@@ -16,9 +16,9 @@ from typing import Any
 
 from sagesweep.planning.compiled import CompiledPlan
 from sagesweep.planning.render import PointApplier, RenderError
-from sagesweep.planning.shapes import Node, Out
-from sagesweep.planning.validate import SCANNED_MAPS, RequestValidator
 from sagesweep.redaction.secrets import findings
+from sagesweep.validation.model import SCANNED_MAPS, RequestValidator
+from sagesweep.validation.shapes import Node, Out
 
 __all__ = ["FastPath", "LeafChecks", "fast_path"]
 

@@ -123,7 +123,7 @@ class Planner:
     ) -> None:
         """``points``: where the points come from when the space cannot say (a tpe sweep's
         search); :meth:`jobs` without points of its own plans these."""
-        from sagesweep.planning.validate import validator
+        from sagesweep.validation.model import validator
 
         self.config = config
         self._points = points

@@ -5,7 +5,7 @@ number, boolean, timestamp, blob, document, list, map, structure) once; each nod
 ``check`` appends a :class:`Violation` per problem. String verdicts are memoised and
 valid scalars short-cut: the planner may check a million requests.
 
-An internal module: :mod:`sagesweep.planning.validate` is its only user, and the
+An internal module: :mod:`sagesweep.validation.model` is its only user, and the
 node classes and message helpers it needs are public here for that reason alone.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sagesweep.planning.javaregex import compile_java_pattern
+from sagesweep.validation.javaregex import compile_java_pattern
 
 __all__ = [
     "MEMO_SIZE",

@@ -10,8 +10,8 @@ The planner may push a million requests through :meth:`RequestValidator.validate
 so the shape tree is compiled once into small node objects, regexes are compiled
 once, and string verdicts are memoised: a sweep repeats most of its strings.
 
-The Java-pattern translation lives in :mod:`sagesweep.planning.javaregex`, the compiled shape
-tree in :mod:`sagesweep.planning.shapes`; this module puts them behind one validator.
+The Java-pattern translation lives in :mod:`sagesweep.validation.javaregex`, the compiled shape
+tree in :mod:`sagesweep.validation.shapes`; this module puts them behind one validator.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sagesweep.planning.javaregex import compile_java_pattern
-from sagesweep.planning.shapes import (
+from sagesweep.redaction import secrets
+from sagesweep.validation.javaregex import compile_java_pattern
+from sagesweep.validation.shapes import (
     MEMO_SIZE,
     ListNode,
     MapNode,
@@ -35,7 +36,6 @@ from sagesweep.planning.shapes import (
     plural,
     short_repr,
 )
-from sagesweep.redaction import secrets
 
 __all__ = [
     "SCANNED_MAPS",
@@ -51,7 +51,7 @@ def _log() -> Any:
     # starts before every submit logs nothing here unless the validator itself fails.
     from sagesweep.logs import get_logger
 
-    return get_logger("sagesweep.planning.validate")
+    return get_logger("sagesweep.validation.model")
 
 
 # --- the public face --------------------------------------------------------------
