@@ -102,6 +102,13 @@ class TestSecondTerminal:
         options = tmp_path / "watch.ledger.jsonl.mock.options"
         assert json.loads(options.read_text()) == {"job_seconds": "0.2", "fail_rate": "1"}
 
+    def test_the_flag_spelling_is_a_key_too(self) -> None:
+        """job-seconds (as ``sagesweep mock --job-seconds``) means job_seconds."""
+        from sagesweep.commands.embedded import parse_mock_options
+
+        given = parse_mock_options(["job-seconds=0", "--fail-rate=0.2", "seed=3"])
+        assert given == {"job_seconds": "0", "fail_rate": "0.2", "seed": "3"}
+
     def test_a_bad_mock_option_is_one_line(self, tmp_path: Path) -> None:
         sweep = write_sweep(tmp_path, 1)
         done = run("submit", str(sweep), "--mock", "--mock-option", "job_seconds=fast")

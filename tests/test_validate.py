@@ -518,6 +518,26 @@ class TestManagedSpot:
         assert at(v.validate(request), "StoppingCondition.MaxWaitTimeInSeconds")
 
 
+class TestServiceRules:
+    def test_a_single_type_needs_an_instance(self, v: RequestValidator) -> None:
+        """The model allows InstanceCount 0 (for instance groups); SageMaker does not
+        with one InstanceType, and the planner says so before anything is sent."""
+        request = edit(_set(("ResourceConfig", "InstanceCount"), 0))
+        found = at(v.validate(request), "ResourceConfig.InstanceCount")
+        assert [f.message for f in found] == [
+            "must be at least 1 with ResourceConfig.InstanceType (got 0)"
+        ]
+        assert at(v.spot_problems(request), "ResourceConfig.InstanceCount") == found
+
+    def test_model_violations_carry_the_service_wording(self, v: RequestValidator) -> None:
+        request = edit(_set(("ResourceConfig", "InstanceType"), "ml.bogus.huge"))
+        (found,) = at(v.validate(request), "ResourceConfig.InstanceType")
+        assert found.constraint.startswith("Member must satisfy enum value set: [")
+        request = edit(_drop(("RoleArn",)))
+        (found,) = at(v.validate(request), "RoleArn")
+        assert found.constraint == "Member must not be null"
+
+
 class TestCredentials:
     def test_access_key_id_in_hyperparameters_is_an_error(self, v: RequestValidator) -> None:
         """An access key id in a hyperparameter is refused, masked, at the key's field."""

@@ -60,7 +60,8 @@ def parse_mock_options(items: Sequence[str]) -> dict[str, str]:
     given: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        key = key.strip()
+        # The flag's spelling (job-seconds, as `sagesweep mock --job-seconds`) is fine too.
+        key = key.strip().lstrip("-").replace("-", "_")
         if not sep or key not in MOCK_OPTIONS:
             known = ", ".join(MOCK_OPTIONS)
             raise InputError.one(

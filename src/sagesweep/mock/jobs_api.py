@@ -29,6 +29,7 @@ from sagesweep.mock.state import JobTable, MockJob
 from sagesweep.mock.stats import StatsCounter
 from sagesweep.mock.views import JobView, describe
 from sagesweep.mock.wire import Reply
+from sagesweep.validation.service import service_problems
 
 __all__ = ["TrainingJobs"]
 
@@ -43,8 +44,6 @@ _JOB_ARN = re.compile(
 #: Any SageMaker resource's ARN, as the tag actions' ``ResourceArn`` must be (the model's
 #: pattern, anchored).
 _ANY_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:.+", re.DOTALL)
-#: Members CreateTrainingJob requires besides the name, as the service names them.
-_REQUIRED = (("RoleArn", "roleArn"), ("OutputDataConfig", "outputDataConfig"))
 
 
 class TrainingJobs:
@@ -159,8 +158,8 @@ class TrainingJobs:
 
     def _create(self, region: str, params: Params) -> Reply:
         name = params.get("TrainingJobName")
-        problems = wire.name_errors(name)
-        problems += [wire.missing_member(member) for key, member in _REQUIRED if key not in params]
+        # The service refuses what its model forbids before it looks at anything else.
+        problems = service_problems(params)
         if problems:
             return wire.validation(wire.validation_summary(problems))
         assert isinstance(name, str)

@@ -21,7 +21,6 @@ __all__ = [
     "internal_failure",
     "json_reply",
     "limit_exceeded",
-    "missing_member",
     "name_errors",
     "not_found",
     "resource_in_use",
@@ -128,11 +127,6 @@ def validation_summary(problems: Iterable[str]) -> str:
     items = list(problems)
     noun = "error" if len(items) == 1 else "errors"
     return f"{len(items)} validation {noun} detected: " + "; ".join(items)
-
-
-def missing_member(member: str) -> str:
-    """The problem text of a required member left out (for validation_summary)."""
-    return f"Value null at '{member}' failed to satisfy constraint: Member must not be null"
 
 
 def resource_not_found(arn: str) -> Reply:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ __all__ = [
     "RequestValidator",
     "Violation",
     "compile_java_pattern",
+    "service_rules",
     "validator",
 ]
 
@@ -83,7 +85,7 @@ class RequestValidator:
         root = compile_shape(self.input_shape, {})
         if not isinstance(root, StructureNode):
             raise TypeError(f"{operation} input is not a structure")
-        self._root = root
+        self.root = root
         self._paths: dict[str, tuple[Node | None, str | None]] = {}
         self._secret_memo: dict[tuple[str, str, str], tuple[Violation, ...]] = {}
 
@@ -94,7 +96,7 @@ class RequestValidator:
         member *object* (not an equal copy) skips re-checking it. The caller promises
         not to mutate those objects; the planner shares template subtrees this way.
         """
-        members = self._root.members
+        members = self.root.members
         known: dict[str, object] = {}
         for key, item in template.items():
             node = members.get(key)
@@ -116,7 +118,7 @@ class RequestValidator:
         """Every problem with ``request``: model constraints, cross-field rules, credentials."""
         out: list[Violation] = []
         try:
-            self._root.check(request, "", out, known)
+            self.root.check(request, "", out, known)
             if type(request) is dict or isinstance(request, Mapping):
                 self._check_spot(request, out)
                 self._scan_secrets(request, out)
@@ -152,6 +154,7 @@ class RequestValidator:
 
     def _check_spot(self, request: Mapping[str, Any], out: Out) -> None:
         _check_preferences(request, out)
+        out.extend(service_rules(request))
         if request.get(_SPOT_FLAG) is not True:
             return
         stopping = request.get(_STOPPING)
@@ -221,7 +224,7 @@ class RequestValidator:
     def _walk(self, path: str) -> tuple[Node | None, str | None]:
         if not isinstance(path, str) or not path:
             return None, "empty parameter path"
-        node: Node = self._root
+        node: Node = self.root
         done = ""  # the part of the path already resolved, for messages
         rest = path
         while rest:
@@ -305,10 +308,42 @@ def _tag_findings(key: str, value: str) -> tuple[secrets.Finding, ...]:
     return tuple(secrets.findings(key, value))
 
 
-@functools.cache
+_BUILDING = threading.Lock()
+_BUILT: list[RequestValidator] = []
+
+
 def validator() -> RequestValidator:
-    """The process-wide CreateTrainingJob validator (the model is loaded once)."""
-    return RequestValidator()
+    """The process-wide CreateTrainingJob validator (the model is loaded once).
+
+    Thread-safe: a server's first concurrent requests wait for one build instead of
+    each loading the model (tens of milliseconds of CPU apiece).
+    """
+    if not _BUILT:
+        with _BUILDING:
+            if not _BUILT:
+                _BUILT.append(RequestValidator())
+    return _BUILT[0]
+
+
+def service_rules(request: Mapping[str, Any]) -> Out:
+    """The service's rules beyond the model, each with the service's wording.
+
+    The model lets ``InstanceCount`` be 0 (an instance-group request has no count of
+    its own), but a single-type ``ResourceConfig`` needs at least one instance.
+    """
+    resources = request.get("ResourceConfig")
+    if not isinstance(resources, Mapping) or resources.get("InstanceType") is None:
+        return []
+    count = resources.get("InstanceCount")
+    if isinstance(count, int) and not isinstance(count, bool) and count < 1:
+        return [
+            Violation(
+                "ResourceConfig.InstanceCount",
+                f"must be at least 1 with ResourceConfig.InstanceType (got {count})",
+                constraint="Member must have value greater than or equal to 1",
+            )
+        ]
+    return []
 
 
 #: What InstancePreferences excludes (the service's documented exclusions).

@@ -44,8 +44,10 @@ MAX_LISTED_ENUM = 10
 MAX_LISTED_MEMBERS = 8
 
 _INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+#: One problem with a string: our message, and the service's wording of the constraint.
+Problem = tuple[str, str]
 #: The verdict of a valid string; containers test for it by identity.
-_OK: tuple[str, ...] = ()
+_OK: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,10 @@ class Violation:
     field: str  #: e.g. "InputDataConfig[0].ChannelName"; "" for the request itself
     message: str  #: one line
     severity: Literal["error", "warning"] = "error"
+    #: How the service words the broken constraint ("Member must not be null"), for a
+    #: server that answers as SageMaker does; "" where the service has no such rule
+    #: (an unknown member, a cross-field rule, a credential).
+    constraint: str = ""
 
 
 # The line terminators at which Java's "." stops.
@@ -100,6 +106,15 @@ def _suggest(word: str, choices: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
+def _size_violation(path: str, bound: str, limit: int, word: str, n: int) -> Violation:
+    relation = "greater" if bound == "at least" else "less"
+    return Violation(
+        path,
+        f"must have {bound} {plural(limit, word)} (got {n})",
+        constraint=f"Member must have length {relation} than or equal to {limit}",
+    )
+
+
 # --- the compiled shape tree ------------------------------------------------------
 
 Out = list[Violation]
@@ -116,7 +131,7 @@ class Node:
         # Shortcuts that let a structure accept a valid scalar without calling
         # its node: most of a request's fields are valid strings and integers.
         #: string nodes: verdicts by value
-        self.memo: dict[str, tuple[str, ...]] | None = None
+        self.memo: dict[str, tuple[Problem, ...]] | None = None
         #: integer nodes: the inclusive range
         self.int_range: tuple[int, int] | None = None
 
@@ -124,7 +139,13 @@ class Node:
         """Append violations of ``value`` (located at ``path``) to ``out``."""
 
     def _wrong_type(self, value: object, path: str, out: Out, what: str) -> None:
-        out.append(Violation(path, f"must be {what} (got {_type_name(value)})"))
+        out.append(
+            Violation(
+                path,
+                f"must be {what} (got {_type_name(value)})",
+                constraint=f"Member must be {what}",
+            )
+        )
 
 
 class _String(Node):
@@ -137,16 +158,16 @@ class _String(Node):
         self.enum: tuple[str, ...] = tuple(meta.get("enum") or ())
         self.pattern_text: str | None = meta.get("pattern")
         self.pattern = compile_java_pattern(self.pattern_text) if self.pattern_text else None
-        self.memo: dict[str, tuple[str, ...]] = {}
+        self.memo: dict[str, tuple[Problem, ...]] = {}
 
     def check(self, value: object, path: str, out: Out) -> None:
         if not isinstance(value, str):
             self._wrong_type(value, path, out, "a string")
             return
-        for message in self.messages(value):
-            out.append(Violation(path, message))
+        for message, constraint in self.messages(value):
+            out.append(Violation(path, message, constraint=constraint))
 
-    def messages(self, value: str) -> tuple[str, ...]:
+    def messages(self, value: str) -> tuple[Problem, ...]:
         memo = self.memo
         found = memo.get(value)
         if found is None:
@@ -156,23 +177,45 @@ class _String(Node):
             memo[value] = found
         return found
 
-    def _judge(self, value: str) -> tuple[str, ...]:
-        problems: list[str] = []
+    def _judge(self, value: str) -> tuple[Problem, ...]:
+        problems: list[Problem] = []
         n = len(value)
         if self.lo is not None and n < self.lo:
-            problems.append(f"must be at least {plural(self.lo, 'character')} (got {n})")
+            problems.append(
+                (
+                    f"must be at least {plural(self.lo, 'character')} (got {n})",
+                    f"Member must have length greater than or equal to {self.lo}",
+                )
+            )
         if self.hi is not None and n > self.hi:
-            problems.append(f"must be at most {plural(self.hi, 'character')} (got {n})")
+            problems.append(
+                (
+                    f"must be at most {plural(self.hi, 'character')} (got {n})",
+                    f"Member must have length less than or equal to {self.hi}",
+                )
+            )
         elif self.pattern is not None and self.pattern.fullmatch(value) is None:
             text = self.pattern_text or ""
             shown = (
                 ("" if text.startswith("^") else "^") + text + ("" if text.endswith("$") else "$")
             )
+            # The service quotes its patterns anchored at the start only.
+            anchored = text if text.startswith("^") else "^" + text
             # Java's "." stops at line breaks, which surprises people.
             breaks = " (it contains a line break)" if _LINE_BREAK.search(value) else ""
-            problems.append(f"must match pattern {shown}{breaks}")
+            problems.append(
+                (
+                    f"must match pattern {shown}{breaks}",
+                    f"Member must satisfy regular expression pattern: {anchored}",
+                )
+            )
         if self.enum and value not in self.enum:
-            problems.append(self._enum_problem(value))
+            problems.append(
+                (
+                    self._enum_problem(value),
+                    f"Member must satisfy enum value set: [{', '.join(self.enum)}]",
+                )
+            )
         return tuple(problems) if problems else _OK
 
     def _enum_problem(self, value: str) -> str:
@@ -211,13 +254,31 @@ class _Number(Node):
                 value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)
             )
             if not finite:
-                out.append(Violation(path, f"must be a finite number (got {value})"))
+                out.append(
+                    Violation(
+                        path,
+                        f"must be a finite number (got {value})",
+                        constraint="Member must be a finite number",
+                    )
+                )
                 return
         number: Any = value
         if self.lo is not None and number < self.lo:
-            out.append(Violation(path, f"must be at least {self.lo} (got {value})"))
+            out.append(
+                Violation(
+                    path,
+                    f"must be at least {self.lo} (got {value})",
+                    constraint=f"Member must have value greater than or equal to {self.lo}",
+                )
+            )
         elif self.hi is not None and number > self.hi:
-            out.append(Violation(path, f"must be at most {self.hi} (got {value})"))
+            out.append(
+                Violation(
+                    path,
+                    f"must be at most {self.hi} (got {value})",
+                    constraint=f"Member must have value less than or equal to {self.hi}",
+                )
+            )
 
 
 class _Boolean(Node):
@@ -273,9 +334,9 @@ class ListNode(Node):
             return
         n = len(value)
         if self.lo is not None and n < self.lo:
-            out.append(Violation(path, f"must have at least {plural(self.lo, 'item')} (got {n})"))
+            out.append(_size_violation(path, "at least", self.lo, "item", n))
         elif self.hi is not None and n > self.hi:
-            out.append(Violation(path, f"must have at most {plural(self.hi, 'item')} (got {n})"))
+            out.append(_size_violation(path, "at most", self.hi, "item", n))
         check = self.item.check
         for i, item in enumerate(value):
             check(item, f"{path}[{i}]", out)
@@ -298,9 +359,9 @@ class MapNode(Node):
             return
         n = len(value)
         if self.lo is not None and n < self.lo:
-            out.append(Violation(path, f"must have at least {plural(self.lo, 'entry')} (got {n})"))
+            out.append(_size_violation(path, "at least", self.lo, "entry", n))
         elif self.hi is not None and n > self.hi:
-            out.append(Violation(path, f"must have at most {plural(self.hi, 'entry')} (got {n})"))
+            out.append(_size_violation(path, "at most", self.hi, "entry", n))
         check_key = self.key.messages
         check_value = self.value.check
         key_memo = self.key.memo
@@ -319,11 +380,23 @@ class MapNode(Node):
             if not where:
                 where = f"{path}.{key_text(key)}"
                 if not isinstance(key, str):
-                    out.append(Violation(where, f"key must be a string (got {_type_name(key)})"))
+                    out.append(
+                        Violation(
+                            where,
+                            f"key must be a string (got {_type_name(key)})",
+                            constraint="Map keys must be strings",
+                        )
+                    )
                     check_value(item, where, out)
                     continue
-            for message in check_key(key):
-                out.append(Violation(where, "key " + message))
+            for message, constraint in check_key(key):
+                out.append(
+                    Violation(
+                        where,
+                        "key " + message,
+                        constraint=f"Map keys must satisfy constraint: [{constraint}]",
+                    )
+                )
             check_value(item, where, out)
 
 
@@ -367,7 +440,13 @@ class StructureNode(Node):
             node.check(item, prefix + key, out)
         for name in self.required:
             if name not in value:
-                out.append(Violation(prefix + name, "required member missing"))
+                out.append(
+                    Violation(
+                        prefix + name,
+                        "required member missing",
+                        constraint="Member must not be null",
+                    )
+                )
         if self.union:
             present = sum(1 for key in value if key in members)
             if present != 1:
