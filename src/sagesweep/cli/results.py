@@ -35,7 +35,8 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     metavar="FILE.png",
-    help="Plot the --sort metric against each swept parameter.",
+    help="Plot the --sort metric (default: the objective, or the only metric) against "
+    "each swept parameter; failed jobs are crosses on the floor.",
 )
 def results(
     sweep: Path,
@@ -59,13 +60,14 @@ def results(
     goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
     everything = run_async(lambda: read_results(sweep, sort=sort, goal=goal, **kwargs, **target))
     if plot is not None:
-        from sagesweep.operating.plot import plot_progress, plot_results
+        from sagesweep.operating.plot import log_sampled, plot_progress, plot_results
         from sagesweep.planning.config import load_config
 
-        if load_config(sweep).method == "tpe":
+        config = load_config(sweep)
+        if config.method == "tpe":
             plot_progress(everything, plot)  # the curve people expect from a tuner
-        else:
-            plot_results(everything, plot)  # every job, whatever --top shows
+        else:  # every job, whatever --top shows
+            plot_results(everything, plot, log_axes=log_sampled(config.parameters))
         click.echo(f"plot written to {plot}", err=True)
     table = everything.head(top)
     if fmt == "csv":
