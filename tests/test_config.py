@@ -290,9 +290,24 @@ class TestErrors:
                 id="distribution-under-grid",
             ),
             pytest.param(
-                {**BASE, "method": "list", "trials": [], "parameters": {"A": {"values": [1]}}},
-                ["parameters: not used with method: list"],
-                id="parameters-under-list",
+                {
+                    **BASE,
+                    "method": "list",
+                    "trials": [{"B": 1}, {"A": 2}],
+                    "parameters": {"A": {"values": [1]}},
+                },
+                ["trial 1: A: also swept in parameters"],
+                id="list-trial-and-parameter-set-one-path",
+            ),
+            pytest.param(
+                {
+                    **BASE,
+                    "method": "list",
+                    "trials": [{"B": 1}],
+                    "parameters": {"A": {"distribution": "uniform", "min": 0, "max": 1}},
+                },
+                ["for method: list use values or range"],
+                id="distribution-under-list",
             ),
             pytest.param([1, 2], ["a mapping at the top level"], id="top-level-list"),
         ],

@@ -415,3 +415,21 @@ class TestList:
         space = Space(method="list", parameters={}, trials=trials)
         assert space.size() == 2
         assert list(space.points()) == [{"a": 1}, {"a": 2, "b": "x"}]
+
+    def test_parameters_cross_every_trial(self) -> None:
+        """With parameters, each trial runs at each grid point, trial by trial, the grid's
+        own order within; size() says so without generating them."""
+        trials = ({"a": 1}, {"a": 2, "b": "x"})
+        parameters = {"s": parse_spec({"values": [7, 8]}, method="list")}
+        parameters["t"] = parse_spec({"range": [0, 3, 1]}, method="list")
+        space = Space(method="list", parameters=parameters, trials=trials)
+        assert space.grid_size() == 6
+        assert space.size() == 12
+        points = list(space.points())
+        assert len(points) == 12
+        assert points[:3] == [
+            {"a": 1, "s": 7, "t": 0},
+            {"a": 1, "s": 7, "t": 1},
+            {"a": 1, "s": 7, "t": 2},
+        ]
+        assert points[6] == {"a": 2, "b": "x", "s": 7, "t": 0}

@@ -280,10 +280,29 @@ def _check_method(
     if method == "list":
         if raw.get("trials") is None:
             out.add("", "trials", "required for method: list")
-        if parameters:
-            out.add("", "parameters", "not used with method: list; put the points in trials")
+        _check_crossing(parameters, raw.get("trials"), out)
     elif "trials" in raw:
         out.add("", "trials", f"only used with method: list (method is {method})")
+
+
+def _check_crossing(parameters: Mapping[str, ParamSpec], trials: object, out: _Collector) -> None:
+    """With ``parameters``, every trial runs at each of their points: a path may be in
+    the trials or in the parameters, never both (a point takes one value)."""
+    if not parameters or not isinstance(trials, list):
+        return
+    first: dict[str, int] = {}
+    for i, trial in enumerate(trials):
+        if isinstance(trial, Mapping):
+            for key in trial:
+                if key in parameters:
+                    first.setdefault(key, i)
+    for key, i in first.items():
+        out.add(
+            f"trial {i}",
+            key,
+            "also swept in parameters: a list sweep runs every trial at each point of its "
+            "parameters, so a path is set by one or the other",
+        )
 
 
 def load_config(path: Path | str) -> SweepConfig:

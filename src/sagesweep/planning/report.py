@@ -43,6 +43,10 @@ def job_line(job: JobSpec) -> str:
 def _summary(planner: Planner) -> str:
     stats = planner.stats
     text = f"{stats.jobs} jobs planned from {planner.source}"
+    space = planner.space
+    if space.method == "list" and space.parameters:
+        grid = space.grid_size()
+        text += f" ({len(space.trials)} trials x {grid} grid points of the parameters)"
     if stats.duplicates:
         text += f"; {stats.duplicates} identical point(s) dropped"
     return text

@@ -354,11 +354,11 @@ class Space:
         """Number of points, computed without generating them."""
         if self.method in ("random", "tpe"):
             return self.count or 0
-        if self.method == "list":
-            return len(self.trials)
         size = 1
         for spec in self.parameters.values():
             size *= spec.count() if isinstance(spec, Range) else len(self._axis(spec))
+        if self.method == "list":  # every trial crossed with the parameters' grid
+            return len(self.trials) * size
         return size
 
     @staticmethod
@@ -374,8 +374,22 @@ class Space:
             # An adaptive search chooses them as results come in: planning cannot.
             raise SpecError("the points of a tpe sweep come from its search, not its space")
         if self.method == "list":
-            return (dict(t) for t in self.trials)
+            return self._crossed()
         return self._grid()
+
+    def grid_size(self) -> int:
+        """How many points the parameters alone make (1 with none): a list sweep runs
+        every trial at each of them."""
+        return Space(method="grid", parameters=self.parameters).size()
+
+    def _crossed(self) -> Iterator[dict[str, Any]]:
+        # Without parameters, exactly the trials (and so the names they always had).
+        if not self.parameters:
+            yield from (dict(t) for t in self.trials)
+            return
+        for trial in self.trials:
+            for combo in self._grid():
+                yield {**trial, **combo}
 
     def _grid(self) -> Iterator[dict[str, Any]]:
         paths = tuple(self.parameters)
