@@ -136,6 +136,24 @@ class TestOptions:
         assert names[2] not in result.stdout
         assert "first 2 of 12" in result.stdout
 
+    def test_a_preview_value_is_never_folded(self, tmp_path: Path) -> None:
+        """Each job is one line of the table, its values whole, however many columns."""
+        doc = copy.deepcopy(VALID)
+        doc["method"], doc["count"] = "random", 4
+        doc["parameters"] = {
+            f"HyperParameters.p{i}": {"distribution": "uniform", "min": 0.1, "max": 0.9}
+            for i in range(8)
+        }
+        path = tmp_path / "wide.json"
+        path.write_text(json.dumps(doc))
+        result = plan(path)
+        assert result.exit_code == 0, result.output
+        for job in jsonl(plan(path, "--format", "jsonl").stdout):
+            (line,) = [row for row in result.stdout.splitlines() if job["name"] in row]
+            for value in job["request"]["HyperParameters"].values():
+                if value != "binary:logistic":
+                    assert f" {value} " in line
+
     def test_max_jobs_option(self) -> None:
         """--max-jobs below the plan's size refuses it with exit code 2."""
         result = plan(ROOT / "configs" / "demo.yaml", "--max-jobs", "5")

@@ -128,9 +128,8 @@ def _print_table(planner: Planner, preview: list[JobSpec], out: TextIO) -> None:
             os.dup2(devnull, sys.stdout.fileno())
             raise BrokenPipeError
 
-    console = _Console(file=out, soft_wrap=False)
-    console.print(_summary(planner), highlight=False)
     if not preview:
+        _Console(file=out, soft_wrap=False).print(_summary(planner), highlight=False)
         return
     paths = list(dict.fromkeys(p for job in preview for p in job.params))
     table = Table(title=f"first {len(preview)} of {planner.stats.jobs}", title_justify="left")
@@ -142,4 +141,9 @@ def _print_table(planner: Planner, preview: list[JobSpec], out: TextIO) -> None:
         params = redact_params(job.params, job.request)
         cells = [_cell(params[p]) if p in params else "" for p in paths]
         table.add_row(str(job.index + 1), job.name, *cells)
+    # As wide as the values need, as results does: a number folded over two lines
+    # reads as two numbers.
+    natural = Console(width=100_000).measure(table).maximum
+    console = _Console(file=out, soft_wrap=False, width=max(natural, Console(file=out).width))
+    console.print(_summary(planner), highlight=False)
     console.print(table)
