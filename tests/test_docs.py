@@ -117,3 +117,84 @@ class TestRepositoryDocs:
     def test_code_cites_docs_pages(self) -> None:
         """No file under src/ or tests/ cites the contract by section; they cite docs/."""
         assert citing_files([ROOT / "src", ROOT / "tests"]) == []
+
+
+def command_sections(markdown: str) -> dict[str, str]:
+    """``sagesweep NAME`` -> the text of its section (to the next heading as high)."""
+    headings = list(re.finditer(r"^(#+) `sagesweep (\w+)", markdown, re.MULTILINE))
+    sections: dict[str, str] = {}
+    for match in headings:
+        level = len(match.group(1))
+        rest = markdown[match.end() :]
+        end = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
+        sections[match.group(2)] = rest[: end.start()] if end else rest
+    return sections
+
+
+def _mentions(text: str, flag: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text) is not None
+
+
+class TestCommandLineReference:
+    def test_every_option_of_every_command_is_in_cli_md(self) -> None:
+        """docs/cli.md names each visible option in its command's section (or among the
+        shared target options), so the page cannot fall behind the commands."""
+        import click
+
+        from sagesweep.cli import main
+
+        text = (DOCS / "cli.md").read_text()
+        sections = command_sections(text)
+        shared = text[text.index("## Target options") : text.index("## `sagesweep plan")]
+        missing = []
+        for name, command in sorted(main.commands.items()):
+            assert name in sections, f"docs/cli.md has no section for sagesweep {name}"
+            for param in command.params:
+                if not isinstance(param, click.Option) or param.hidden:
+                    continue
+                for flag in (*param.opts, *param.secondary_opts):
+                    if not flag.startswith("--") or flag == "--help":
+                        continue
+                    if not (_mentions(sections[name], flag) or _mentions(shared, flag)):
+                        missing.append(f"{name} {flag}")
+        assert missing == []
+
+
+class TestPermissions:
+    def test_the_policy_allows_every_action_the_code_calls(self) -> None:
+        """docs/iam.md's policy names every AWS action a client call in src/ makes (the
+        mock's excepted), plus the two a create needs besides its own: tags on create
+        are authorised as AddTags, and the template's role is passed."""
+        import json
+
+        import botocore.session
+        from botocore import xform_name
+
+        page = (DOCS / "iam.md").read_text()
+        policy = json.loads(re.findall(r"```json\n(.*?)```", page, re.DOTALL)[0])
+        allowed: set[str] = set()
+        for statement in policy["Statement"]:
+            actions = statement["Action"]
+            allowed.update([actions] if isinstance(actions, str) else actions)
+        session = botocore.session.get_session()
+        services = {
+            "sagemaker": "sagemaker",
+            "pricing": "pricing",
+            "service-quotas": "servicequotas",
+        }
+        methods: dict[str, str] = {}
+        for service, prefix in services.items():
+            for operation in session.get_service_model(service).operation_names:
+                methods.setdefault(xform_name(operation), f"{prefix}:{operation}")
+        called: set[str] = set()
+        for path in (ROOT / "src" / "sagesweep").rglob("*.py"):
+            if "mock" in path.relative_to(ROOT / "src" / "sagesweep").parts:
+                continue
+            for name in re.findall(r"\bclient\.(\w+)", path.read_text()):
+                if name in methods:
+                    called.add(methods[name])
+        assert {"sagemaker:CreateTrainingJob", "sagemaker:Search"} <= called  # the scan works
+        needed = called | {"sagemaker:AddTags", "iam:PassRole"}
+        assert needed - allowed == set()
+        for action in needed:
+            assert f"`{action}`" in page  # and the table says which command needs it
