@@ -316,8 +316,8 @@ class TestThroughTheServer:
         sm = client(mock_factory(job_seconds=0.8))
         sm.create_training_job(TrainingJobName="job-1", **METRIC_REQUEST)
         seen = describe_until(sm, "job-1", "Completed")
+        # Which phases a poll catches depends on the machine's speed; their order does not.
         observed = [d["SecondaryStatus"] for d in seen]
-        assert observed[0] == "Starting"
         assert [PHASES.index(s) for s in observed] == sorted(PHASES.index(s) for s in observed)
         final = seen[-1]
         transitions = final["SecondaryStatusTransitions"]
@@ -422,9 +422,9 @@ async def test_aiobotocore_sees_the_lifecycle(mock_factory: MockFactory) -> None
         config=AioConfig(retries={"total_max_attempts": 1}),
     ) as sm:
         await sm.create_training_job(TrainingJobName="aio-1", **METRIC_REQUEST)
-        first = await sm.describe_training_job(TrainingJobName="aio-1")
-        assert first["TrainingJobStatus"] == "InProgress"
-        deadline = time.monotonic() + 15
+        # No look at it while it runs (a loaded machine may only look after it ended):
+        # the transitions below say it passed every phase.
+        deadline = time.monotonic() + 120
         while (described := await sm.describe_training_job(TrainingJobName="aio-1"))[
             "TrainingJobStatus"
         ] != "Completed":

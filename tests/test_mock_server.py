@@ -155,8 +155,10 @@ class TestThrottling:
 
 class TestQuotas:
     def test_limit_counts_in_progress_instances(self, mock_factory: MockFactory) -> None:
-        """The third p3 job is over the quota until the first two complete."""
-        server = mock_factory(quotas={"ml.p3.2xlarge": 2}, job_seconds=3)
+        """The third p3 job is over the quota until one of the first two has ended."""
+        # Hour-long jobs, ended by a stop: the quota is held for as long as the test
+        # needs, however slow the machine.
+        server = mock_factory(quotas={"ml.p3.2xlarge": 2}, job_seconds=3600, stopping_seconds=0.1)
         sm = client(server)
         create(sm, "p3-1", "ml.p3.2xlarge")
         create(sm, "p3-2", "ml.p3.2xlarge")
@@ -173,8 +175,8 @@ class TestQuotas:
             400,
         )
         assert classify(exc.value).kind is ErrorKind.CAPACITY
-        wait_for_status(sm, "p3-1", "Completed")
-        wait_for_status(sm, "p3-2", "Completed")
+        sm.stop_training_job(TrainingJobName="p3-1")
+        wait_for_status(sm, "p3-1", "Stopped")
         create(sm, "p3-3", "ml.p3.2xlarge")
         assert server.stats().quota_rejected == 1
 
@@ -182,13 +184,18 @@ class TestQuotas:
 class TestLifecycle:
     def test_in_progress_then_completed(self, mock_factory: MockFactory) -> None:
         """Jobs run for job_seconds, with no end time while they run."""
-        server = mock_factory(job_seconds=1)
-        sm = client(server)
+        # A job far longer than the test: seen running however slow the machine.
+        sm = client(mock_factory(job_seconds=3600))
         create(sm, "job-1")
         described = sm.describe_training_job(TrainingJobName="job-1")
         assert described["TrainingJobStatus"] == "InProgress"
         assert "TrainingEndTime" not in described
-        wait_for_status(sm, "job-1", "Completed")
+        # A short one: waited for until it has ended, with its end time then.
+        sm = client(mock_factory(job_seconds=0.3))
+        create(sm, "job-2")
+        wait_for_status(sm, "job-2", "Completed")
+        ended = sm.describe_training_job(TrainingJobName="job-2")
+        assert ended["TrainingEndTime"] >= ended["TrainingStartTime"]
 
     def test_default_completes_at_once(self, mock_server: MockServer) -> None:
         """job_seconds=0: Completed on the first describe."""

@@ -174,7 +174,9 @@ class TestCapacity:
     async def test_quota_is_waited_for_while_other_types_flow(self, tmp_path: Path) -> None:
         """p3 jobs beyond the quota wait and finish; m5 jobs are not held up meanwhile."""
         sweep = write_sweep(tmp_path, 6, instance_types=["ml.p3.2xlarge", "ml.m5.xlarge"])
-        config = MockConfig(quotas={"ml.p3.2xlarge": 2}, job_seconds=0.5)
+        # 2 s jobs: the third p3 create comes milliseconds after the first two, far
+        # within their run, so it meets the quota even on a loaded machine.
+        config = MockConfig(quotas={"ml.p3.2xlarge": 2}, job_seconds=2.0)
         with MockServer(config) as srv:
             summary = await submit(
                 sweep,
