@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.resubmit import resubmit
+from sagesweep.commands.status import status
 from sagesweep.commands.submit import submit, submit_sync
 from sagesweep.errors import InputError
 from sagesweep.mock import MockConfig, MockServer
@@ -95,6 +96,22 @@ class TestAttempts:
             assert capped.picks == ()
             assert set(capped.capped) == r2_failed
             assert max(c for c in attempts_in(failing).values()) == 1
+        finally:
+            failing.stop()
+
+    async def test_status_sizes_the_plan_from_submit_not_resubmit(
+        self, tmp_path: Path, failing: MockServer
+    ) -> None:
+        """After a resubmit of a few jobs, status still says the plan has every job (it
+        said "created 12 of 2 jobs" once)."""
+        try:
+            sweep = write_sweep(tmp_path, 40)
+            await submit(sweep, endpoint_url=failing.url, rate=1000, parts=FAST)
+            again = await resubmit(sweep, endpoint_url=failing.url, rate=1000, parts=FAST)
+            assert 0 < len(again.picks) < 40
+            seen = await status(sweep, endpoint_url=failing.url)
+            assert seen.planned == 40
+            assert seen.counts["NotSubmitted"] == 0
         finally:
             failing.stop()
 

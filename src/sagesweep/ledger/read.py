@@ -109,7 +109,9 @@ def _other(obj: dict[str, Any], scan: LedgerScan, detail: bool) -> None:
         scan.sweep = sweep
     counts = obj.get("counts")
     total = counts.get("total") if isinstance(counts, dict) else None
-    if obj.get("phase") == "end" and isinstance(total, int) and total > 0:
+    # A resubmit's total is its attempts, not the plan: only a submit sizes the plan.
+    whole_plan = obj.get("command", "submit") == "submit"
+    if obj.get("phase") == "end" and whole_plan and isinstance(total, int) and total > 0:
         scan.planned = total
     if isinstance(target, dict):
         scan.target = target

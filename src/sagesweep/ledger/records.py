@@ -91,8 +91,10 @@ def run_line(
     tool_version: str,
     counts: Mapping[str, int],
     target: Mapping[str, str] | None = None,
+    command: str | None = None,
 ) -> bytes:
-    """The line that marks a run's start or end, with the jobs per status at that moment."""
+    """The line that marks a run's start or end, with the jobs per status at that moment,
+    and the command that ran (``submit``, ``resubmit``)."""
     record: dict[str, Any] = {
         "event": "run",
         "phase": phase,
@@ -103,6 +105,8 @@ def run_line(
     }
     if target is not None:
         record["target"] = dict(target)
+    if command is not None:
+        record["command"] = command
     return _dumps(record)
 
 

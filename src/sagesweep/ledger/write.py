@@ -233,7 +233,8 @@ class Ledger:
             check_binding(path, state, sweep, binding)
             ledger = cls(path, fd, state, flush_interval=flush_interval, max_batch=max_batch)
             bound = None if binding is None else binding.as_record()
-            ledger._hand_over(run_line("start", sweep, tool_version, state.counts(), bound))
+            start = run_line("start", sweep, tool_version, state.counts(), bound, command)
+            ledger._hand_over(start)
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(ledger._writer)
@@ -246,7 +247,7 @@ class Ledger:
                             counts = ledger._end_counts
                             if counts is None:
                                 counts = dict(ledger._run_counts)
-                            end = run_line("end", sweep, tool_version, counts, bound)
+                            end = run_line("end", sweep, tool_version, counts, bound, command)
                             ledger._hand_over(end)
                             if not ledger._broken:
                                 await ledger._flush()
