@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench clean
+.PHONY: install browser test lint typecheck unit demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench,plot,tpe]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,plot,tpe,report]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,13 +21,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src tests
 
-unit: $(STAMP)
+# The report's test draws the page in headless Chromium (Debian's package); where it
+# cannot be installed, that test says so and is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo "sudo -n" ); \
+	  echo "installing chromium for the report's browser test"; \
+	  { $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+	      $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } || \
+	  echo "chromium could not be installed: the report's browser test will be skipped"; }
+
+unit: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
 demo: $(STAMP)
-	rm -f .demo.ledger.jsonl .demo.ledger.jsonl.mock* .demo.png
+	rm -f .demo.ledger.jsonl .demo.ledger.jsonl.mock* .demo.png .demo.html
 	@echo '--- submit the 12-job demo sweep to the embedded mock (jobs run 3-8 s; some fail)'
 	$(BIN)/sagesweep submit configs/demo.yaml --mock --ledger .demo.ledger.jsonl --rate 20
 	@echo '--- the same command again: the ledger says every job is done, so no call is made'
@@ -44,6 +55,9 @@ demo: $(STAMP)
 	@echo '--- the best jobs by validation:auc, and a plot of it against each parameter'
 	$(BIN)/sagesweep results configs/demo.yaml --mock --ledger .demo.ledger.jsonl \
 		--sort validation:auc --top 5 --plot .demo.png
+	@echo '--- the whole sweep as one page: jobs over time, spend, best so far, each parameter'
+	$(BIN)/sagesweep report configs/demo.yaml --mock --ledger .demo.ledger.jsonl -o .demo.html
+	@echo "--- open $(CURDIR)/.demo.html in a browser (it needs no network)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick,)

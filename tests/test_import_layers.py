@@ -34,6 +34,7 @@ RANKS = {
     "resubmitting": 7,
     "cloning": 7,
     "driving": 8,
+    "reporting": 8,
     "commands": 9,
     "cli": 10,
 }

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sagesweep.aws.target import Target
     from sagesweep.cloning.roundtrip import NotReproducible
     from sagesweep.commands.clone import Cloned, clone
+    from sagesweep.commands.report import report, report_sync
     from sagesweep.commands.resubmit import Resubmission, resubmit
     from sagesweep.commands.results import results, results_sync
     from sagesweep.commands.status import status, status_sync
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from sagesweep.operating.results import ResultRow, Results
     from sagesweep.operating.status import JobRow, SweepStatus
     from sagesweep.operating.stop import StopReport
+    from sagesweep.reporting.facts import ReportFacts
     from sagesweep.resubmitting.choose import Pick
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "JobRow",
     "NotReproducible",
     "Pick",
+    "ReportFacts",
     "Resubmission",
     "ResultRow",
     "Results",
@@ -42,6 +45,8 @@ __all__ = [
     "Target",
     "__version__",
     "clone",
+    "report",
+    "report_sync",
     "resubmit",
     "results",
     "results_sync",
@@ -60,6 +65,7 @@ _LAZY = {
     "JobRow": "sagesweep.operating.status",
     "NotReproducible": "sagesweep.cloning.roundtrip",
     "Pick": "sagesweep.resubmitting.choose",
+    "ReportFacts": "sagesweep.reporting.facts",
     "Resubmission": "sagesweep.commands.resubmit",
     "ResultRow": "sagesweep.operating.results",
     "Results": "sagesweep.operating.results",
@@ -69,6 +75,8 @@ _LAZY = {
     "SweepStatus": "sagesweep.operating.status",
     "Target": "sagesweep.aws.target",
     "clone": "sagesweep.commands.clone",
+    "report": "sagesweep.commands.report",
+    "report_sync": "sagesweep.commands.report",
     "resubmit": "sagesweep.commands.resubmit",
     "results": "sagesweep.commands.results",
     "results_sync": "sagesweep.commands.results",

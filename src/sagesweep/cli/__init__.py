@@ -3,7 +3,7 @@
 :mod:`~sagesweep.cli.app` is the group; each module beside it adds its commands.
 """
 
-from sagesweep.cli import clone, mock, plan, resubmit, results, status, stop, submit
+from sagesweep.cli import clone, mock, plan, report, resubmit, results, status, stop, submit
 from sagesweep.cli.app import main
 
 __all__ = ["main"]
@@ -15,6 +15,7 @@ _COMMANDS = (
     status,
     stop,
     results,
+    report,
     clone,
     mock,
 )  # imported for their commands

@@ -38,6 +38,15 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     help="Plot the --sort metric (default: the objective, or the only metric) against "
     "each swept parameter; failed jobs are crosses on the floor.",
 )
+@click.option(
+    "--optuna-journal",
+    "journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also write the sweep as an Optuna study (a journal file) for optuna-dashboard "
+    "and optuna.load_study; replaced if it exists.",
+)
 def results(
     sweep: Path,
     fmt: str,
@@ -45,6 +54,7 @@ def results(
     maximize: bool | None,
     top: int | None,
     plot: Path | None,
+    journal: Path | None,
     **kwargs: Any,
 ) -> None:
     """One row per job of SWEEP: swept parameters and final metrics."""
@@ -57,6 +67,10 @@ def results(
         from sagesweep.operating.plot import check_plot_path
 
         check_plot_path(plot)
+    if journal is not None:
+        from sagesweep.reporting.journal import check_journal_path
+
+        check_journal_path(journal)
     goal: Goal | None = None if maximize is None else ("maximize" if maximize else "minimize")
     everything = run_async(lambda: read_results(sweep, sort=sort, goal=goal, **kwargs, **target))
     if plot is not None:
@@ -69,6 +83,8 @@ def results(
         else:  # every job, whatever --top shows
             plot_results(everything, plot, log_axes=log_sampled(config.parameters))
         click.echo(f"plot written to {plot}", err=True)
+    if journal is not None:
+        _write_journal(sweep, everything, journal)
     table = everything.head(top)
     if fmt == "csv":
         write_csv(table, sys.stdout)
@@ -76,3 +92,25 @@ def results(
         write_jsonl(table, sys.stdout)
     else:
         print_table(table)
+
+
+def _write_journal(sweep: Path, everything: Any, journal: Path) -> None:
+    from sagesweep.planning.config import load_config
+    from sagesweep.reporting.facts import objective_of
+    from sagesweep.reporting.journal import write_journal
+
+    config = load_config(sweep)
+    objective = (config.objective.metric, config.objective.goal) if config.objective else None
+    metric, goal = objective_of(list(everything.metrics), objective, everything.sort)
+    if everything.sort is not None and everything.goal is not None:
+        goal = everything.goal
+    if metric is None:
+        from sagesweep.errors import InputError
+
+        reported = ", ".join(everything.metrics) or "none yet"
+        why = f"needs --sort METRIC or an objective (jobs reported: {reported})"
+        raise InputError.one("<cli>", "", "--optuna-journal", why)
+    count = write_journal(journal, everything, config.parameters, metric=metric, goal=goal)
+    click.echo(
+        f"optuna journal of {count} trials by {metric} ({goal}) written to {journal}", err=True
+    )

@@ -8,7 +8,7 @@ adaptive limiter as ``submit`` (at the target's read rate).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from sagesweep.commands.connect import Connection, connect
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.prices import read_prices
 from sagesweep.costs.prices import Prices
-from sagesweep.costs.spend import Spent, spend_of
+from sagesweep.costs.spend import Spend, Spent, spend_of
 from sagesweep.ledger import check_binding, default_ledger_path
 from sagesweep.ledger.members import SweepMembers, read_members
 from sagesweep.operating.calls import PacedCalls
@@ -31,7 +31,7 @@ from sagesweep.planning.config import load_config
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["Session", "open_session", "read_status"]
+__all__ = ["Session", "open_session", "read_status", "spend_now"]
 
 
 @dataclass(slots=True)
@@ -71,7 +71,12 @@ async def read_status(session: Session) -> SweepStatus:
     """Where every job of the session's sweep stands now (attempts the ledger lost
     included), and what it has cost."""
     observed = await observe_members(session.client, session.calls, session.members)
-    states = observed.states.values()
+    spend = await spend_now(session, observed.states.values())
+    return build_status(observed.members, observed.states, spend)
+
+
+async def spend_now(session: Session, states: Collection[JobState]) -> Spend:
+    """What ``states`` have cost and are accruing now (prices read once a session)."""
     if session.prices is None:
         session.prices = await read_prices(
             {state.instance_type for state in states},
@@ -79,8 +84,7 @@ async def read_status(session: Session) -> SweepStatus:
             connection=session.connection,
             calls=session.calls,
         )
-    spend = spend_of(_spent(states, time.time()), session.prices)
-    return build_status(observed.members, observed.states, spend)
+    return spend_of(_spent(states, time.time()), session.prices)
 
 
 def _spent(states: Iterable[JobState], now: float) -> Iterator[Spent]:
