@@ -22,7 +22,7 @@ from sagesweep.commands.parts import Parts
 from sagesweep.commands.report import report_sync
 from sagesweep.commands.submit import submit_sync
 from sagesweep.mock import MockConfig, MockServer
-from sagesweep.operating.results import Results
+from sagesweep.operating.results import ResultRow, Results
 from sagesweep.operating.status import SweepStatus
 from sagesweep.reporting import figures
 from sagesweep.reporting.facts import Attempt, Curve, ReportFacts
@@ -386,16 +386,20 @@ class TestJournal:
 
 
 def facts_with(
-    *, attempts: tuple[Attempt, ...] = (), curves: tuple[Curve, ...] = ()
+    *,
+    attempts: tuple[Attempt, ...] = (),
+    curves: tuple[Curve, ...] = (),
+    rows: tuple[ResultRow, ...] = (),
+    console_region: str | None = None,
 ) -> ReportFacts:
     status = SweepStatus(sweep="s", counts={}, billable_instance_seconds=0, jobs=())
     return ReportFacts(
         sweep="s",
         generated=1000.0,
         target="the embedded mock",
-        console_region=None,
+        console_region=console_region,
         status=status,
-        results=Results(sweep="s", params=(), metrics=(), rows=()),
+        results=Results(sweep="s", params=(), metrics=("loss",), rows=rows, sort="loss"),
         metric="loss",
         goal="minimize",
         attempts=attempts,
@@ -458,6 +462,13 @@ class TestFigures:
         ]
         assert [trace.showlegend for trace in fig.data] == [True, True, False]
         assert list(fig.data[1].y) == [0.95, 0.9]
+
+    def test_top_jobs_link_to_the_console_of_their_region(self) -> None:
+        row = ResultRow("s-abc", "Completed", 0, {}, {"loss": 0.1}, 60, "ml.m5.xlarge")
+        text = render(facts_with(rows=(row,), console_region="eu-west-1"))
+        url = "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/jobs/s-abc"
+        assert f'<a href="{url}">s-abc</a>' in text
+        assert "console.aws" not in render(facts_with(rows=(row,)))
 
     def test_sections_without_data_say_so(self) -> None:
         """A sweep with nothing created yet: every section says why it has no plot."""
