@@ -109,6 +109,9 @@ def ablate(url: str, sweep: Path, jobs: int, concurrency: int, ledger: Path, rep
         def on_success(self) -> None:
             return None
 
+        def set_ceiling(self, rate: float) -> None:
+            return None
+
         def on_throttle(self, *, sent_at: float | None = None) -> None:
             return None
 

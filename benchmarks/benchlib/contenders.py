@@ -164,8 +164,10 @@ def sagesweep_submit(
     rate: float,
     ledger: Path,
     parts: Parts | None = None,
+    report: Path | None = None,
 ) -> RunResult:
-    """``sagesweep.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``.
+    """``sagesweep.submit_sync``: plan, validate, name, submit, ledger; as ``--quiet``
+    (and, with ``report``, measured as ``--report`` does).
 
     The same entry point the CLI uses, event loop included (uvloop where installed).
     ``parts`` swaps components out (the profile's ablations).
@@ -189,9 +191,11 @@ def sagesweep_submit(
         progress=False,
         summary_stream=io.StringIO(),
         parts=parts,
+        report=report,
     )
     elapsed = time.perf_counter() - start
     counts = dict(summary.counts)
     ok = int(counts.get("submitted", 0)) + int(counts.get("exists", 0))
-    result = RunResult("sagesweep", jobs, elapsed, ok, int(counts.get("failed", 0)), counts)
+    name = "sagesweep --report" if report is not None else "sagesweep"
+    result = RunResult(name, jobs, elapsed, ok, int(counts.get("failed", 0)), counts)
     return _check(result)

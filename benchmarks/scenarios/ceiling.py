@@ -34,6 +34,8 @@ RATE = 1e6
 CURVE = (1, 4, 16, 64)
 QUICK_CURVE = (1, 64)
 TARGET = 1.0
+#: What --report may cost: the ceiling with it at least this share of the one without.
+REPORT_TARGET = 0.95
 BAR = 0.9  # the floor below which a change to the engine is a regression
 
 
@@ -68,7 +70,18 @@ def run(ctx: Context) -> Scenario:
 
         print("  warm-up")
         alternate(contenders(warm, warm_requests, 200, CONCURRENCY), 1, endpoint, log=quiet)
-        results = alternate(contenders(sweep, requests, jobs, CONCURRENCY), reps, endpoint)
+        report = here / "report.json"
+        headline_runs = [
+            *contenders(sweep, requests, jobs, CONCURRENCY),
+            (
+                "sagesweep --report",
+                lambda: sagesweep_submit(
+                    url, sweep, jobs, CONCURRENCY, RATE, ledger, report=report
+                ),
+            ),
+        ]
+        results = alternate(headline_runs, reps, endpoint)
+        measured = results.pop("sagesweep --report")
         curve: dict[str, list[tuple[int, float]]] = {"sagesweep": [], "aiobotocore gather": []}
         # Every point of the curve is a run of the same size (the headline run is larger,
         # and start-up weighs less in it): one size, one curve.
@@ -92,6 +105,18 @@ def run(ctx: Context) -> Scenario:
             row=1,
             label=f"engine ceiling: sagesweep / raw aiobotocore `gather`, null endpoint, "
             f"{jobs:,} jobs, c={CONCURRENCY}",
+        )
+    )
+    with_report = median_ratio(measured, ours)
+    scenario.lines.append(
+        Line(
+            "ceiling.with_report_vs_without",
+            with_report,
+            "x",
+            ">=",
+            REPORT_TARGET,
+            note=f"sagesweep --report {median_rate(measured):.0f}/s vs "
+            f"{median_rate(ours):.0f}/s without, alternated in one run",
         )
     )
     scenario.context += [

@@ -29,7 +29,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-__all__ = ["Classified", "ErrorKind", "classify"]
+__all__ = ["OUTCOMES", "Classified", "ErrorKind", "classify", "outcome_of"]
 
 
 class ErrorKind(enum.Enum):
@@ -156,3 +156,31 @@ def classify(exc: BaseException) -> Classified:
     if isinstance(exc, bx.HTTPClientError | bx.ConnectionError | ConnectionError | TimeoutError):
         return Classified(ErrorKind.UNCERTAIN, name, str(exc))
     return Classified(ErrorKind.PERMANENT, name, str(exc))
+
+
+#: What a call came to, as a load test counts it (:func:`outcome_of`).
+OUTCOMES = ("ok", "throttled", "5xx", "dropped", "timed_out", "not_sent", "refused")
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    """How a call ended, for counting: ``ok`` (no exception), ``throttled``, ``5xx``,
+    ``dropped`` (sent, the connection closed without an answer), ``timed_out`` (no
+    answer within the read timeout), ``not_sent`` (no connection) or ``refused`` (any
+    other answer of the service: a 4xx such as ResourceInUse or a validation error)."""
+    if exc is None:
+        return "ok"
+    from botocore import exceptions as bx
+
+    parsed = _client_error(exc)
+    if parsed is not None:
+        code, _, status = parsed
+        if code in THROTTLE_CODES or status == 429:
+            return "throttled"
+        if code in SERVER_ERROR_CODES or status >= 500:
+            return "5xx"
+        return "refused"
+    if _never_connected(exc):
+        return "not_sent"
+    if isinstance(exc, bx.ReadTimeoutError | TimeoutError):
+        return "timed_out"
+    return "dropped"

@@ -3,7 +3,18 @@
 :mod:`~sagesweep.cli.app` is the group; each module beside it adds its commands.
 """
 
-from sagesweep.cli import clone, mock, plan, report, resubmit, results, status, stop, submit
+from sagesweep.cli import (
+    clone,
+    compare,
+    mock,
+    plan,
+    report,
+    resubmit,
+    results,
+    status,
+    stop,
+    submit,
+)
 from sagesweep.cli.app import main
 
 __all__ = ["main"]
@@ -16,6 +27,7 @@ _COMMANDS = (
     stop,
     results,
     report,
+    compare,
     clone,
     mock,
 )  # imported for their commands

@@ -77,6 +77,28 @@ from sagesweep.cli.options import pop_target, target_options
     help="instance_type,usd_per_hour lines, instead of the AWS Price List API.",
 )
 @click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.json",
+    help="Measure the run as a load test: each operation's latency histogram, outcomes "
+    "per second, in-flight calls, the limiter's rate (docs/load-testing.md).",
+)
+@click.option(
+    "--report-plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Also draw the --report's timeline: calls/s by outcome, latency percentiles.",
+)
+@click.option(
+    "--rate-stages",
+    default=None,
+    metavar="RATE:DURATION,...",
+    help="Step the create rate ceiling over time, e.g. 20:30s,50:30s,100:60s "
+    "(the last stage's rate holds to the end).",
+)
+@click.option(
     "--resume-stopped",
     is_flag=True,
     help="Launch the jobs of a sweep that `sagesweep stop` stopped.",

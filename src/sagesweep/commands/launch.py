@@ -22,6 +22,7 @@ import anyio
 from sagesweep.aws.target import Target, TargetKeywords, target_of
 from sagesweep.commands.connect import Connection, connect
 from sagesweep.commands.hints import hint
+from sagesweep.commands.loadreport import LoadRun, LoadSettings, measuring
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
 from sagesweep.driving.limits import Limits, SpendSettings
@@ -149,6 +150,8 @@ class LaunchSettings:
     resume_stopped: bool = False
     #: A driven run's budget and quota caps.
     spending: SpendSettings | None = None
+    #: Measure the run as a load test (``--report``, ``--rate-stages``).
+    load: LoadSettings | None = None
 
 
 _SETTINGS = frozenset(LaunchKeywords.__annotations__) - frozenset(TargetKeywords.__annotations__)
@@ -162,6 +165,16 @@ def launch_options(
     rest = {key: value for key, value in keywords.items() if key not in _SETTINGS}
     chosen = target_of(target, **cast(TargetKeywords, rest))
     return chosen, LaunchSettings(**{**given, **settings})
+
+
+def _described(connection: Connection) -> dict[str, str | None]:
+    """Where a load report's calls went."""
+    binding = connection.binding
+    return {
+        "kind": binding.kind,
+        "region": binding.region,
+        "endpoint": connection.settings.endpoint_url,
+    }
 
 
 async def launch(
@@ -190,6 +203,7 @@ async def launch(
     show_bar = stream.isatty() if settings.progress is None else settings.progress
     counters = Counters(total=total)
     stopped: list[int] = []
+    load_lines: list[str] = []
     async with _connected(target, parts, ledger, connection) as connection:
         book_cm = parts.open_ledger(
             ledger,
@@ -205,7 +219,17 @@ async def launch(
                 await book.record(record)
                 counters.count(record.status)
                 counters.reconciled += 1
-            limiter = parts.make_limiter(rate=target.rate)
+            load = None
+            if settings.load is not None:
+                load = LoadRun(
+                    settings.load,
+                    sweep=config.sweep,
+                    target=_described(connection),
+                    rate=target.rate,
+                )
+            stages = () if settings.load is None else settings.load.stages
+            limiter = parts.make_limiter(rate=stages[0].rate if stages else target.rate)
+            call_log = None if load is None else load.calls
             engines: list[Engine] = []
             driver = None
             recorder: Recorder = book
@@ -214,7 +238,9 @@ async def launch(
                     sweep=config.sweep,
                     client=connection.client,
                     calls=PacedCalls(
-                        parts.make_limiter(rate=target.read_rate), backoff=parts.backoff
+                        parts.make_limiter(rate=target.read_rate),
+                        backoff=parts.backoff,
+                        call_log=call_log,
                     ),
                     settings=settings.drive,
                     note=book.note,
@@ -251,6 +277,7 @@ async def launch(
                 backoff=parts.backoff,
                 capacity_probe=parts.capacity_probe,
                 skip=skip,
+                call_log=call_log,
             )
             engines.append(engine)
             log.info(f"{command}.started", sweep=config.sweep, jobs=total, ledger=str(ledger))
@@ -262,6 +289,7 @@ async def launch(
                 live_progress(
                     counters, lambda: limiter.rate, enabled=show_bar, stream=stream, view=view
                 ),
+                measuring(load, limiter),
             ):
                 if driver is None:
                     await engine.run(jobs())
@@ -284,6 +312,9 @@ async def launch(
                         tg.start_soon(driver.watch)
                         await engine.run(source)
             book.set_end_counts(counters.as_dict())
+            if load is not None:
+                load.created = counters.submitted
+                load_lines = await load.finish(connection.settings.endpoint_url)
     interrupted = stopped[0] if stopped else None
     reason = signal.Signals(interrupted).name if interrupted else ""
     log.info(
@@ -318,6 +349,9 @@ async def launch(
                 file=stream,
             )
             print(hint("submit", config.source, ledger, target, ["--resume-stopped"]), file=stream)
+    if settings.summary:
+        for line in load_lines:
+            print(line, file=stream)
     stopped_by = None if driver is None else driver.stopped_by
     ended = {} if driver is None else dict(driver.counts.ended)
     return Summary(counters.as_dict(), ledger, interrupted, warnings, stopped_by, ended)

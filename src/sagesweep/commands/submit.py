@@ -16,6 +16,7 @@ from sagesweep.aws.target import Target
 from sagesweep.commands.connect import connect
 from sagesweep.commands.hints import hint
 from sagesweep.commands.launch import LaunchKeywords, Summary, launch, launch_options
+from sagesweep.commands.loadreport import LoadSettings
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.preflight import preflight
 from sagesweep.commands.sync import run_sync
@@ -35,10 +36,13 @@ from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig, load_config
 from sagesweep.planning.naming import attempt_of
 from sagesweep.planning.spool import plan_aside
+from sagesweep.reporting.loadtest import check_report_path as check_load_report_path
+from sagesweep.reporting.timeline import check_timeline_path
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS, parse_reason
 from sagesweep.search.tpe import METRIC_PROOF, TpeRun
+from sagesweep.submitting.stages import parse_stages
 
-__all__ = ["Summary", "submit", "submit_sync"]
+__all__ = ["Summary", "load_settings", "submit", "submit_sync"]
 
 log = get_logger("sagesweep.submit")
 
@@ -57,6 +61,25 @@ def _warn_of_stale_jobs(prior: LedgerState, in_ledger: int, warnings: list[str])
         warnings.append(message)
 
 
+def load_settings(
+    report: Path | str | None, plot: Path | str | None, stages: str | None
+) -> LoadSettings | None:
+    """What ``--report``, ``--report-plot`` and ``--rate-stages`` ask, checked before any
+    work (None: none of them)."""
+    if report is None and plot is None and stages is None:
+        return None
+    if plot is not None and report is None:
+        raise InputError.one("<cli>", "", "--report-plot", "draws a --report: give --report too")
+    report_path = None if report is None else Path(report)
+    if report_path is not None:
+        check_load_report_path(report_path, "--report")
+    plot_path = None if plot is None else Path(plot)
+    if plot_path is not None:
+        check_timeline_path(plot_path)
+    parsed = () if stages is None else parse_stages(stages)
+    return LoadSettings(report=report_path, plot=plot_path, stages=parsed)
+
+
 async def submit(
     sweep: Path | str,
     *,
@@ -72,6 +95,9 @@ async def submit(
     resume_stopped: bool = False,
     budget: str | None = None,
     prices: Path | str | None = None,
+    report: Path | str | None = None,
+    report_plot: Path | str | None = None,
+    rate_stages: str | None = None,
     parts: Parts | None = None,
     **keywords: Unpack[LaunchKeywords],
 ) -> Summary:
@@ -97,9 +123,14 @@ async def submit(
     ``budget`` (``"250usd"``, ``"40h"``; default: the sweep file's ``budget``) makes the run
     driven and caps what it spends (docs/costs.md); ``prices`` is a CSV file of prices to
     use instead of the AWS Price List API.
+
+    ``report`` (a JSON file) measures the run as a load test: every call's latency and
+    outcome (docs/load-testing.md); ``report_plot`` draws its timeline (PNG);
+    ``rate_stages`` (``"20:30s,50:30s"``) steps the rate ceiling over time.
     """
+    load = load_settings(report, report_plot, rate_stages)
     target, settings = launch_options(
-        target, keywords, retry_failed=retry_failed, resume_stopped=resume_stopped
+        target, keywords, retry_failed=retry_failed, resume_stopped=resume_stopped, load=load
     )
     parts = parts or Parts()
     sweep = Path(sweep)

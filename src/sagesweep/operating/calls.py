@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from sagesweep.aws.calllog import CallLog
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.errors import SagesweepError
 from sagesweep.logs import get_logger
@@ -63,8 +64,10 @@ class PacedCalls:
         *,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        call_log: CallLog | None = None,
     ) -> None:
         self.limiter = limiter
+        self.call_log = call_log  #: every call's latency and outcome (``--report``)
         self.backoff = backoff or Backoff()
         self.rng = rng or random.Random()
         self.counts = CallCounts()
@@ -76,11 +79,17 @@ class PacedCalls:
         while True:
             sent_at = await self.limiter.acquire()
             self.counts.add(operation)
+            calls = self.call_log
+            sent = calls.sent() if calls is not None else 0.0
             try:
                 response = await method(**kwargs)
             except Exception as exc:  # every failure is sorted in one place
+                if calls is not None:
+                    calls.ended(method, sent, exc, None)
                 error = classify(exc)
             else:
+                if calls is not None:
+                    calls.ended(method, sent, None, None)
                 self.limiter.on_success()
                 return response
             if error.kind is ErrorKind.THROTTLED and throttles < MAX_THROTTLES:
@@ -91,6 +100,8 @@ class PacedCalls:
             if error.kind.retryable and failures < MAX_RETRIES:
                 delay = self.backoff.delay(failures, self.rng)
                 failures += 1
+                if calls is not None:
+                    calls.retried()
                 log.debug("operating.retry", operation=operation, code=error.code, delay=delay)
                 await anyio.sleep(delay)
                 continue

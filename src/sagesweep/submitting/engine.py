@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
+from sagesweep.aws.calllog import CallLog
 from sagesweep.aws.outcomes import Classified, ErrorKind, classify
 from sagesweep.aws.target import DEFAULT_CONCURRENCY
 from sagesweep.ledger import JobRecord, JobStatus
@@ -92,6 +93,8 @@ class Limiter(Protocol):
 
     def on_throttle(self, *, sent_at: float | None = None) -> None: ...
 
+    def set_ceiling(self, rate: float) -> None: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineSettings:
@@ -136,8 +139,10 @@ class Engine:
         skip: Callable[[str], bool] | None = None,
         capacity_probe: Callable[[], CapacityProbe] = CapacityProbe,
         outage: OutageGate | None = None,
+        call_log: CallLog | None = None,
     ) -> None:
         self.client = client
+        self.call_log = call_log  #: every call's latency and outcome (``--report``)
         self.recorder = recorder
         self.limiter = limiter
         self.settings = settings or EngineSettings()
@@ -322,9 +327,13 @@ class Engine:
             message = f"the endpoint could not be reached for {wait:.0f}s (--outage-wait)"
             return None, Classified(ErrorKind.NOT_SENT, "EndpointUnreachable", message)
         self.counters.calls += 1
+        calls = self.call_log
+        sent = calls.sent() if calls is not None else 0.0
         try:
             response = await method(**kwargs)
         except Exception as exc:  # every failure is classified in one place
+            if calls is not None:
+                calls.ended(method, sent, exc, self.limiter.rate)
             verdict = classify(exc)
             if verdict.kind is ErrorKind.NOT_SENT:
                 self.outage.unreachable(verdict.message)
@@ -335,6 +344,8 @@ class Engine:
                 self.limiter.on_throttle(sent_at=sent_at)
                 log.debug("engine.throttled", code=verdict.code, rate=self.limiter.rate)
             return None, verdict
+        if calls is not None:
+            calls.ended(method, sent, None, self.limiter.rate)
         self.outage.reached()
         self.limiter.on_success()
         return response, None
@@ -368,6 +379,8 @@ class Engine:
                     delay = self.backoff.delay(retries, self.rng)
                     retries += 1
                     self.counters.retries += 1
+                    if self.call_log is not None:
+                        self.call_log.retried()
                     log.debug(
                         "engine.retry", job=job.name, code=err.code, kind=kind.value, delay=delay
                     )

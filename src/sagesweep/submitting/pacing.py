@@ -162,6 +162,18 @@ class AdaptiveRate:
     def min_rate(self) -> float:
         return self._min_rate
 
+    def set_ceiling(self, rate: float) -> None:
+        """Move the configured rate (a ``--rate-stages`` step). A limiter at its old
+        ceiling goes to the new one; one recovering from a throttle keeps recovering,
+        clamped to the new ceiling, so a step up never undoes a back-off."""
+        if not rate > 0:
+            raise ValueError(f"rate must be > 0, got {rate}")
+        at_ceiling = self._rate >= self._ceiling
+        self._ceiling = rate
+        self._min_rate = min(self._min_rate, rate)
+        self._w_max = min(self._w_max, rate)
+        self._set(rate if at_ceiling else min(self._rate, rate))
+
     @property
     def burst(self) -> float:
         return float(self._limiter.max_rate)
