@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from sagesweep.aws.calllog import CallLog
 from sagesweep.aws.outcomes import outcome_of
 from sagesweep.cli import main
+from sagesweep.commands.loadreport import target_counters
 from sagesweep.commands.parts import Parts
 from sagesweep.commands.submit import submit
 from sagesweep.mock import MockServer
@@ -320,3 +321,32 @@ class TestBadInput:
         )
         assert run.exit_code == 2, run.output
         assert "directory does not exist" in run.output
+
+
+class TestTargetCounters:
+    def test_moto_servers_count_of_training_jobs(self, tmp_path: Path) -> None:
+        """Plain moto has no /_mock/stats: its /moto-api/ counts the jobs it holds."""
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            url = f"http://{host}:{port}"
+            # moto's model registry is the process's: other tests' jobs may be in it.
+            before = target_counters(url)
+            assert before is not None
+            sweep = write_sweep(tmp_path, 3)
+            run = CliRunner().invoke(
+                main,
+                ["submit", str(sweep), "--endpoint-url", url, "--report", str(tmp_path / "r.json")],
+            )
+            assert run.exit_code == 0, run.output
+            counters = read_report(tmp_path / "r.json")["target_counters"]
+            assert counters["source"] == "/moto-api/data.json"
+            assert counters["training_jobs"] - before["training_jobs"] == 3
+        finally:
+            server.stop()
+
+    def test_aws_has_none(self) -> None:
+        assert target_counters(None) is None
