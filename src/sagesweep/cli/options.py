@@ -119,3 +119,18 @@ def run_async(function: Callable[[], Awaitable[T]]) -> T:
 
     configure_logging("console", quiet=True)
     return anyio.run(function)
+
+
+def prices_option(
+    help: str = "instance_type,usd_per_hour lines, instead of the AWS Price List API.",
+    dest: str = "prices",
+) -> Callable[[F], F]:
+    """``--prices FILE.csv``, as every command that prices instance-hours takes it."""
+    return click.option(
+        "--prices",
+        dest,
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="FILE.csv",
+        help=help,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from sagesweep.cli.app import main
-from sagesweep.cli.options import pop_target, run_async, target_options
+from sagesweep.cli.options import pop_target, prices_option, run_async, target_options
 
 
 @main.command()
@@ -24,14 +24,10 @@ from sagesweep.cli.options import pop_target, run_async, target_options
 )
 @click.option("--limit", type=click.IntRange(0), default=None, help="Show at most N jobs.")
 @click.option("--max-jobs", type=click.IntRange(1), default=None, help="Override max_jobs.")
-@click.option(
-    "--prices",
-    "prices_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    metavar="FILE.csv",
-    help="Prices for the forecast: instance_type,usd_per_hour lines (else the AWS Price "
+@prices_option(
+    "Prices for the forecast: instance_type,usd_per_hour lines (else the AWS Price "
     "List API when a target is given).",
+    dest="prices_file",
 )
 @target_options(
     rate="read_rate",

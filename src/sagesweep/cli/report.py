@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from sagesweep.cli.app import main
-from sagesweep.cli.options import pop_target, run_async, target_options
+from sagesweep.cli.options import pop_target, prices_option, run_async, target_options
 
 
 @main.command()
@@ -33,13 +33,7 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     default=None,
     help="Direction of --metric (default: as results guesses from its name).",
 )
-@click.option(
-    "--prices",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    metavar="FILE.csv",
-    help="instance_type,usd_per_hour lines, instead of the AWS Price List API.",
-)
+@prices_option()
 def report(
     sweep: Path, output: Path, metric: str | None, maximize: bool | None, **kwargs: Any
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from sagesweep.cli.app import main
-from sagesweep.cli.options import pop_target, run_async, target_options
+from sagesweep.cli.options import pop_target, prices_option, run_async, target_options
 
 
 @main.command()
@@ -21,13 +21,7 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     default="table",
     show_default=True,
 )
-@click.option(
-    "--prices",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    metavar="FILE.csv",
-    help="instance_type,usd_per_hour lines for the spend, instead of the AWS Price List API.",
-)
+@prices_option("instance_type,usd_per_hour lines for the spend, instead of the AWS Price List API.")
 @click.option(
     "--watch",
     type=click.FloatRange(min=1),

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from sagesweep.cli.app import main
-from sagesweep.cli.options import pop_target, target_options
+from sagesweep.cli.options import pop_target, prices_option, target_options
 
 
 @main.command()
@@ -69,13 +69,7 @@ from sagesweep.cli.options import pop_target, target_options
     help="Cap what the run spends: 250usd or 40h (instance-hours); makes the run driven. "
     "Default: the sweep file's budget.",
 )
-@click.option(
-    "--prices",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    metavar="FILE.csv",
-    help="instance_type,usd_per_hour lines, instead of the AWS Price List API.",
-)
+@prices_option()
 @click.option(
     "--report",
     type=click.Path(path_type=Path, dir_okay=False),

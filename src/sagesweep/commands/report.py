@@ -9,8 +9,6 @@ the target's read rate), prices the spend as ``status`` does, forecasts the whol
 from __future__ import annotations
 
 import importlib.util
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Unpack
@@ -21,7 +19,7 @@ from sagesweep.commands.prices import read_prices
 from sagesweep.commands.session import open_session, spend_now
 from sagesweep.commands.sync import run_sync
 from sagesweep.costs.forecast import Forecast
-from sagesweep.errors import InputError, StorageError
+from sagesweep.errors import InputError
 from sagesweep.operating.lost import observe_members
 from sagesweep.operating.plot import log_sampled
 from sagesweep.operating.results import Goal
@@ -29,6 +27,7 @@ from sagesweep.operating.status import build_status
 from sagesweep.planning.config import load_config
 from sagesweep.planning.usage import UsageTally
 from sagesweep.reporting.facts import ReportFacts, attempts_of, objective_of, results_of
+from sagesweep.reporting.files import write_whole
 from sagesweep.reporting.page import render
 
 __all__ = ["check_report_path", "report", "report_sync"]
@@ -101,7 +100,7 @@ async def report(
         log_axes=log_sampled(config.parameters),
         forecast=Forecast(usage, forecast_prices),
     )
-    _write(output, render(facts))
+    write_whole(output, render(facts), "the report")
     return facts
 
 
@@ -111,25 +110,6 @@ def _where(kind: str, region: str) -> str:
     if kind == "endpoint":
         return f"an endpoint ({region})"
     return f"AWS {region}"
-
-
-def _write(path: Path, text: str) -> None:
-    """All of the page or none of it: a temporary file renamed over ``path``."""
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            # mkstemp makes the file private; a report is for reading, as any file is.
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageError(str(path), f"cannot write the report: {exc.strerror or exc}") from exc
 
 
 def report_sync(sweep: Path | str, output: Path | str, **options: Any) -> ReportFacts:

@@ -12,15 +12,14 @@ has them. ``complete`` is false in a snapshot written while the run still goes.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sagesweep.aws.calllog import CallLog
 from sagesweep.aws.outcomes import OUTCOMES
-from sagesweep.errors import InputError, StorageError
+from sagesweep.errors import InputError
+from sagesweep.reporting.files import write_whole
 from sagesweep.submitting.stages import Stage
 
 __all__ = [
@@ -128,22 +127,9 @@ def check_report_path(path: Path, option: str) -> None:
 
 
 def write_document(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write ``doc`` whole (a temporary file renamed over ``path``): a reader, or a run
-    killed mid-write, only ever sees a complete report."""
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(doc, out, separators=(",", ":"))
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageError(str(path), f"cannot write the report: {exc.strerror or exc}") from exc
+    """Write ``doc`` whole: a reader, or a run killed mid-write, only ever sees a
+    complete report."""
+    write_whole(path, json.dumps(doc, separators=(",", ":")), "the report")
 
 
 def read_report(path: Path) -> dict[str, Any]:
