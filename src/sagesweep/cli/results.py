@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sagesweep.cli.app import main
 from sagesweep.cli.options import pop_target, run_async, target_options
+
+if TYPE_CHECKING:
+    from sagesweep.operating.results import Results
 
 
 @main.command()
@@ -94,7 +97,7 @@ def results(
         print_table(table)
 
 
-def _write_journal(sweep: Path, everything: Any, journal: Path) -> None:
+def _write_journal(sweep: Path, everything: Results, journal: Path) -> None:
     from sagesweep.planning.config import load_config
     from sagesweep.reporting.facts import objective_of
     from sagesweep.reporting.journal import write_journal

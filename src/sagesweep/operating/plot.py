@@ -30,6 +30,7 @@ __all__ = [
     "plot_progress",
     "plot_results",
     "progress_figure",
+    "pyplot",
     "results_figure",
 ]
 
@@ -39,8 +40,9 @@ FLOOR_GAP = 0.12
 FAILED = "Failed"
 
 
-def _pyplot() -> Any:
-    """matplotlib's pyplot on the file-only backend, or a one-line error saying how to get it."""
+def pyplot(option: str = "--plot") -> Any:
+    """matplotlib's pyplot on the file-only backend, or a one-line error naming ``option``
+    and saying how to get it."""
     try:
         import matplotlib
 
@@ -48,7 +50,7 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError.one(
-            "<cli>", "", "--plot", "needs matplotlib: pip install 'sagesweep[plot]'"
+            "<cli>", "", option, "needs matplotlib: pip install 'sagesweep[plot]'"
         ) from None
     return plt
 
@@ -103,7 +105,7 @@ def results_figure(
     results: Results, *, log_axes: Collection[str] = frozenset()
 ) -> tuple[Any, str, int]:
     """The figure (matplotlib), the metric shown and how many jobs were scored."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
@@ -247,7 +249,7 @@ def plot_results(results: Results, path: Path, *, log_axes: Collection[str] = fr
 
 def progress_figure(results: Results) -> Any:
     """For an adaptive sweep: the metric of each job in creation order, and the best so far."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.lines import Line2D
 
     metric, goal = plot_metric(results)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sagesweep.aws.outcomes import OUTCOMES
 from sagesweep.errors import InputError
+from sagesweep.operating.plot import pyplot
 
 __all__ = ["check_timeline_path", "plot_timeline", "timeline_figure"]
 
@@ -29,16 +30,7 @@ COLOURS = {
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError.one(
-            "<cli>", "", "--report-plot", "needs matplotlib: pip install 'sagesweep[plot]'"
-        ) from None
-    return plt
+    return pyplot("--report-plot")
 
 
 def check_timeline_path(path: Path) -> None:
