@@ -104,10 +104,27 @@ async def halt_submitter(
     log.info("stop.submitter_signalled", pid=pid)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if _lock_holder(ledger) is None:
+        # Gone, not only unlocked: a --mock submitter serves the sweep's mock until it
+        # exits, and a stop that met it still answering would then talk to nothing.
+        if _lock_holder(ledger) is None and _exited(pid):
             return f"stopped the running submitter (pid {pid})"
         await anyio.sleep(0.1)
     return f"the running submitter (pid {pid}) did not exit within {wait:.0f}s"
+
+
+def _exited(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie its parent has not reaped counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def record_stop(ledger: Path, where: Sequence[str]) -> str:
