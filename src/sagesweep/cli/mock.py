@@ -54,6 +54,21 @@ from sagesweep.errors import InputError, StorageError
     metavar="SECONDS|MIN-MAX",
     help="How long a job runs; a MIN-MAX range is drawn per job. 0: done at once.",
 )
+@click.option(
+    "--start-seconds",
+    default="0",
+    metavar="SECONDS|MIN-MAX",
+    help="How long a cold job stays Starting before --job-seconds begin (a warm start "
+    "onto a pool takes 0.5 s). 0: Starting is the first 15 %% of --job-seconds.",
+)
+@click.option(
+    "--warm-pool-quota",
+    "warm_pool_quotas",
+    multiple=True,
+    metavar="INSTANCE_TYPE=N",
+    help="Instances of a type warm pools may hold; a job with a keep-alive beyond it is "
+    "refused (ResourceLimitExceeded). Without it, no limit. Repeatable.",
+)
 @click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, help="P(a job fails).")
 @click.option(
     "--fail-reasons",
@@ -84,6 +99,8 @@ def mock(
     quotas: tuple[str, ...],
     capacities: tuple[str, ...],
     job_seconds: str,
+    start_seconds: str,
+    warm_pool_quotas: tuple[str, ...],
     fail_rate: float,
     fail_reasons: str | None,
     seed: int | None,
@@ -118,6 +135,12 @@ def mock(
             quotas=parsed("--quota", parse_quotas, quotas),
             capacity=parsed("--capacity", lambda c: parse_quotas(c, "capacity"), capacities),
             job_seconds=parsed("--job-seconds", parse_job_seconds, job_seconds),
+            start_seconds=parsed("--start-seconds", parse_job_seconds, start_seconds),
+            warm_pool_quotas=parsed(
+                "--warm-pool-quota",
+                lambda q: parse_quotas(q, "warm pool quota"),
+                warm_pool_quotas,
+            ),
             fail_rate=fail_rate,
             seed=seed,
             state_file=state_file,

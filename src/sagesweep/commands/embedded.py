@@ -43,6 +43,7 @@ EMBEDDED_SETTINGS: Mapping[str, Any] = {"job_seconds": (3.0, 8.0), "fail_rate": 
 #: The settings --mock-option may set, and what each takes.
 MOCK_OPTIONS: Mapping[str, str] = {
     "job_seconds": "SECONDS or MIN-MAX",
+    "start_seconds": "SECONDS or MIN-MAX (a cold start's Starting phase)",
     "fail_rate": "a probability, 0-1",
     "fail_reasons": "KIND=W,... (AlgorithmError, CapacityError, InternalServerError)",
     "seed": "an integer",
@@ -52,6 +53,7 @@ MOCK_OPTIONS: Mapping[str, str] = {
     "throttle_rate": "calls per second",
     "quota": "TYPE=N,... (instances a type may hold)",
     "capacity": "TYPE=N,... (instances of a type that can run at once)",
+    "warm_pool_quota": "TYPE=N,... (instances a type's warm pools may hold)",
 }
 
 
@@ -78,6 +80,7 @@ def _settings(options: Mapping[str, str]) -> dict[str, Any]:
 
     parsers: dict[str, Any] = {
         "job_seconds": parse_job_seconds,
+        "start_seconds": parse_job_seconds,
         "fail_rate": float,
         "fail_reasons": parse_fail_reasons,
         "seed": int,
@@ -87,8 +90,9 @@ def _settings(options: Mapping[str, str]) -> dict[str, Any]:
         "throttle_rate": float,
         "quota": lambda v: parse_quotas(v.split(",")),
         "capacity": lambda v: parse_quotas(v.split(","), "capacity"),
+        "warm_pool_quota": lambda v: parse_quotas(v.split(","), "warm pool quota"),
     }
-    fields = {"quota": "quotas"}
+    fields = {"quota": "quotas", "warm_pool_quota": "warm_pool_quotas"}
     out: dict[str, Any] = {}
     for key, value in options.items():
         try:

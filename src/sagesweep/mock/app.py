@@ -27,7 +27,7 @@ from sagesweep.mock.config import MockConfig
 from sagesweep.mock.jobs_api import TrainingJobs
 from sagesweep.mock.persist import StateStore
 from sagesweep.mock.pricing import get_products
-from sagesweep.mock.quotas import get_service_quota, list_service_quotas
+from sagesweep.mock.quotas import get_service_quota, list_service_quotas, named_quotas
 from sagesweep.mock.state import MockJob
 from sagesweep.mock.stats import MockStats, StatsCounter
 from sagesweep.mock.transport import DEFAULT_REGION, drop_connection, read_body, request_region
@@ -178,10 +178,11 @@ class RealismApp:
         region = request_region(environ)
         if service == _PRICING and operation == "GetProducts":
             return get_products(params, region)
+        quotas = named_quotas(self._config.quotas, self._config.warm_pool_quotas)
         if service == _QUOTAS and operation == "ListServiceQuotas":
-            return list_service_quotas(params, self._config.quotas, region, self._account_id)
+            return list_service_quotas(params, quotas, region, self._account_id)
         if service == _QUOTAS and operation == "GetServiceQuota":
-            return get_service_quota(params, self._config.quotas, region, self._account_id)
+            return get_service_quota(params, quotas, region, self._account_id)
         return wire.error(
             "400 Bad Request", "UnknownOperationException", f"{service}.{operation} is not served"
         )

@@ -82,6 +82,12 @@ class MockConfig:
     #: How long a job stays ``InProgress``: a number, or ``(low, high)`` drawn per job
     #: from the seed and the job's name; 0 ends it at once.
     job_seconds: JobSeconds = 0.0
+    #: How long a cold job stays ``Starting`` before its ``job_seconds`` begin: a number
+    #: or ``(low, high)`` drawn per job; 0 makes Starting the first 15 % of job_seconds.
+    start_seconds: JobSeconds = 0.0
+    #: Instance type -> instances that warm pools may hold (InUse by a job with a
+    #: keep-alive, or Available); a type without one has no limit here.
+    warm_pool_quotas: Mapping[str, int] = field(default_factory=_empty_quotas)
     #: Probability that a job ends ``Failed`` instead of ``Completed``.
     fail_rate: float = 0.0
     #: Failure kind -> relative weight among failing jobs (see FAILURE_KINDS).
@@ -112,16 +118,22 @@ class MockConfig:
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        low, high = self.job_seconds_range
-        if not (0 <= low <= high and math.isfinite(high)):
-            raise ValueError(
-                f"job_seconds must be a finite number >= 0 or a range low <= high, "
-                f"got {self.job_seconds}"
-            )
+        for name in ("job_seconds", "start_seconds"):
+            low, high = _seconds_range(getattr(self, name))
+            if not (0 <= low <= high and math.isfinite(high)):
+                raise ValueError(
+                    f"{name} must be a finite number >= 0 or a range low <= high, "
+                    f"got {getattr(self, name)}"
+                )
         _check_fail_reasons(self.fail_reasons)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
-        for what, limits in (("quota", self.quotas), ("capacity", self.capacity)):
+        limited = (
+            ("quota", self.quotas),
+            ("capacity", self.capacity),
+            ("warm pool quota", self.warm_pool_quotas),
+        )
+        for what, limits in limited:
             for instance_type, limit in limits.items():
                 if limit < 0:
                     raise ValueError(f"{what} for {instance_type} must be >= 0, got {limit}")
@@ -132,6 +144,8 @@ class MockConfig:
         # A caller's dict must not change the config behind its back.
         object.__setattr__(self, "quotas", MappingProxyType(dict(self.quotas)))
         object.__setattr__(self, "capacity", MappingProxyType(dict(self.capacity)))
+        warm = MappingProxyType(dict(self.warm_pool_quotas))
+        object.__setattr__(self, "warm_pool_quotas", warm)
         object.__setattr__(self, "fail_reasons", MappingProxyType(dict(self.fail_reasons)))
         if self.state_file is not None:
             object.__setattr__(self, "state_file", Path(self.state_file))
@@ -152,10 +166,19 @@ class MockConfig:
     @property
     def job_seconds_range(self) -> tuple[float, float]:
         """``(low, high)`` of the job duration; equal for a fixed duration."""
-        if isinstance(self.job_seconds, tuple):
-            low, high = self.job_seconds
-            return float(low), float(high)
-        return float(self.job_seconds), float(self.job_seconds)
+        return _seconds_range(self.job_seconds)
+
+    @property
+    def start_seconds_range(self) -> tuple[float, float]:
+        """``(low, high)`` of a cold start's Starting phase."""
+        return _seconds_range(self.start_seconds)
+
+
+def _seconds_range(value: JobSeconds) -> tuple[float, float]:
+    if isinstance(value, tuple):
+        low, high = value
+        return float(low), float(high)
+    return float(value), float(value)
 
 
 def _check_fail_reasons(weights: Mapping[str, float]) -> None:

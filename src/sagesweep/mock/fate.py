@@ -54,6 +54,9 @@ class Fate:
     fail_point: float = 0.0
     #: Share of training time a managed spot job is not billed for.
     spot_savings: float = 0.0
+    #: Seconds of ``Starting`` before ``duration`` begins (``--start-seconds``, or a warm
+    #: start); 0: ``Starting`` is the first 15 % of ``duration`` instead.
+    start: float = 0.0
 
     @property
     def short_of_capacity(self) -> bool:
@@ -77,6 +80,7 @@ def decide_fate(
     job_seconds: tuple[float, float],
     fail_rate: float,
     fail_reasons: Mapping[str, float],
+    start_seconds: tuple[float, float] = (0.0, 0.0),
 ) -> Fate:
     """The fate of job ``name``: drawn from (seed, name) only."""
     u_duration, u_fails, u_kind, u_message, u_point, u_spot = uniforms(6, "fate", seed, name)
@@ -84,12 +88,17 @@ def decide_fate(
     duration = low + (high - low) * u_duration
     low_save, high_save = SPOT_SAVINGS_RANGE
     savings = low_save + (high_save - low_save) * u_spot
+    start_low, start_high = start_seconds
+    # A draw of its own, so that fates drawn without a start phase stay as they were.
+    start = start_low + (start_high - start_low) * uniforms(1, "start", seed, name)[0]
     if not u_fails < fail_rate:
-        return Fate(duration=duration, spot_savings=savings)
+        return Fate(duration=duration, spot_savings=savings, start=start)
     kind = _weighted(u_kind, fail_reasons)
     messages = FAILURE_MESSAGES[kind]
     reason = messages[min(int(u_message * len(messages)), len(messages) - 1)]
-    return Fate(duration=duration, failure=reason, fail_point=u_point, spot_savings=savings)
+    return Fate(
+        duration=duration, failure=reason, fail_point=u_point, spot_savings=savings, start=start
+    )
 
 
 def _weighted(u: float, weights: Mapping[str, float]) -> str:

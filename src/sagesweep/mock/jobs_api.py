@@ -25,7 +25,8 @@ from sagesweep.mock.lifecycle import IN_PROGRESS, TERMINAL
 from sagesweep.mock.objective import final_metrics
 from sagesweep.mock.persist import StateStore, StateWriteError, job_line
 from sagesweep.mock.query import QueryError, list_training_jobs, search
-from sagesweep.mock.state import JobTable, MockJob
+from sagesweep.mock.quotas import WARM_POOL_USAGE
+from sagesweep.mock.state import JobTable, MockJob, pool_key
 from sagesweep.mock.stats import StatsCounter
 from sagesweep.mock.views import JobView, describe
 from sagesweep.mock.wire import Reply
@@ -169,12 +170,18 @@ class TrainingJobs:
         request = {k: v for k, v in params.items() if k not in ("TrainingJobName", "Tags")}
         tags = [dict(tag) for tag in params.get("Tags") or [] if isinstance(tag, dict)]
         config = self._config
+        if resources.get("KeepAlivePeriodInSeconds") and params.get("EnableManagedSpotTraining"):
+            return wire.validation(
+                "Warm pools (ResourceConfig.KeepAlivePeriodInSeconds) are not supported "
+                "with managed spot training (EnableManagedSpotTraining)."
+            )
         fate = decide_fate(
             self._seed,
             name,
             job_seconds=config.job_seconds_range,
             fail_rate=config.fail_rate,
             fail_reasons=config.fail_reasons,
+            start_seconds=config.start_seconds_range,
         )
         metrics = tuple(
             final_metrics(
@@ -199,6 +206,14 @@ class TrainingJobs:
                 return wire.limit_exceeded(
                     rejection.instance_type, rejection.limit, rejection.current, rejection.delta
                 )
+            keep_alive = resources.get("KeepAlivePeriodInSeconds")
+            pool = None
+            if isinstance(keep_alive, int) and keep_alive > 0:
+                refused = self._warm_quota(region, instance_type, count)
+                if refused is not None:
+                    return refused
+            if not fate.short_of_capacity:
+                pool = self._table.take_pool(pool_key(region, instance_type, request))
             job = self._table.add(
                 region=region,
                 name=name,
@@ -209,11 +224,27 @@ class TrainingJobs:
                 request=request,
                 tags=tags,
                 metrics=metrics,
+                pool=pool,
             )
             self._counters.add("created")
+            if pool is not None:
+                self._counters.add("warm_starts")
             if self._store is not None:
                 commit(self._store.put(job))
+                if pool is not None:
+                    commit(self._store.put(pool))
         return wire.json_reply("200 OK", {"TrainingJobArn": arn})
+
+    def _warm_quota(self, region: str, instance_type: str, count: int) -> Reply | None:
+        """The refusal of a job whose warm pool would exceed ``--warm-pool-quota``."""
+        limit = self._config.warm_pool_quotas.get(instance_type)
+        if limit is None:
+            return None
+        current = self._table.warm_instances(region, instance_type)
+        if current + count <= limit:
+            return None
+        self._counters.add("quota_rejected")
+        return wire.limit_exceeded(instance_type, limit, current, count, usage=WARM_POOL_USAGE)
 
     def _find(
         self, region: str, params: Params, missing: Callable[[str], Reply] = wire.not_found

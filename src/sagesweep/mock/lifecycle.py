@@ -7,7 +7,9 @@ a job moves on while no mock process runs at all.
 
 A run that nobody stops spends its ``duration`` as SageMaker's secondary statuses do,
 in these shares: Starting 15 %, Downloading 10 %, Training 65 %, Uploading 10 %, then
-Completed. A failing job ends ``Failed``: a CapacityError part-way through Starting
+Completed. With a start phase (``--start-seconds``, or a warm start onto a pool),
+Starting lasts that long instead and the duration is spent in the other phases, their
+shares kept. A failing job ends ``Failed``: a CapacityError part-way through Starting
 (no instance ever ran, nothing is billed), any other failure part-way through Training.
 docs/mock-conformance.md has the table, the billing rule and the status messages.
 """
@@ -91,9 +93,19 @@ def _end_share(fate: Fate) -> float:
     return _PHASES[2][1] + _TRAINING_SHARE * fate.fail_point
 
 
+def _at(created: float, fate: Fate, share: float) -> float:
+    """When the run reaches ``share`` of its course (the shares of ``_PHASES``)."""
+    if fate.start <= 0:
+        return to_ms(created + fate.duration * share)
+    if share <= _STARTING_SHARE:  # within Starting, which lasts fate.start
+        return to_ms(created + fate.start * share / _STARTING_SHARE)
+    rest = (share - _STARTING_SHARE) / (1 - _STARTING_SHARE)
+    return to_ms(created + fate.start + fate.duration * rest)
+
+
 def natural_end(created: float, fate: Fate) -> tuple[float, str]:
     """When and how a run that nobody stops ends: (time, Completed or Failed)."""
-    end = to_ms(created + fate.duration * _end_share(fate))
+    end = _at(created, fate, _end_share(fate))
     return end, (COMPLETED if fate.failure is None else FAILED)
 
 
@@ -108,9 +120,9 @@ def history(
     limit = math.inf if stop is None else stop
     end_share = _end_share(fate)
     steps = [
-        Step(status, to_ms(created + fate.duration * share), message)
+        Step(status, _at(created, fate, share), message)
         for status, share, message in _PHASES
-        if share <= end_share and to_ms(created + fate.duration * share) <= limit
+        if share <= end_share and _at(created, fate, share) <= limit
     ]
     if stop is None:
         steps.append(Step(final, end, _END_MESSAGES[final]))

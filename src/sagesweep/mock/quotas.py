@@ -2,7 +2,9 @@
 mock's own limits.
 
 Each ``--quota TYPE=N`` is the quota ``TYPE for training job usage``, the one the mock
-enforces on create (``ResourceLimitExceeded``). AWS lists a quota for every instance
+enforces on create (``ResourceLimitExceeded``); each ``--warm-pool-quota TYPE=N`` is
+``TYPE for training warm pool usage``, enforced on the create of a job with a keep-alive
+period. AWS lists a quota for every instance
 type; the mock lists only those it was given, since a type without one has no limit
 here. Other service codes have no quotas in the mock (``NoSuchResourceException``).
 """
@@ -16,10 +18,18 @@ from typing import Any
 from sagesweep.mock import wire
 from sagesweep.mock.wire import Reply
 
-__all__ = ["TRAINING_USAGE", "get_service_quota", "list_service_quotas", "quota_name"]
+__all__ = [
+    "TRAINING_USAGE",
+    "WARM_POOL_USAGE",
+    "get_service_quota",
+    "list_service_quotas",
+    "named_quotas",
+    "quota_name",
+]
 
 SERVICE_CODE = "sagemaker"
 TRAINING_USAGE = "for training job usage"
+WARM_POOL_USAGE = "for training warm pool usage"
 PAGE = 100
 
 
@@ -46,8 +56,15 @@ def _quota(name: str, value: float, region: str, account: str) -> dict[str, Any]
     }
 
 
+def named_quotas(training: Mapping[str, int], warm_pools: Mapping[str, int]) -> dict[str, int]:
+    """Quota name -> value: ``--quota`` and ``--warm-pool-quota``, as AWS names them."""
+    named = {quota_name(t): n for t, n in training.items()}
+    named.update((f"{t} {WARM_POOL_USAGE}", n) for t, n in warm_pools.items())
+    return named
+
+
 def _all(quotas: Mapping[str, int], region: str, account: str) -> list[dict[str, Any]]:
-    return [_quota(quota_name(t), n, region, account) for t, n in sorted(quotas.items())]
+    return [_quota(name, n, region, account) for name, n in sorted(quotas.items())]
 
 
 def _no_such_service(code: object) -> Reply:
@@ -58,6 +75,7 @@ def _no_such_service(code: object) -> Reply:
 def list_service_quotas(
     params: Mapping[str, Any], quotas: Mapping[str, int], region: str, account: str
 ) -> Reply:
+    """``quotas``: quota name -> value (:func:`named_quotas`)."""
     if params.get("ServiceCode") != SERVICE_CODE:
         return _no_such_service(params.get("ServiceCode"))
     items = _all(quotas, region, account)

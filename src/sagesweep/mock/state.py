@@ -14,25 +14,41 @@ its own: the caller holds one lock around a check and the change it guards.
 from __future__ import annotations
 
 import heapq
+import json
+import math
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sagesweep.mock.bucket import Clock
 from sagesweep.mock.fate import Fate
 from sagesweep.mock.lifecycle import (
+    COMPLETED,
     HOLDS_INSTANCES,
     IN_PROGRESS,
     STOPPED,
     STOPPING,
+    TERMINAL,
     Step,
     history,
     natural_end,
     to_ms,
 )
 
-__all__ = ["JobTable", "MockJob", "QuotaRejection"]
+__all__ = ["WARM_START_SECONDS", "JobTable", "MockJob", "QuotaRejection", "WarmPool"]
+
+#: How long ``Starting`` lasts for a job that reuses a warm pool.
+WARM_START_SECONDS = 0.5
+#: The ResourceConfig and job members a job must share with a warm pool to reuse it.
+_POOL_RESOURCES = ("InstanceCount", "VolumeSizeInGB", "VolumeKmsKeyId")
+_POOL_MEMBERS = (
+    "RoleArn",
+    "VpcConfig",
+    "EnableInterContainerTrafficEncryption",
+    "EnableNetworkIsolation",
+)
 
 
 @dataclass(slots=True)
@@ -56,6 +72,11 @@ class MockJob:
     metrics: tuple[tuple[str, float], ...]
     stop_requested: float | None = None
     stopped_at: float | None = None
+    #: The job whose warm pool this one started on, if any.
+    warm_from: str | None = None
+    #: The job that took this job's warm pool, and when.
+    reused_by: str | None = None
+    reused_at: float | None = None
     #: TrainingJobStatus as of the table's last advance().
     status: str = IN_PROGRESS
     #: The job's state-file line, cached until the job changes.
@@ -73,6 +94,33 @@ class MockJob:
         self.line = None
         self._history = None
 
+    @property
+    def keep_alive(self) -> int:
+        """``ResourceConfig.KeepAlivePeriodInSeconds`` (0: no warm pool)."""
+        resources = self.request.get("ResourceConfig")
+        value = resources.get("KeepAlivePeriodInSeconds") if isinstance(resources, dict) else 0
+        return value if isinstance(value, int) and value > 0 else 0
+
+    def pool_key(self) -> str:
+        """What a job must share with this one's warm pool to reuse it."""
+        return pool_key(self.region, self.instance_type, self.request)
+
+    def warm_pool(self, now: float) -> WarmPool | None:
+        """The job's WarmPoolStatus at ``now``; None without a keep-alive period."""
+        keep = self.keep_alive
+        if not keep:
+            return None
+        if self.status not in TERMINAL:
+            return WarmPool("InUse", None, None)
+        end, final = natural_end(self.created, self.fate)
+        if self.status != COMPLETED or final != COMPLETED:
+            return WarmPool("Terminated", 0, None)  # only a completed job keeps its pool
+        if self.reused_at is not None:
+            return WarmPool("Reused", math.ceil(max(0.0, self.reused_at - end)), self.reused_by)
+        if now < end + keep:
+            return WarmPool("Available", math.ceil(max(0.0, now - end)), None)
+        return WarmPool("Terminated", keep, None)
+
     def to_json(self) -> dict[str, Any]:
         fate = self.fate
         return {
@@ -85,16 +133,19 @@ class MockJob:
             "tags": self.tags,
             "instance_type": self.instance_type,
             "instance_count": self.instance_count,
-            "fate": [fate.duration, fate.failure, fate.fail_point, fate.spot_savings],
+            "fate": [fate.duration, fate.failure, fate.fail_point, fate.spot_savings, fate.start],
             "metrics": [list(metric) for metric in self.metrics],
             "stop_requested": self.stop_requested,
             "stopped_at": self.stopped_at,
+            "warm_from": self.warm_from,
+            "reused_by": self.reused_by,
+            "reused_at": self.reused_at,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MockJob:
         """The job ``to_json`` wrote; KeyError/TypeError/ValueError if it is not one."""
-        duration, failure, fail_point, savings = data["fate"]
+        duration, failure, fail_point, savings, *rest = data["fate"]
         job = cls(
             region=str(data["region"]),
             name=str(data["name"]),
@@ -110,12 +161,39 @@ class MockJob:
                 failure=None if failure is None else str(failure),
                 fail_point=float(fail_point),
                 spot_savings=float(savings),
+                start=float(rest[0]) if rest else 0.0,
             ),
             metrics=tuple((str(name), float(value)) for name, value in data["metrics"]),
             stop_requested=_optional_float(data["stop_requested"]),
             stopped_at=_optional_float(data["stopped_at"]),
+            warm_from=_optional_str(data.get("warm_from")),
+            reused_by=_optional_str(data.get("reused_by")),
+            reused_at=_optional_float(data.get("reused_at")),
         )
         return job
+
+
+@dataclass(frozen=True, slots=True)
+class WarmPool:
+    """A job's WarmPoolStatus: Status, ResourceRetainedBillableTimeInSeconds, ReusedByJob."""
+
+    status: str
+    retained_seconds: int | None
+    reused_by: str | None
+
+
+def pool_key(region: str, instance_type: str, request: dict[str, Any]) -> str:
+    """The configuration a warm pool is matched on (SPEC Part III's list), as one text."""
+    resources = request.get("ResourceConfig")
+    resources = resources if isinstance(resources, dict) else {}
+    parts: list[object] = [region, instance_type]
+    parts += [resources.get(name) for name in _POOL_RESOURCES]
+    parts += [request.get(name) for name in _POOL_MEMBERS]
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _optional_float(value: object) -> float | None:
@@ -164,6 +242,9 @@ class JobTable:
         self._in_use: dict[_Key, int] = {}
         self._in_progress = 0
         self._peak = 0
+        # Completed jobs with a keep-alive, oldest first, per pool key: the pools that
+        # may be Available (expired or reused ones are dropped when looked at).
+        self._pools: dict[str, deque[MockJob]] = {}
 
     @property
     def in_progress(self) -> int:
@@ -207,6 +288,37 @@ class JobTable:
             return QuotaRejection(instance_type, limit, current, count)
         return None
 
+    def take_pool(self, key: str) -> MockJob | None:
+        """The oldest Available warm pool matching ``key``, now marked as reused (by the
+        caller's job, which it names with :meth:`reuse`); None if there is none."""
+        now = self._clock()
+        found = self._pools.get(key)
+        while found:
+            pool = found.popleft()
+            state = pool.warm_pool(now)
+            if state is not None and state.status == "Available":
+                return pool
+        return None
+
+    def reuse(self, pool: MockJob, job: MockJob) -> None:
+        """``job`` took ``pool``'s warm pool now."""
+        pool.reused_by = job.name
+        pool.reused_at = job.created
+        pool.changed()
+
+    def warm_instances(self, region: str, instance_type: str) -> int:
+        """Instances of the type in warm pools: InUse by a job with a keep-alive, or
+        Available. What ``--warm-pool-quota`` limits."""
+        now = self._clock()
+        held = 0
+        for record in self._jobs.values():
+            if record.region != region or record.instance_type != instance_type:
+                continue
+            state = record.warm_pool(now)
+            if state is not None and state.status in ("InUse", "Available"):
+                held += record.instance_count
+        return held
+
     def has_capacity(self, region: str, instance_type: str, count: int) -> bool:
         """Whether ``count`` more instances of the type can run now (``--capacity``)."""
         limit = self._capacity.get(instance_type)
@@ -224,8 +336,12 @@ class JobTable:
         request: dict[str, Any] | None = None,
         tags: list[dict[str, str]] | None = None,
         metrics: tuple[tuple[str, float], ...] = (),
+        pool: MockJob | None = None,
     ) -> MockJob:
-        """Record a new job, created now, and start its run."""
+        """Record a new job, created now, and start its run (on ``pool``'s warm pool, if
+        given: its Starting phase is then :data:`WARM_START_SECONDS`)."""
+        if pool is not None:
+            fate = replace(fate, start=WARM_START_SECONDS)
         record = MockJob(
             region=region,
             name=name,
@@ -239,9 +355,12 @@ class JobTable:
             fate=fate,
             metrics=metrics,
             status=_UNCOUNTED,
+            warm_from=None if pool is None else pool.name,
         )
         self._next_seq += 1
         self._jobs[(region, name)] = record
+        if pool is not None:
+            self.reuse(pool, record)
         self._start(record, record.created)
         return record
 
@@ -283,6 +402,7 @@ class JobTable:
         self._due.clear()
         self._in_use.clear()
         self._granted.clear()
+        self._pools.clear()
         self._in_progress = self._peak = 0
 
     def _start(self, record: MockJob, now: float) -> None:
@@ -310,3 +430,5 @@ class JobTable:
         self._in_progress += (status == IN_PROGRESS) - (record.status == IN_PROGRESS)
         self._peak = max(self._peak, self._in_progress)
         record.status = status
+        if status == COMPLETED and record.keep_alive and record.reused_at is None:
+            self._pools.setdefault(record.pool_key(), deque()).append(record)

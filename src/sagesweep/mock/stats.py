@@ -23,6 +23,7 @@ class MockStats:
     errors_injected: int = 0  #: control-plane calls answered InternalFailure
     dropped_after_apply: int = 0  #: creates that took effect but got no response
     quota_rejected: int = 0  #: creates answered ResourceLimitExceeded
+    warm_starts: int = 0  #: jobs created onto an Available warm pool
     in_progress: int = 0  #: jobs InProgress now
     peak_in_progress: int = 0  #: most jobs InProgress at once since start or reset
     describe_calls: int = 0  #: Describe* requests received

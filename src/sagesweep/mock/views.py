@@ -144,6 +144,7 @@ def describe(view: JobView) -> dict[str, Any]:
         out["TrainingTimeInSeconds"] = times.training_seconds
         out["BillableTimeInSeconds"] = times.billable_seconds
     out["LastModifiedTime"] = view.last_modified
+    _add_warm_pool(out, view)
     out["SecondaryStatusTransitions"] = _transitions(view.shown)
     if status == COMPLETED:
         # The algorithm's last metric line comes as training ends, before the upload.
@@ -152,6 +153,19 @@ def describe(view: JobView) -> dict[str, Any]:
             {"MetricName": name, "Value": value, "Timestamp": stamp} for name, value in job.metrics
         ]
     return out
+
+
+def _add_warm_pool(out: dict[str, Any], view: JobView) -> None:
+    """``WarmPoolStatus``, for a job with a keep-alive period."""
+    pool = view.job.warm_pool(view.now)
+    if pool is None:
+        return
+    warm: dict[str, Any] = {"Status": pool.status}
+    if pool.retained_seconds is not None:
+        warm["ResourceRetainedBillableTimeInSeconds"] = pool.retained_seconds
+    if pool.reused_by is not None:
+        warm["ReusedByJob"] = pool.reused_by
+    out["WarmPoolStatus"] = warm
 
 
 def _transitions(shown: list[Step]) -> list[dict[str, Any]]:
@@ -181,6 +195,7 @@ def summary(view: JobView) -> dict[str, Any]:
     out["LastModifiedTime"] = view.last_modified
     out["TrainingJobStatus"] = view.status
     out["SecondaryStatus"] = view.secondary_status
+    _add_warm_pool(out, view)
     return out
 
 

@@ -86,11 +86,18 @@ def internal_failure() -> Reply:
     )
 
 
-def limit_exceeded(instance_type: str, limit: int, current: int, delta: int) -> Reply:
+def limit_exceeded(
+    instance_type: str,
+    limit: int,
+    current: int,
+    delta: int,
+    *,
+    usage: str = "for training job usage",
+) -> Reply:
     return error(
         "400 Bad Request",
         "ResourceLimitExceeded",
-        f"The account-level service limit '{instance_type} for training job usage' is "
+        f"The account-level service limit '{instance_type} {usage}' is "
         f"{limit} Instances, with current utilization of {current} Instances and a "
         f"request delta of {delta} Instances. Please use AWS Service Quotas to request "
         "an increase for this quota. If AWS Service Quotas is not available, contact "
