@@ -60,7 +60,14 @@ from sagesweep.cli.options import pop_target, prices_option, target_options
     type=click.FloatRange(min=0.1),
     default=30.0,
     show_default=True,
-    help="Seconds between status polls of a driven run.",
+    help="Longest wait in seconds between status polls of a driven run.",
+)
+@click.option(
+    "--read-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Read calls per second a driven run's polls spend on average (default 1); "
+    "polls adapt to what runs within it.",
 )
 @click.option(
     "--budget",

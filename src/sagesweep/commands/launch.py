@@ -238,7 +238,8 @@ async def launch(
                     sweep=config.sweep,
                     client=connection.client,
                     calls=PacedCalls(
-                        parts.make_limiter(rate=target.read_rate),
+                        # The polls spend read_rate on average; this is the ceiling.
+                        parts.make_limiter(rate=max(target.read_rate, settings.drive.read_rate)),
                         backoff=parts.backoff,
                         call_log=call_log,
                     ),

@@ -6,7 +6,9 @@ quotas). For each instance type the sweep uses, its demand is the instances it m
 at once: all its jobs' instances, or with ``--max-running N`` at most N jobs' worth.
 A demand above the quota is one warning line naming the quota and its value; a driven
 run then keeps that type's running instances within the quota (less what the account's
-other jobs hold). A quota that cannot be read is a warning too, never an error.
+other jobs hold). Jobs with a keep-alive need the type's warm-pool quota too (AWS's
+default is 0, which refuses them): one below their demand is a warning. A quota that
+cannot be read is a warning too, never an error.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ log = get_logger("sagesweep.costs")
 
 
 def demand(usage: UsageTally, max_running: int | None) -> dict[tuple[str, QuotaUse], int]:
-    """(instance type, use) -> instances the sweep may hold at once."""
+    """(instance type, use) -> instances the sweep may hold at once (a warm pool's
+    instances count from its job's start to the end of its keep-alive)."""
     total: dict[tuple[str, QuotaUse], int] = {}
     widest: dict[tuple[str, QuotaUse], int] = {}
     for options, tally in usage.tallies.items():
@@ -36,6 +39,7 @@ def demand(usage: UsageTally, max_running: int | None) -> dict[tuple[str, QuotaU
         uses: tuple[tuple[QuotaUse, int], ...] = (
             ("spot", tally.spot),
             ("training", tally.jobs - tally.spot),
+            ("warm pool", tally.warm),
         )
         for use, jobs in uses:
             if jobs:
@@ -72,6 +76,15 @@ async def preflight(
     for (instance_type, use), needed in sorted(demand(usage, max_running).items()):
         quota = quotas.get((instance_type, use))
         if quota is None:
+            continue
+        if use == "warm pool":
+            if needed > quota:
+                warnings.append(
+                    f"quota '{quota_name(instance_type, use)}' is {quota:g} instances; this "
+                    f"sweep's jobs with KeepAlivePeriodInSeconds may keep {needed} in warm "
+                    "pools: beyond it SageMaker refuses them (ResourceLimitExceeded)"
+                    + (": request an increase in Service Quotas" if quota == 0 else "")
+                )
             continue
         caps[instance_type] = min(caps.get(instance_type, int(quota)), int(quota))
         if needed > quota:

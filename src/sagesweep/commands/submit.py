@@ -22,7 +22,7 @@ from sagesweep.commands.preflight import preflight
 from sagesweep.commands.sync import run_sync
 from sagesweep.costs.budget import Budget, parse_budget
 from sagesweep.costs.prices import read_prices_file
-from sagesweep.driving.driver import DEFAULT_POLL, DriveSettings
+from sagesweep.driving.driver import DEFAULT_POLL, DEFAULT_POLL_READ_RATE, DriveSettings
 from sagesweep.errors import InputError, SagesweepError
 from sagesweep.ledger import (
     LedgerState,
@@ -105,7 +105,9 @@ async def submit(
 
     Where to and how fast: ``target``, or its fields as keywords (``mock=True``,
     ``endpoint_url=``, ``region=``, ``profile=``, ``rate=``, ``read_rate=``,
-    ``concurrency=``), laid over ``target`` when both are given. How the run waits
+    ``concurrency=``), laid over ``target`` when both are given; ``read_rate`` is the read
+    calls per second a driven run's polls spend on average (default 1; the target's
+    read ceiling stays its own, for bursts such as a resume's reads). How the run waits
     and reports: ``capacity_wait``, ``outage_wait``, ``grace``, ``progress``,
     ``summary`` and ``summary_stream`` (:class:`~sagesweep.commands.launch.LaunchSettings`).
 
@@ -114,9 +116,10 @@ async def submit(
     replaces the components the run is built from (see :class:`sagesweep.commands.parts.Parts`).
 
     ``max_running`` (default: the sweep file's ``max_running``) caps the sweep's running
-    jobs and implies ``until_done``: the run lasts until every job has ended, polling every
-    ``poll`` seconds; jobs that fail with a FailureReason matching ``resubmit_on`` are
-    created again as their next attempt, up to ``max_attempts``.
+    jobs and implies ``until_done``: the run lasts until every job has ended, polling as
+    ``read_rate`` allows and at least every ``poll`` seconds; jobs that fail with a
+    FailureReason matching ``resubmit_on`` are created again as their next attempt, up
+    to ``max_attempts``.
 
     A sweep that ``sagesweep stop`` stopped is not launched on unless ``resume_stopped``.
 
@@ -129,6 +132,12 @@ async def submit(
     ``rate_stages`` (``"20:30s,50:30s"``) steps the rate ceiling over time.
     """
     load = load_settings(report, report_plot, rate_stages)
+    read_rate = keywords.pop("read_rate", None)
+    poll_read_rate = DEFAULT_POLL_READ_RATE if read_rate is None else read_rate
+    if not poll_read_rate > 0:
+        raise InputError.one(
+            "<options>", "", "read_rate", f"must be more than 0 reads/s (got {poll_read_rate})"
+        )
     target, settings = launch_options(
         target, keywords, retry_failed=retry_failed, resume_stopped=resume_stopped, load=load
     )
@@ -160,6 +169,7 @@ async def submit(
         drive = DriveSettings(
             max_running=cap,
             poll=poll,
+            read_rate=poll_read_rate,
             resubmit_on=parse_reason(resubmit_on),
             max_attempts=max_attempts,
             fallback=config.capacity_fallback,

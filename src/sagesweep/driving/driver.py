@@ -31,6 +31,7 @@ import anyio
 
 from sagesweep.driving.endings import ENDED, Endings, end_record
 from sagesweep.driving.limits import Admission, Limits
+from sagesweep.driving.pools import Pools
 from sagesweep.ledger import JobRecord
 from sagesweep.ledger.members import CREATED, SweepMembers
 from sagesweep.logs import get_logger
@@ -45,18 +46,25 @@ from sagesweep.submitting.engine import Recorder
 if TYPE_CHECKING:
     from types_aiobotocore_sagemaker import SageMakerClient
 
-__all__ = ["DEFAULT_POLL", "DriveCounts", "DriveSettings", "Driver"]
+__all__ = ["DEFAULT_POLL", "DEFAULT_POLL_READ_RATE", "DriveCounts", "DriveSettings", "Driver"]
 
 log = get_logger("sagesweep.driver")
 
-#: seconds between polls: a 5,000-job sweep with 50 running costs ~2 reads a minute.
+#: the longest wait between two polls (seconds); polls adapt below it.
 DEFAULT_POLL = 30.0
+#: read calls per second the sweep's polls spend on average (``--read-rate``).
+DEFAULT_POLL_READ_RATE = 1.0
+#: a job is not expected to end before this share of the shortest run seen.
+SOONEST_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DriveSettings:
     max_running: int | None = None  #: None: no cap, but still run until done
-    poll: float = DEFAULT_POLL
+    poll: float = DEFAULT_POLL  #: the longest wait between polls
+    #: Read calls per second the polls spend on average: they are spaced by what the
+    #: last one cost (``Search`` pages, ``Describe`` calls) at this rate.
+    read_rate: float = DEFAULT_POLL_READ_RATE
     resubmit_on: re.Pattern[str] | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     #: The sweep file's capacity_fallback: attempt n after a CapacityError applies n steps.
@@ -72,6 +80,8 @@ class _Run:
     attempt: int
     fallback: int  #: capacity_fallback steps its request applies
     since: float
+    #: ``since`` is when the job was created (False: when this run found it running).
+    timed: bool = True
 
 
 @dataclass(slots=True)
@@ -86,6 +96,7 @@ class DriveCounts:
     seconds_run: float = 0.0  #: observed durations of jobs that ended here
     seen_ended: int = 0
     polls: int = 0
+    shortest_run: float | None = None  #: the shortest observed duration so far
 
     def mean_duration(self) -> float | None:
         return self.seconds_run / self.seen_ended if self.seen_ended else None
@@ -139,6 +150,9 @@ class Driver:
         self._changed = anyio.Event()
         self.limits = limits  #: the budget and the quota caps, if the run has them
         self.stopped_by: str | None = None  #: why dispatching ended early ("budget reached")
+        self._poll_cost = 1  # read calls the last poll made
+        self.pools = Pools()  #: warm pools seen Available, and the choice they steer
+        self._full_at: float | None = None  # when the last full poll was
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -200,7 +214,7 @@ class Driver:
                 continue
             if state.status not in ENDED:
                 self._running[member.name] = _Run(
-                    None, member.base, member.attempt, member.fallback, self._clock()
+                    None, member.base, member.attempt, member.fallback, self._clock(), False
                 )
                 if self.limits is not None:
                     self.limits.found_running(member.name, state)
@@ -257,9 +271,9 @@ class Driver:
         the plan went past it (its request comes from the plan).
         """
         self.counts.pending = total
+        ready: deque[JobSpec] = deque()  # planned jobs to hand over, in plan order
         try:
             for job in plan():
-                self.counts.pending -= 1
                 if self._stopping():
                     return
                 wanted = self._wanted.pop(job.name, None)
@@ -267,16 +281,39 @@ class Driver:
                     self._queue.append(self._attempt_of(job, *wanted))
                     self.counts.pending += 1
                 if done(job.name):
+                    self.counts.pending -= 1
                     yield job  # the engine counts it as skipped
                     continue
-                if not await self._room(job):
+                self.pools.note_job(job)
+                ready.append(job)
+                # With warm pools, a few jobs are held so that one matching a pool can
+                # be chosen; otherwise this hands over the job just read.
+                while len(ready) >= self.pools.lookahead():
+                    handed = await self._handed_next(ready)
+                    if handed is None:
+                        return
+                    yield handed
+            while ready:
+                handed = await self._handed_next(ready)
+                if handed is None:
                     return
-                yield self._hand(job)
+                yield handed
             async for job in self._attempts(plan):
                 yield job
         finally:
             self._done = True
             self._notify()
+
+    async def _handed_next(self, ready: deque[JobSpec]) -> JobSpec | None:
+        """Once a place is free, the next of ``ready`` (one matching an Available warm
+        pool first), its place taken; None when the run dispatches no more."""
+        if not await self._room():
+            return None
+        job = self.pools.choose(ready, self._clock())
+        if not await self._room(job):
+            return None
+        self.counts.pending -= 1
+        return self._hand(job)
 
     async def asked(
         self,
@@ -361,30 +398,73 @@ class Driver:
     # -- polling ------------------------------------------------------------------
 
     async def watch(self) -> None:
-        """Poll until the source is done and nothing runs (or the run stops)."""
+        """Poll until the source is done and nothing runs (or the run stops); the wait
+        between polls is :meth:`next_wait`."""
         while not self._stopping():
-            with anyio.move_on_after(self.settings.poll):
+            with anyio.move_on_after(self.next_wait()):
                 while not (self._done and not self._running) and not self._stopping():
                     changed = self._changed
                     await changed.wait()
                 return
             await self.poll()
 
+    def next_wait(self) -> float:
+        """Seconds until the next poll (docs/driving.md#when-the-driver-polls).
+
+        The last poll's read calls at ``read_rate`` (or the limiter's rate, if throttling
+        brought it lower): polls spend ``read_rate`` on average. Longer while no running
+        job can have ended yet (each needs at least :data:`SOONEST_SHARE` of the shortest
+        run seen); never longer than ``poll``.
+        """
+        rate = min(self.settings.read_rate, self.calls.limiter.rate)
+        wait = self._poll_cost / rate
+        soonest = self._soonest_end()
+        if soonest is not None:
+            wait = max(wait, soonest - self._clock())
+        return min(wait, self.settings.poll)
+
+    def _soonest_end(self) -> float | None:
+        """When the first running job may end, if every one of them was timed here and
+        some job's run was seen end to end; None otherwise."""
+        shortest = self.counts.shortest_run
+        runs = [run for name, run in self._running.items() if name not in self._handed]
+        if shortest is None or not runs or not all(run.timed for run in runs):
+            return None
+        return min(run.since for run in runs) + SOONEST_SHARE * shortest
+
     async def poll(self) -> None:
         """See which running jobs ended; free their places; queue their next attempts."""
+        before = self.calls.counts.total
+        try:
+            await self._poll()
+        finally:
+            self._poll_cost = max(1, self.calls.counts.total - before)
+
+    async def _poll(self) -> None:
         names = [name for name in self._running if name not in self._handed]
         if not names:
             return
         self.counts.polls += 1
-        for name, state in (await self._endings.of(names)).items():
+        # A full poll (what runs, as well as what changed) at least every --poll seconds.
+        now = self._clock()
+        full = self._full_at is None or now - self._full_at >= self.settings.poll
+        if full:
+            self._full_at = now
+        for name, state in (await self._endings.of(names, full=full)).items():
             run = self._running.pop(name)
-            self.counts.seconds_run += self._clock() - run.since
+            seconds = self._clock() - run.since
+            self.counts.seconds_run += seconds
             self.counts.seen_ended += 1
+            if run.timed:
+                shortest = self.counts.shortest_run
+                self.counts.shortest_run = seconds if shortest is None else min(shortest, seconds)
             # The end record first: a retry decided below is derived again from it
             # (and from AWS) by a rerun, should this run die before making the attempt.
             await self._note(end_record(state))
             if self.limits is not None:
                 self.limits.ended(name, state)
+            if state.warm_pool == "Available" and run.spec is not None:
+                self.pools.available(run.spec, self._clock())
             self._after(name, state, run)
         self._notify()
         await self._spending()

@@ -1,11 +1,13 @@
 """Which of a sweep's running jobs have ended, asked at a bounded cost.
 
-A poll asks only for what is running (``Search`` on the sweep's tag and
-``TrainingJobStatus=InProgress``: one call per 100 running jobs) and for what changed
-since the last poll (one call per 100 changes); a job that left the running set but is
-not among the changes (``Search`` lags behind the service) is asked for by name. So a
-5,000-job sweep with 50 running costs two or three calls a poll. Where ``Search`` is not
-allowed, every running job is described.
+A poll asks for what changed since the last poll (``Search`` on the sweep's tag,
+``TrainingJobStatus`` not ``InProgress`` and ``LastModifiedTime`` after the last poll,
+less a margin: one call per 100 endings), so a poll in which nothing ended costs one
+call. Now and then (the driver says when) a poll is *full*: it also asks for what is
+running (one call per 100 running jobs), and a job that left the running set but is not
+among the changes (``Search`` lags behind the service) is asked for by name. So a
+5,000-job sweep with 50 running costs one call a poll, and two or three on a full one.
+Where ``Search`` is not allowed, every running job is described.
 """
 
 from __future__ import annotations
@@ -40,25 +42,29 @@ class Endings:
         self.sweep = sweep
         self._last_poll = time.time()
 
-    async def of(self, names: Sequence[str]) -> dict[str, JobState]:
-        """The ended jobs among ``names``, with their final state."""
+    async def of(self, names: Sequence[str], *, full: bool = True) -> dict[str, JobState]:
+        """The ended jobs among ``names``, with their final state (see the module doc)."""
         started = time.time()
         tag = {"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": self.sweep}
-        running = await self._search([tag, _status("Equals")])
-        left = [name for name in names if running is None or name not in running]
-        changed: dict[str, JobState] = {}
-        if left and running is not None:
-            # Jobs that changed since the last poll, with a margin for clock skew and
-            # Search's lag: one call a page, instead of a Describe per ended job.
-            since = _iso(self._last_poll - SINCE_MARGIN)
-            modified = {"Name": "LastModifiedTime", "Operator": "GreaterThan", "Value": since}
-            changed = await self._search([tag, _status("NotEquals"), modified]) or {}
+        # Jobs that changed since the last poll, with a margin for clock skew and
+        # Search's lag: one call a page, instead of a Describe per ended job.
+        since = _iso(self._last_poll - SINCE_MARGIN)
+        modified = {"Name": "LastModifiedTime", "Operator": "GreaterThan", "Value": since}
+        changed = await self._search([tag, _status("NotEquals"), modified])
+        ended = {
+            name: state
+            for name, state in (changed or {}).items()
+            if name in names and state.status in ENDED
+        }
+        if full or changed is None:
+            running = None if changed is None else await self._search([tag, _status("Equals")])
+            for name in names:
+                if name in ended or (running is not None and name in running):
+                    continue
+                state = await self._describe(name)
+                if state.status in ENDED:
+                    ended[name] = state
         self._last_poll = started
-        ended: dict[str, JobState] = {}
-        for name in left:
-            state = changed.get(name) or await self._describe(name)
-            if state.status in ENDED:
-                ended[name] = state
         return ended
 
     async def _search(self, filters: list[dict[str, str]]) -> dict[str, JobState] | None:

@@ -51,6 +51,12 @@ class JobState:
     created: float | None = None  #: POSIX seconds
     start_time: float | None = None  #: POSIX seconds, when training started
     max_runtime: int | None = None  #: MaxRuntimeInSeconds
+    #: WarmPoolStatus.Status (a job with a keep-alive): InUse, Available, Reused, Terminated.
+    warm_pool: str | None = None
+    #: WarmPoolStatus.ResourceRetainedBillableTimeInSeconds: the pool's billed wait.
+    warm_retained_seconds: int | None = None
+    #: WarmPoolStatus.ReusedByJob: the job that started on this one's pool.
+    reused_by: str | None = None
 
     @classmethod
     def of(cls, job: Mapping[str, Any]) -> JobState:
@@ -78,6 +84,9 @@ class JobState:
             or 1
         )
         runtime = (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+        warm = job.get("WarmPoolStatus") or {}
+        retained = warm.get("ResourceRetainedBillableTimeInSeconds")
+        reused_by = warm.get("ReusedByJob")
         return cls(
             name=str(job.get("TrainingJobName")),
             status=str(job.get("TrainingJobStatus")),
@@ -92,6 +101,9 @@ class JobState:
             created=_epoch(job.get("CreationTime")),
             start_time=_epoch(job.get("TrainingStartTime")),
             max_runtime=runtime if isinstance(runtime, int) else None,
+            warm_pool=warm.get("Status") if isinstance(warm.get("Status"), str) else None,
+            warm_retained_seconds=retained if isinstance(retained, int) else None,
+            reused_by=reused_by if isinstance(reused_by, str) else None,
         )
 
 

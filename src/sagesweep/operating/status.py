@@ -17,7 +17,7 @@ from sagesweep.costs.spend import Spend
 from sagesweep.ledger.members import CREATED, Member, SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 
-__all__ = ["STATUSES", "JobRow", "SweepStatus", "build_status"]
+__all__ = ["STATUSES", "JobRow", "SweepStatus", "WarmPools", "build_status"]
 
 NOT_SUBMITTED = "NotSubmitted"
 #: Every status a row can have, in the order counts are shown.
@@ -67,6 +67,9 @@ class SweepStatus:
     spend: Spend | None = None  #: billed so far and accruing, USD where prices are known
     planned: int | None = None  #: jobs in the plan, as the newest run said (None: unknown)
     ledger: Path | None = None
+    #: Warm pools (jobs with a keep-alive), None if no job has one: jobs that started on
+    #: another job's pool, and the instance-seconds pools were billed while retained.
+    warm: WarmPools | None = None
 
     @property
     def created(self) -> int:
@@ -84,6 +87,11 @@ class SweepStatus:
         }
         if self.spend is not None:
             out["spend"] = self.spend.as_json()
+        if self.warm is not None:
+            out["warm_pools"] = {
+                "warm_starts": self.warm.starts,
+                "retained_instance_seconds": self.warm.retained_instance_seconds,
+            }
         return out
 
     def failure_reasons(self) -> list[tuple[str, int]]:
@@ -100,6 +108,26 @@ class SweepStatus:
     def done(self) -> bool:
         """Every job that was created has ended."""
         return all(row.status in TERMINAL or row.status == NOT_SUBMITTED for row in self.jobs)
+
+
+@dataclass(frozen=True, slots=True)
+class WarmPools:
+    """What a sweep's warm pools did: starts on a pool, and the retained time billed."""
+
+    starts: int  #: jobs that started on another job's pool (its ``ReusedByJob``)
+    retained_instance_seconds: int  #: ResourceRetainedBillableTimeInSeconds x instances
+
+    @classmethod
+    def of(cls, states: Mapping[str, JobState]) -> WarmPools | None:
+        pooled = [state for state in states.values() if state.warm_pool is not None]
+        if not pooled:
+            return None
+        return cls(
+            starts=sum(1 for state in pooled if state.reused_by is not None),
+            retained_instance_seconds=sum(
+                (state.warm_retained_seconds or 0) * state.instance_count for state in pooled
+            ),
+        )
 
 
 def _reason_kind(reason: str) -> str:
@@ -121,7 +149,16 @@ def build_status(
     billable = sum(
         (state.billable_seconds or 0) * state.instance_count for state in states.values()
     )
-    return SweepStatus(members.sweep, counts, billable, rows, spend, planned, members.ledger)
+    return SweepStatus(
+        members.sweep,
+        counts,
+        billable,
+        rows,
+        spend,
+        planned,
+        members.ledger,
+        WarmPools.of(states),
+    )
 
 
 def _row(member: Member, state: JobState | None) -> JobRow:

@@ -66,6 +66,14 @@ def render_table(status: SweepStatus) -> RenderableType:
     parts.append(Text(f"billable so far: {seconds} instance-seconds ({hours:.2f} instance-hours)"))
     if status.spend is not None:
         parts.append(Text(status.spend.line()))
+    if status.warm is not None:
+        kept = status.warm.retained_instance_seconds
+        parts.append(
+            Text(
+                f"warm pools: {status.warm.starts} warm start(s); retained pools billed "
+                f"{kept} instance-seconds ({kept / 3600:.2f} instance-hours)"
+            )
+        )
     reasons = status.failure_reasons()
     if reasons:
         grouped = Table(title="failure reasons", title_justify="left")

@@ -28,6 +28,8 @@ class Usage:
     options: tuple[Option, ...]  #: (instance type, count); one unless InstancePreferences
     max_seconds: int  #: MaxRuntimeInSeconds
     spot: bool
+    #: ``KeepAlivePeriodInSeconds`` is set: its instances stay in a warm pool after it.
+    keep_alive: bool = False
 
     @property
     def instance_type(self) -> str:
@@ -60,7 +62,13 @@ def usage_of(request: Mapping[str, Any]) -> Usage:
     stopping = request.get("StoppingCondition") or {}
     runtime = stopping.get("MaxRuntimeInSeconds")
     seconds = runtime if isinstance(runtime, int) and runtime > 0 else DEFAULT_MAX_RUNTIME
-    return Usage(options or (("", 1),), seconds, request.get("EnableManagedSpotTraining") is True)
+    keep = resources.get("KeepAlivePeriodInSeconds")
+    return Usage(
+        options or (("", 1),),
+        seconds,
+        request.get("EnableManagedSpotTraining") is True,
+        isinstance(keep, int) and not isinstance(keep, bool) and keep > 0,
+    )
 
 
 @dataclass(slots=True)
@@ -70,6 +78,7 @@ class Tally:
     jobs: int = 0
     seconds: int = 0
     spot: int = 0  #: of which managed spot
+    warm: int = 0  #: of which with a keep-alive (a warm pool)
 
 
 @dataclass(slots=True)
@@ -86,6 +95,7 @@ class UsageTally:
         tally.jobs += 1
         tally.seconds += usage.max_seconds
         tally.spot += usage.spot
+        tally.warm += usage.keep_alive
 
     @property
     def jobs(self) -> int:

@@ -157,6 +157,15 @@ class RequestValidator:
         out.extend(service_rules(request))
         if request.get(_SPOT_FLAG) is not True:
             return
+        resources = request.get("ResourceConfig")
+        if isinstance(resources, Mapping) and resources.get(_KEEP_ALIVE) is not None:
+            out.append(
+                Violation(
+                    f"ResourceConfig.{_KEEP_ALIVE}",
+                    "not allowed with EnableManagedSpotTraining: SageMaker keeps no warm "
+                    "pool for managed spot training",
+                )
+            )
         stopping = request.get(_STOPPING)
         if not isinstance(stopping, Mapping):
             stopping = {}
@@ -346,6 +355,7 @@ def service_rules(request: Mapping[str, Any]) -> Out:
     return []
 
 
+_KEEP_ALIVE = "KeepAlivePeriodInSeconds"
 #: What InstancePreferences excludes (the service's documented exclusions).
 _NOT_WITH_PREFERENCES = ("InstanceType", "InstanceGroups", "InstancePlacementConfig")
 
