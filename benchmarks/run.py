@@ -10,7 +10,9 @@ a failure: the exit status is 0 unless a scenario could not run at all. Results 
 ``benchmarks/results/quick/`` so that they never replace the committed full-run results.
 The full run uses the headline sizes (20,000 jobs against the null endpoint, a
 million planned, a 100,000-job sweep's first call) and, with ``search_bench.py``, stays
-under a quarter of an hour on two cores; quick mode uses fewer jobs (< 2 minutes). The
+under a quarter of an hour on two cores, plus about 21 minutes for ``makespan`` (200 real-
+length jobs on the mock, in wall-clock time); quick mode uses fewer jobs (about 3
+minutes). The
 run ends with the headline table (``benchlib.report.HEADLINE``), which also heads
 ``latest.md``.
 """

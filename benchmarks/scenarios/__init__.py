@@ -11,4 +11,5 @@ NAMES = (
     "firstcall",
     "throttled",
     "startup",
+    "makespan",
 )
