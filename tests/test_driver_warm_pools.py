@@ -8,7 +8,6 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-import boto3
 import yaml
 
 from sagesweep.commands.parts import Parts
@@ -18,6 +17,7 @@ from sagesweep.driving.pools import LOOKAHEAD, Pools, pool_key
 from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.planner import JobSpec
 from sagesweep.submitting.pacing import Backoff
+from tests.clients import boto3_client
 from tests.sweeps import template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
@@ -105,13 +105,7 @@ class TestOnTheMock:
             )
             stats = server.stats()
             seen = await status(sweep, endpoint_url=server.url, parts=FAST)
-            sm = boto3.client(
-                "sagemaker",
-                endpoint_url=server.url,
-                region_name="us-east-1",
-                aws_access_key_id="t",
-                aws_secret_access_key="t",
-            )
+            sm = boto3_client(server)
             jobs = {name: sm.describe_training_job(TrainingJobName=name) for name in server.jobs()}
         assert summary.ended == {"Completed": 12}
         assert stats.peak_in_progress <= 2
@@ -194,3 +188,40 @@ class TestBadInput:
         assert done.returncode == 2
         assert "--read-rate" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+class TestKilled:
+    def test_kill_9_and_rerun_creates_nothing_twice_and_holds_the_cap(self, tmp_path: Path) -> None:
+        """Default --poll and --read-rate, a keep-alive: killed once 4 jobs exist, then
+        rerun to the end: every name created once, never more than 3 running."""
+        import os
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        sweep = write_sweep(tmp_path, 6, keep_alive=60)
+        sagesweep = Path(sys.executable).parent / "sagesweep"
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+        config = MockConfig(job_seconds=(0.5, 1.5), start_seconds=1.0, seed=4)
+        with MockServer(config) as server:
+            args = [str(sagesweep), "submit", str(sweep), "--endpoint-url", server.url]
+            args += ["--max-running", "3", "--rate", "50", "--no-progress"]
+            first = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+            )
+            deadline = time.monotonic() + 120
+            while server.stats().created < 4 and first.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+            stats = server.stats()
+            jobs = server.jobs()
+        assert final.returncode == 0, final.stderr[-2000:]
+        # A create the killed run made but did not record is sent again and answered
+        # ResourceInUse (the name is the idempotency key): created once all the same.
+        assert stats.created == len(jobs) == 12
+        assert stats.peak_in_progress <= 3
+        assert set(jobs.values()) == {"Completed"}

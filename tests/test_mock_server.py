@@ -338,6 +338,7 @@ class TestAdminApi:
             "errors_injected": 0,
             "dropped_after_apply": 0,
             "quota_rejected": 0,
+            "warm_starts": 0,
             "in_progress": 0,
             "peak_in_progress": 0,
             "describe_calls": 0,

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from sagesweep.mock import MockConfig, MockServer
+from tests.clients import boto3_client
 
 RESOURCES = {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5}
 REQUEST: dict[str, Any] = {
@@ -25,13 +25,7 @@ REQUEST: dict[str, Any] = {
 
 
 def sagemaker(server: MockServer) -> Any:
-    return boto3.client(
-        "sagemaker",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    return boto3_client(server)
 
 
 def create(sm: Any, name: str, keep_alive: int | None = 60, **resources: Any) -> None:
@@ -143,13 +137,10 @@ class TestWarmPools:
             with pytest.raises(ClientError) as caught:
                 create(sm, "two")
             create(sm, "no-pool", keep_alive=None)  # no keep-alive: not a warm-pool use
-            quotas = boto3.client(
-                "service-quotas",
-                endpoint_url=server.url,
-                region_name="us-east-1",
-                aws_access_key_id="t",
-                aws_secret_access_key="t",
-            ).list_service_quotas(ServiceCode="sagemaker")["Quotas"]
+            listed = boto3_client(server, "service-quotas").list_service_quotas(
+                ServiceCode="sagemaker"
+            )
+        quotas = listed["Quotas"]
         error = caught.value.response["Error"]
         assert error["Code"] == "ResourceLimitExceeded"
         assert "ml.m5.xlarge for training warm pool usage" in error["Message"]

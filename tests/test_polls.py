@@ -167,3 +167,31 @@ class TestAdaptivePollsOnTheMock:
         assert summary.ended == {"Completed": 24}
         assert stats.peak_in_progress <= 4
         assert stats.throttled > 0  # the mock refused some of the polls' reads
+
+
+class TestJobsTheLedgerLost:
+    async def test_a_rerun_holds_a_place_for_each_and_counts_no_end_twice(
+        self, tmp_path: Path
+    ) -> None:
+        """Jobs of the sweep running on AWS with no ledger record (a kill between create
+        and record) take places at adopt; their end frees them without being counted,
+        since the plan records the job (and then its end) when it reaches it."""
+        from sagesweep.ledger.members import SweepMembers
+        from sagesweep.ledger.state import LedgerState
+
+        clock, sm = Clock(), FakeSageMaker()
+        d = driver(clock, sm, read_rate=1.0, poll=30.0)
+        sm.running = {"s-aaaaaaaaaa", "s-bbbbbbbbbb", "other-cccccccccc"}
+        members = SweepMembers("s", tmp_path / "l", LedgerState(jobs={}, repaired=False))
+
+        async def record(_: JobRecord) -> None:
+            return None
+
+        await d.adopt(members, frozenset(), record)
+        assert d.counts.running == 2  # the other sweep's job is not ours
+        sm.running, sm.ended = {"s-bbbbbbbbbb"}, {"s-aaaaaaaaaa": "Completed"}
+        await d.poll()
+        assert d.counts.running == 1
+        assert d.counts.ended == {}  # counted once the plan records it, not now
+        d.settled(created("s-bbbbbbbbbb"))  # the plan reached it: ResourceInUse, exists
+        assert d.counts.running == 1

@@ -12,7 +12,9 @@ as an ``end`` record (status, reason, metrics, billable time).
 
 A rerun takes nothing from the memory of the run before it: :meth:`Driver.adopt` reads
 each job's newest attempt from the ledger and from AWS (attempts the ledger lost are
-recorded first) and decides again which jobs still need their next attempt. So a kill at
+recorded first) and decides again which jobs still need their next attempt; a job of
+the sweep running on AWS that the ledger never recorded (created just before a kill)
+holds a place until it ends, and is recorded when the plan reaches it. So a kill at
 any moment -- between a decision and the attempt it asks for, or between a create and
 its record -- loses no attempt and makes none twice. Every job handed to the engine comes
 back as a record or as a skip, so a place taken is always given back.
@@ -38,6 +40,7 @@ from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.lost import observe_members
 from sagesweep.operating.observe import JobState, account_usage
+from sagesweep.planning.naming import attempt_of
 from sagesweep.planning.planner import JobSpec
 from sagesweep.resubmitting.attempts import attempt_spec, fallback_steps
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS
@@ -152,6 +155,8 @@ class Driver:
         self.stopped_by: str | None = None  #: why dispatching ended early ("budget reached")
         self._poll_cost = 1  # read calls the last poll made
         self.pools = Pools()  #: warm pools seen Available, and the choice they steer
+        # Running on AWS, unknown to the ledger (created just before a kill): a place each.
+        self._unrecorded: set[str] = set()
         self._full_at: float | None = None  # when the last full poll was
 
     # -- bookkeeping ------------------------------------------------------------
@@ -167,6 +172,7 @@ class Driver:
 
     def settled(self, rec: JobRecord) -> None:
         spec = self._handed.pop(rec.name, None)
+        self._unrecorded.discard(rec.name)
         if rec.status in CREATED:
             run = _Run(spec, rec.base or rec.name, rec.attempt, rec.fallback, self._clock())
             self._running[rec.name] = run
@@ -227,6 +233,7 @@ class Driver:
             if newest[member.base] is member:
                 run = _Run(None, member.base, member.attempt, member.fallback, self._clock())
                 self._after(member.name, state, run, announce=False, tell=not told)
+        await self._hold_unrecorded(members)
         for base, member in newest.items():
             if member.attempt > 0 and member.status not in CREATED:
                 # An attempt whose create has no settled outcome (unknown, or refused):
@@ -234,6 +241,21 @@ class Driver:
                 self._wanted[base] = (member.attempt, member.fallback)
         self._notify()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
+
+    async def _hold_unrecorded(self, members: SweepMembers) -> None:
+        """Jobs of the sweep running on AWS that the ledger has no record of -- created
+        just before a kill -- hold a place until they end, so the cap holds meanwhile.
+        They are recorded when the plan reaches them (the create meets ResourceInUse)."""
+        bases = frozenset(m.base for m in members.jobs.values())
+        for name in await self._endings.running():
+            if name in members.jobs or name in self._running:
+                continue
+            if not name.startswith(f"{self.sweep}-") or attempt_of(name, bases) is not None:
+                continue
+            self._running[name] = _Run(None, name, 0, 0, self._clock(), False)
+            self._unrecorded.add(name)
+        if self._unrecorded:
+            log.info("driver.unrecorded_running", jobs=len(self._unrecorded))
 
     # -- the job source ---------------------------------------------------------
 
@@ -452,6 +474,10 @@ class Driver:
             self._full_at = now
         for name, state in (await self._endings.of(names, full=full)).items():
             run = self._running.pop(name)
+            if name in self._unrecorded:
+                # Only its place is given back: the plan records it, and its end, later.
+                self._unrecorded.discard(name)
+                continue
             seconds = self._clock() - run.since
             self.counts.seconds_run += seconds
             self.counts.seen_ended += 1

@@ -67,6 +67,11 @@ class Endings:
         self._last_poll = started
         return ended
 
+    async def running(self) -> dict[str, JobState]:
+        """The sweep's jobs ``InProgress`` now, by ``Search`` (empty if it is refused)."""
+        tag = {"Name": f"Tags.{SWEEP_TAG}", "Operator": "Equals", "Value": self.sweep}
+        return await self._search([tag, _status("Equals")]) or {}
+
     async def _search(self, filters: list[dict[str, str]]) -> dict[str, JobState] | None:
         """The sweep's jobs matching ``filters``, all pages; None if Search is refused."""
         found: dict[str, JobState] = {}
