@@ -7,12 +7,12 @@ import json
 import time
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from sagesweep.mock import MockServer
 from sagesweep.mock.pricing import ILLUSTRATIVE_PRICES
+from tests.clients import boto3_client
 
 REQUEST: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/R",
@@ -23,13 +23,7 @@ REQUEST: dict[str, Any] = {
 
 
 def client(server: MockServer, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    return boto3_client(server, service)
 
 
 def wait_until_ended(server: MockServer) -> None:
