@@ -150,12 +150,12 @@ class TestNextWait:
 
 class TestAdaptivePollsOnTheMock:
     async def test_cap_holds_with_reads_throttled_and_default_poll(self, tmp_path: Path) -> None:
-        """Default --poll (30 s): a 24-job sweep of 1 s jobs ends because polls adapt; the
+        """Default --poll (30 s): a 12-job sweep of 1 s jobs ends because polls adapt; the
         mock's read bucket throttles them, and the cap holds at every instant."""
         config = MockConfig(job_seconds=1.0, seed=3, read_rate=1.0, read_burst=1)
         with MockServer(config) as server:
             summary = await submit(
-                write_sweep(tmp_path, 24),
+                write_sweep(tmp_path, 12),
                 endpoint_url=server.url,
                 max_running=4,
                 read_rate=3.0,
@@ -164,7 +164,7 @@ class TestAdaptivePollsOnTheMock:
                 progress=False,
             )
             stats = server.stats()
-        assert summary.ended == {"Completed": 24}
+        assert summary.ended == {"Completed": 12}
         assert stats.peak_in_progress <= 4
         assert stats.throttled > 0  # the mock refused some of the polls' reads
 
