@@ -515,7 +515,9 @@ class Driver:
         self.stopped_by = self.limits.why_reached(job)
         await self._note(self.limits.budget_record())
         log.warning("driver.budget_reached", detail=self.stopped_by, running=len(self._running))
-        for name in list(self._running):
+        # Only jobs the ledger names: one held for being unrecorded is not stopped on
+        # the strength of its tag and name alone.
+        for name in [name for name in self._running if name not in self._unrecorded]:
             try:
                 await self.calls(self.client.stop_training_job, TrainingJobName=name)
             except AwsCallError as exc:  # it may have ended meanwhile: the poll will see
