@@ -69,6 +69,21 @@ from sagesweep.errors import InputError, StorageError
     help="Instances of a type warm pools may hold; a job with a keep-alive beyond it is "
     "refused (ResourceLimitExceeded). Without it, no limit. Repeatable.",
 )
+@click.option(
+    "--curve-points",
+    type=click.IntRange(0, 1000),
+    default=10,
+    show_default=True,
+    help="Points of each metric's learning curve a job publishes to CloudWatch over its "
+    "Training phase (docs/mock-conformance.md); 0: none.",
+)
+@click.option(
+    "--metric-delay",
+    type=click.FloatRange(0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Seconds before a published curve point is visible (CloudWatch's ingestion delay).",
+)
 @click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, help="P(a job fails).")
 @click.option(
     "--fail-reasons",
@@ -101,6 +116,8 @@ def mock(
     job_seconds: str,
     start_seconds: str,
     warm_pool_quotas: tuple[str, ...],
+    curve_points: int,
+    metric_delay: float,
     fail_rate: float,
     fail_reasons: str | None,
     seed: int | None,
@@ -141,6 +158,8 @@ def mock(
                 lambda q: parse_quotas(q, "warm pool quota"),
                 warm_pool_quotas,
             ),
+            curve_points=curve_points,
+            metric_delay=metric_delay,
             fail_rate=fail_rate,
             seed=seed,
             state_file=state_file,

@@ -70,6 +70,14 @@ from sagesweep.cli.options import pop_target, prices_option, target_options
     "polls adapt to what runs within it.",
 )
 @click.option(
+    "--metric-poll",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="SECONDS",
+    help="With early_stopping: seconds between reads of the running jobs' intermediate "
+    "values from CloudWatch (default 60; each read of N jobs is N metrics billed).",
+)
+@click.option(
     "--budget",
     default=None,
     metavar="AMOUNT",

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -26,6 +26,7 @@ from sagesweep.commands.loadreport import LoadRun, LoadSettings, measuring
 from sagesweep.commands.parts import Parts
 from sagesweep.driving.driver import Driver, DriveSettings
 from sagesweep.driving.limits import Limits, SpendSettings
+from sagesweep.driving.pruning import Pruning, PruningSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
 from sagesweep.ledger import JobRecord, stop_requested_by
 from sagesweep.ledger.members import read_members
@@ -212,7 +213,7 @@ async def launch(
             binding=connection.binding,
             command=command,
         )
-        async with book_cm as book:
+        async with book_cm as book, AsyncExitStack() as stack:
             if settings.resume_stopped and book.state.stopped is not None:
                 await book.note({"event": "resume"}, durable=True)
             for record in known:
@@ -234,6 +235,24 @@ async def launch(
             driver = None
             recorder: Recorder = book
             if settings.drive is not None:
+                pruning = None
+                if config.early_stopping is not None and config.objective is not None:
+                    watcher = await stack.enter_async_context(connection.open("cloudwatch"))
+                    pruning = Pruning(
+                        PruningSettings(
+                            rule=config.early_stopping,
+                            metric=config.objective.metric,
+                            maximize=config.objective.goal == "maximize",
+                            metric_poll=settings.drive.metric_poll,
+                        ),
+                        watcher,
+                        # Reads of their own, paced apart from the polls and the creates.
+                        PacedCalls(
+                            parts.make_limiter(rate=target.read_rate),
+                            backoff=parts.backoff,
+                            call_log=call_log,
+                        ),
+                    )
                 driver = Driver(
                     sweep=config.sweep,
                     client=connection.client,
@@ -248,12 +267,15 @@ async def launch(
                     stopping=lambda: any(e.stopping for e in engines),
                     on_end=None if adaptive is None else adaptive.ended,
                     limits=None if settings.spending is None else Limits(settings.spending),
+                    pruning=pruning,
                 )
                 recorder = driver.recorder(book)
                 if book.state.sweep is not None:  # a ledger of earlier runs: resume
                     members = read_members(ledger, config.sweep)
                     if adaptive is not None:
                         adaptive.rebuild(members)
+                    if pruning is not None:
+                        pruning.adopt(members.curves, members.pruned)
                     await driver.adopt(members, frozenset(members.endings), book.record)
 
             def skip(name: str) -> bool:

@@ -23,6 +23,7 @@ from sagesweep.commands.sync import run_sync
 from sagesweep.costs.budget import Budget, parse_budget
 from sagesweep.costs.prices import read_prices_file
 from sagesweep.driving.driver import DEFAULT_POLL, DEFAULT_POLL_READ_RATE, DriveSettings
+from sagesweep.driving.pruning import DEFAULT_METRIC_POLL
 from sagesweep.errors import InputError, SagesweepError
 from sagesweep.ledger import (
     LedgerState,
@@ -92,6 +93,7 @@ async def submit(
     resubmit_on: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     poll: float = DEFAULT_POLL,
+    metric_poll: float = DEFAULT_METRIC_POLL,
     resume_stopped: bool = False,
     budget: str | None = None,
     prices: Path | str | None = None,
@@ -126,6 +128,10 @@ async def submit(
     ``budget`` (``"250usd"``, ``"40h"``; default: the sweep file's ``budget``) makes the run
     driven and caps what it spends (docs/costs.md); ``prices`` is a CSV file of prices to
     use instead of the AWS Price List API.
+
+    A sweep file with ``early_stopping`` makes the run driven: every ``metric_poll``
+    seconds the running jobs' intermediate values are read from CloudWatch and the rule
+    stops those that lag (docs/early-stopping.md).
 
     ``report`` (a JSON file) measures the run as a load test: every call's latency and
     outcome (docs/load-testing.md); ``report_plot`` draws its timeline (PNG);
@@ -164,6 +170,7 @@ async def submit(
         or resubmit_on is not None
         or adaptive is not None
         or limit is not None
+        or config.early_stopping is not None
     )
     if driven:
         drive = DriveSettings(
@@ -173,6 +180,7 @@ async def submit(
             resubmit_on=parse_reason(resubmit_on),
             max_attempts=max_attempts,
             fallback=config.capacity_fallback,
+            metric_poll=metric_poll,
         )
         settings = replace(settings, drive=drive)
     async with (

@@ -34,8 +34,9 @@ import anyio
 from sagesweep.driving.endings import ENDED, Endings, end_record
 from sagesweep.driving.limits import Admission, Limits
 from sagesweep.driving.pools import Pools
+from sagesweep.driving.pruning import DEFAULT_METRIC_POLL, Pruning
 from sagesweep.ledger import JobRecord
-from sagesweep.ledger.members import CREATED, SweepMembers
+from sagesweep.ledger.members import CREATED, STOPPED_EARLY, SweepMembers
 from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.operating.lost import observe_members
@@ -72,6 +73,8 @@ class DriveSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     #: The sweep file's capacity_fallback: attempt n after a CapacityError applies n steps.
     fallback: tuple[Mapping[str, Any], ...] = ()
+    #: With an early-stopping rule: seconds between reads of the running jobs' curves.
+    metric_poll: float = DEFAULT_METRIC_POLL
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class Driver:
         on_end: Callable[[str, JobState], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
+        pruning: Pruning | None = None,
     ) -> None:
         self.sweep = sweep
         self.client = client
@@ -158,6 +162,8 @@ class Driver:
         # Running on AWS, unknown to the ledger (created just before a kill): a place each.
         self._unrecorded: set[str] = set()
         self._full_at: float | None = None  # when the last full poll was
+        #: The early-stopping rule and the curves it reads, if the sweep has one.
+        self.pruning = pruning
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -176,6 +182,8 @@ class Driver:
         if rec.status in CREATED:
             run = _Run(spec, rec.base or rec.name, rec.attempt, rec.fallback, self._clock())
             self._running[rec.name] = run
+            if self.pruning is not None:
+                self.pruning.started(rec.name, created=time.time())
         elif self.limits is not None:
             self.limits.release(rec.name)
         self._notify()
@@ -222,6 +230,8 @@ class Driver:
                 self._running[member.name] = _Run(
                     None, member.base, member.attempt, member.fallback, self._clock(), False
                 )
+                if self.pruning is not None:
+                    self.pruning.started(member.name)
                 if self.limits is not None:
                     self.limits.found_running(member.name, state)
                 continue
@@ -234,6 +244,10 @@ class Driver:
                 run = _Run(None, member.base, member.attempt, member.fallback, self._clock())
                 self._after(member.name, state, run, announce=False, tell=not told)
         await self._hold_unrecorded(members)
+        if self.pruning is not None:
+            # A job a rule stopped that runs still (the run died before the stop): again.
+            for name in [n for n in self._running if n in self.pruning.pruned]:
+                await self._stop_job(name)
         for base, member in newest.items():
             if member.attempt > 0 and member.status not in CREATED:
                 # An attempt whose create has no settled outcome (unknown, or refused):
@@ -421,7 +435,37 @@ class Driver:
 
     async def watch(self) -> None:
         """Poll until the source is done and nothing runs (or the run stops); the wait
-        between polls is :meth:`next_wait`."""
+        between polls is :meth:`next_wait`. With an early-stopping rule, the running
+        jobs' curves are read meanwhile, every ``metric_poll`` seconds."""
+        async with anyio.create_task_group() as tg:
+            if self.pruning is not None:
+                tg.start_soon(self._watch_curves, self.pruning)
+            await self._watch_endings()
+            tg.cancel_scope.cancel()
+        if self.pruning is not None and not self._stopping():
+            await self.pruning.step(self._note)  # the curves of the last jobs to end
+
+    async def _watch_curves(self, pruning: Pruning) -> None:
+        while True:
+            await anyio.sleep(pruning.settings.metric_poll)
+            for verdict in await pruning.step(self._note):
+                log.info(
+                    "driver.pruned",
+                    job=verdict.name,
+                    step=verdict.step,
+                    value=verdict.value,
+                    median=verdict.median,
+                    peers=verdict.peers,
+                )
+                await self._stop_job(verdict.name)
+
+    async def _stop_job(self, name: str) -> None:
+        try:
+            await self.calls(self.client.stop_training_job, TrainingJobName=name)
+        except AwsCallError as exc:  # it may have ended meanwhile: the poll will see
+            log.info("driver.stop_failed", job=name, code=exc.error.code)
+
+    async def _watch_endings(self) -> None:
         while not self._stopping():
             with anyio.move_on_after(self.next_wait()):
                 while not (self._done and not self._running) and not self._stopping():
@@ -487,6 +531,8 @@ class Driver:
             # The end record first: a retry decided below is derived again from it
             # (and from AWS) by a rerun, should this run die before making the attempt.
             await self._note(end_record(state))
+            if self.pruning is not None:
+                self.pruning.ended(name)
             if self.limits is not None:
                 self.limits.ended(name, state)
             if state.warm_pool == "Available" and run.spec is not None:
@@ -518,10 +564,7 @@ class Driver:
         # Only jobs the ledger names: one held for being unrecorded is not stopped on
         # the strength of its tag and name alone.
         for name in [name for name in self._running if name not in self._unrecorded]:
-            try:
-                await self.calls(self.client.stop_training_job, TrainingJobName=name)
-            except AwsCallError as exc:  # it may have ended meanwhile: the poll will see
-                log.info("driver.stop_failed", job=name, code=exc.error.code)
+            await self._stop_job(name)
         self._notify()
 
     def _after(
@@ -548,7 +591,10 @@ class Driver:
             log.info("driver.job_ended", job=name, status=state.status, resubmit=retry)
         if not retry:
             # A job's final status is its last attempt's: count only endings not retried.
-            counts.ended[state.status] = counts.ended.get(state.status, 0) + 1
+            status = state.status
+            if status == "Stopped" and self.pruning is not None and name in self.pruning.pruned:
+                status = STOPPED_EARLY
+            counts.ended[status] = counts.ended.get(status, 0) + 1
             if self._on_end is not None and tell:
                 self._on_end(name, state)
             return

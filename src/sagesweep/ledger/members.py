@@ -6,7 +6,7 @@ ledger is read without its lock, so this works while a submit is running.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,13 @@ from sagesweep.ledger.read import read_scan
 from sagesweep.ledger.records import JobStatus, Member
 from sagesweep.ledger.state import LedgerState, check_binding
 
-__all__ = ["CREATED", "Member", "SweepMembers", "read_members"]
+__all__ = ["CREATED", "STOPPED_EARLY", "Member", "SweepMembers", "read_members"]
 
 #: Ledger statuses of a job that was created on AWS.
 CREATED = frozenset({JobStatus.SUBMITTED, JobStatus.EXISTS})
 OBSERVABLE = CREATED | {JobStatus.UNKNOWN}
+#: The status shown for a job an early-stopping rule stopped (AWS says ``Stopped``).
+STOPPED_EARLY = "StoppedEarly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,11 @@ class SweepMembers:
     endings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: name -> params of every ``asked`` record: jobs an adaptive search chose to run.
     asked: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: name -> the ``pruned`` record of each job an early-stopping rule stopped.
+    pruned: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: name -> the objective's intermediate values a driven run recorded, as
+    #: [[epoch seconds, value], ...].
+    curves: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def latest(self) -> list[Member]:
         """One member per job: its newest attempt, in ledger order of the first attempt."""
@@ -43,6 +50,10 @@ class SweepMembers:
             if seen is None or member.attempt > seen.attempt:
                 newest[member.base] = member
         return list(newest.values())
+
+    def shown_status(self, name: str, status: str) -> str:
+        """``status`` as AWS gives it, or ``StoppedEarly`` for a job a rule stopped."""
+        return STOPPED_EARLY if status == "Stopped" and name in self.pruned else status
 
     def observable(self) -> set[str]:
         """Names AWS may know: created ones, and those whose create had no clear answer."""
@@ -73,6 +84,8 @@ def read_members(ledger: Path, sweep: str) -> SweepMembers:
         jobs=_with_true_bases(scan.members),
         endings=scan.endings,
         asked=scan.asked,
+        pruned=scan.pruned,
+        curves=scan.curves,
     )
 
 

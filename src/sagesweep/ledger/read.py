@@ -66,6 +66,12 @@ class LedgerScan:
     #: With ``detail``: name -> params of each ``asked`` record (a point an adaptive search
     #: chose to run).
     asked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: With ``detail``: name -> the ``pruned`` record of a job an early-stopping rule
+    #: stopped (rule, step, value and what it was compared with).
+    pruned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: With ``detail``: name -> the points of the newest ``curve`` record of a job
+    #: ([[epoch seconds, value], ...] of the objective's intermediate values).
+    curves: dict[str, list[Any]] = field(default_factory=dict)
     torn_line: int | None = None  #: 1-based number of the torn last line
     torn_offset: int | None = None  #: byte offset where the torn last line starts
     size: int = 0
@@ -84,14 +90,18 @@ class LedgerScan:
 
 def _other(obj: dict[str, Any], scan: LedgerScan, detail: bool) -> None:
     """Take what a record other than a job's says: about the ledger as a whole (run,
-    stop, resume), or, with ``detail``, about one job (end, asked)."""
+    stop, resume), or, with ``detail``, about one job (end, asked, pruned, curve)."""
     event = obj.get("event")
-    if event in ("end", "asked"):
+    if event in ("end", "asked", "pruned", "curve"):
         name = obj.get("name")
         if detail and isinstance(name, str):
             if event == "end":
                 scan.endings[name] = obj
-            elif isinstance(obj.get("params"), dict):
+            elif event == "pruned":
+                scan.pruned[name] = obj
+            elif event == "curve" and isinstance(obj.get("points"), list):
+                scan.curves[name] = obj["points"]
+            elif event == "asked" and isinstance(obj.get("params"), dict):
                 scan.asked[name] = obj["params"]
         return
     if event == "stop":

@@ -23,6 +23,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from sagesweep.mock import wire
 from sagesweep.mock.bucket import READ, STOP, Buckets, TokenBucket
+from sagesweep.mock.cloudwatch import CurvePublisher, is_cloudwatch
 from sagesweep.mock.config import MockConfig
 from sagesweep.mock.jobs_api import TrainingJobs
 from sagesweep.mock.persist import StateStore
@@ -90,6 +91,12 @@ class RealismApp:
             tuning_job_exists=self._tuning_job_exists,
         )
         self._buckets = _buckets(config)
+        self._curves = CurvePublisher(
+            account_id=account_id,
+            seed=self._jobs.seed,
+            points=config.curve_points,
+            delay=config.metric_delay,
+        )
         # random() is a single C call, atomic under the GIL: no lock needed for
         # correctness (a seeded run is only reproducible when calls are serial).
         self._dice = random.Random(config.seed)
@@ -106,6 +113,8 @@ class RealismApp:
         self._counters.clear()
         self._buckets.refill()
         self.clear_moto()
+        with self._moto_lock:
+            self._curves.clear()
 
     def clear_moto(self) -> None:
         """Forget the SageMaker resources moto holds for this mock's account."""
@@ -154,6 +163,8 @@ class RealismApp:
         service, _, operation = target.partition(".")
         if service in _ACCOUNT_SERVICES:
             return self._send(self._account_call(environ, service, operation), start_response)
+        if is_cloudwatch(path, target, environ.get("HTTP_HOST", "")):
+            return self._send(self._cloudwatch(environ), start_response)
         if not target.startswith(_TARGET_PREFIX):
             return self._moto(environ, start_response)
         action = target[len(_TARGET_PREFIX) :]
@@ -186,6 +197,14 @@ class RealismApp:
         return wire.error(
             "400 Bad Request", "UnknownOperationException", f"{service}.{operation} is not served"
         )
+
+    def _cloudwatch(self, environ: WSGIEnvironment) -> Reply:
+        """A CloudWatch call, answered by moto once the jobs' due curve points are in."""
+        region = request_region(environ)
+        jobs = self._jobs.in_region(region)
+        with self._moto_lock:
+            self._curves.publish(region, jobs, self._jobs.now())
+        return self._locked_moto(environ, self._moto)
 
     def _admin(self, environ: WSGIEnvironment, path: str) -> Reply:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -239,7 +258,7 @@ class RealismApp:
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self._dice.random() < rate
 
-    def _locked_moto(self, environ: WSGIEnvironment) -> Reply:
+    def _locked_moto(self, environ: WSGIEnvironment, app: WSGIApplication | None = None) -> Reply:
         captured: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -247,7 +266,7 @@ class RealismApp:
             return lambda data: None
 
         with self._moto_lock:
-            chunks = self._sagemaker(environ, capture)
+            chunks = (app or self._sagemaker)(environ, capture)
             try:
                 body = b"".join(chunks)
             finally:

@@ -25,6 +25,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 0
 #: How long a stopped job stays ``Stopping`` before it is ``Stopped``.
 DEFAULT_STOPPING_SECONDS = 0.5
+#: Points of a job's learning curve (``--curve-points``), and the most allowed.
+DEFAULT_CURVE_POINTS = 10
+MAX_CURVE_POINTS = 1000
 
 
 #: The kinds of FailureReason a failing job can end with, as SageMaker prefixes them.
@@ -88,6 +91,11 @@ class MockConfig:
     #: Instance type -> instances that warm pools may hold (InUse by a job with a
     #: keep-alive, or Available); a type without one has no limit here.
     warm_pool_quotas: Mapping[str, int] = field(default_factory=_empty_quotas)
+    #: Points of each metric's learning curve a job publishes to CloudWatch over its
+    #: Training phase (:mod:`sagesweep.mock.curves`); 0 publishes none.
+    curve_points: int = DEFAULT_CURVE_POINTS
+    #: Seconds after its time before a curve point is visible (ingestion delay).
+    metric_delay: float = 0.0
     #: Probability that a job ends ``Failed`` instead of ``Completed``.
     fail_rate: float = 0.0
     #: Failure kind -> relative weight among failing jobs (see FAILURE_KINDS).
@@ -114,7 +122,11 @@ class MockConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("latency_ms", "stopping_seconds"):
+        if not 0 <= self.curve_points <= MAX_CURVE_POINTS:
+            raise ValueError(
+                f"curve_points must be between 0 and {MAX_CURVE_POINTS}, got {self.curve_points}"
+            )
+        for name in ("latency_ms", "stopping_seconds", "metric_delay"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")

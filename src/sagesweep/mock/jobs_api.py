@@ -108,6 +108,20 @@ class TrainingJobs:
             self._table.advance()
             return self._table.statuses(region)
 
+    def in_region(self, region: str) -> list[MockJob]:
+        """The jobs of one region as of now, oldest first (their curves are published)."""
+        with self._lock:
+            self._table.advance()
+            return self._in_region(region)
+
+    def now(self) -> float:
+        return self._table.now()
+
+    @property
+    def seed(self) -> object:
+        """What every job's draws are keyed by (the config's seed, or this run's own)."""
+        return self._seed
+
     def gauges(self) -> tuple[int, int]:
         """(jobs in progress now, their peak)."""
         with self._lock:

@@ -36,6 +36,7 @@ __all__ = [
     "natural_end",
     "primary_status",
     "to_ms",
+    "training_window",
     "visible",
 ]
 
@@ -101,6 +102,11 @@ def _at(created: float, fate: Fate, share: float) -> float:
         return to_ms(created + fate.start * share / _STARTING_SHARE)
     rest = (share - _STARTING_SHARE) / (1 - _STARTING_SHARE)
     return to_ms(created + fate.start + fate.duration * rest)
+
+
+def training_window(created: float, fate: Fate) -> tuple[float, float]:
+    """When the Training phase of a run nobody stops begins and would end."""
+    return _at(created, fate, _PHASES[2][1]), _at(created, fate, _PHASES[3][1])
 
 
 def natural_end(created: float, fate: Fate) -> tuple[float, str]:

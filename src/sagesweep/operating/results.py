@@ -45,9 +45,15 @@ class ResultRow:
     billable_seconds: int | None
     instance_type: str = ""  #: what it ran on (SageMaker's pick from InstancePreferences)
     fallback: int = 0  #: capacity_fallback steps the attempt applied
+    #: (step, value) an early-stopping rule stopped the job at, if one did.
+    stopped_at: tuple[int, float] | None = None
 
     def as_dict(
-        self, params: Sequence[str], metrics: Sequence[str], fallback: bool = False
+        self,
+        params: Sequence[str],
+        metrics: Sequence[str],
+        fallback: bool = False,
+        early: bool = False,
     ) -> dict[str, Any]:
         row: dict[str, Any] = {"name": self.name, "status": self.status, "attempt": self.attempt}
         row["instance_type"] = self.instance_type or None
@@ -55,6 +61,9 @@ class ResultRow:
             row["fallback_step"] = self.fallback
         row.update((p, self.params.get(p)) for p in params)
         row.update((m, self.metrics.get(m)) for m in metrics)
+        if early:
+            step, value = self.stopped_at or (None, None)
+            row["stopped_step"], row["stopped_value"] = step, value
         row["billable_seconds"] = self.billable_seconds
         return row
 
@@ -77,13 +86,21 @@ class Results:
         return any(row.fallback for row in self.rows)
 
     @property
+    def early(self) -> bool:
+        """Whether a rule stopped any job early (columns then say at which step, value)."""
+        return any(row.stopped_at is not None for row in self.rows)
+
+    @property
     def columns(self) -> list[str]:
         steps = ["fallback_step"] if self.fallback else []
         head = ["name", "status", "attempt", "instance_type", *steps]
-        return [*head, *self.params, *self.metrics, "billable_seconds"]
+        early = ["stopped_step", "stopped_value"] if self.early else []
+        return [*head, *self.params, *self.metrics, *early, "billable_seconds"]
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [row.as_dict(self.params, self.metrics, self.fallback) for row in self.rows]
+        return [
+            row.as_dict(self.params, self.metrics, self.fallback, self.early) for row in self.rows
+        ]
 
     def head(self, count: int | None) -> Results:
         """The first ``count`` rows (all when None)."""
@@ -126,6 +143,7 @@ def tabulate(
             row.billable_seconds,
             row.instance_type,
             row.fallback,
+            row.stopped_at,
         )
         for row in status.jobs
     ]

@@ -7,6 +7,7 @@ ledger has it ``failed``, ``unknown`` or ``conflict``, and AWS does not know it)
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,15 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from sagesweep.costs.spend import Spend
-from sagesweep.ledger.members import CREATED, Member, SweepMembers
+from sagesweep.ledger.members import CREATED, STOPPED_EARLY, Member, SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 
 __all__ = ["STATUSES", "JobRow", "SweepStatus", "WarmPools", "build_status"]
 
 NOT_SUBMITTED = "NotSubmitted"
 #: Every status a row can have, in the order counts are shown.
-STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", NOT_FOUND, NOT_SUBMITTED)
-TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+STATUSES = (
+    "InProgress",
+    "Completed",
+    "Failed",
+    "Stopping",
+    "Stopped",
+    STOPPED_EARLY,
+    NOT_FOUND,
+    NOT_SUBMITTED,
+)
+TERMINAL = frozenset({"Completed", "Failed", "Stopped", STOPPED_EARLY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +51,20 @@ class JobRow:
     ended: float | None = None  #: POSIX seconds
     instance_type: str = ""  #: what it runs on (SageMaker's pick from InstancePreferences)
     fallback: int = 0  #: capacity_fallback steps the attempt applied
+    #: For a job an early-stopping rule stopped: (step, value) the rule decided on.
+    stopped_at: tuple[int, float] | None = None
 
     def as_json(self) -> dict[str, Any]:
+        early = (
+            {}
+            if self.stopped_at is None
+            else {
+                "stopped_step": self.stopped_at[0],
+                "stopped_value": self.stopped_at[1],
+            }
+        )
         return {
+            **early,
             "name": self.name,
             "base": self.base,
             "attempt": self.attempt,
@@ -140,7 +161,7 @@ def build_status(
     members: SweepMembers, states: Mapping[str, JobState], spend: Spend | None = None
 ) -> SweepStatus:
     """Combine the ledger's view (membership, params) with AWS's (what happened)."""
-    rows = tuple(_row(member, states.get(member.name)) for member in members.latest())
+    rows = tuple(_row(members, member, states.get(member.name)) for member in members.latest())
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(Counter(row.status for row in rows))
     planned = members.state.planned
@@ -161,11 +182,19 @@ def build_status(
     )
 
 
-def _row(member: Member, state: JobState | None) -> JobRow:
+def _row(members: SweepMembers, member: Member, state: JobState | None) -> JobRow:
     if state is None or (state.status == NOT_FOUND and member.status not in CREATED):
         status = NOT_SUBMITTED
     else:
-        status = state.status
+        status = members.shown_status(member.name, state.status)
+    pruned = members.pruned.get(member.name)
+    stopped_at = None
+    if pruned is not None and isinstance(pruned.get("step"), int):
+        value = pruned.get("value")
+        stopped_at = (
+            int(pruned["step"]),
+            float(value) if isinstance(value, int | float) else math.nan,
+        )
     return JobRow(
         name=member.name,
         base=member.base,
@@ -179,4 +208,5 @@ def _row(member: Member, state: JobState | None) -> JobRow:
         ended=None if state is None else state.end_time,
         instance_type="" if state is None else state.instance_type,
         fallback=member.fallback,
+        stopped_at=stopped_at,
     )

@@ -17,6 +17,7 @@ from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 from sagesweep.planning.spending import read_budget, read_fallback
+from sagesweep.planning.stopping import EarlyStopping, read_early_stopping
 
 __all__ = [
     "DEFAULT_MAX_JOBS",
@@ -47,6 +48,7 @@ _KNOWN_KEYS = (
     "trials",
     "budget",
     "capacity_fallback",
+    "early_stopping",
 )
 # Members sagesweep sets itself; a template value would be silently replaced.
 _OWNED_MEMBERS = ("TrainingJobName",)
@@ -71,6 +73,8 @@ class SweepConfig:
     budget: Mapping[str, float] | None = None  #: {usd: N} or {instance_hours: N}
     #: Overrides, in order, that attempt n after a CapacityError applies the first n of.
     capacity_fallback: tuple[Mapping[str, Any], ...] = ()
+    #: The rule that stops jobs whose intermediate values lag (None: every job runs out).
+    early_stopping: EarlyStopping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +344,10 @@ def load_config(path: Path | str) -> SweepConfig:
     objective = _objective(raw, out)
     budget, budget_problems = read_budget(raw, source)
     fallback, fallback_problems = read_fallback(raw, source)
-    out.problems.extend(budget_problems + fallback_problems)
+    early, early_problems = read_early_stopping(
+        raw, source, has_objective=raw.get("objective") is not None
+    )
+    out.problems.extend(budget_problems + fallback_problems + early_problems)
     _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
@@ -359,4 +366,5 @@ def load_config(path: Path | str) -> SweepConfig:
         objective=objective,
         budget=budget,
         capacity_fallback=fallback,
+        early_stopping=early,
     )

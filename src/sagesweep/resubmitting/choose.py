@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sagesweep.errors import InputError
 from sagesweep.ledger import JobStatus
-from sagesweep.ledger.members import SweepMembers
+from sagesweep.ledger.members import STOPPED_EARLY, SweepMembers
 from sagesweep.operating.observe import NOT_FOUND, JobState
 from sagesweep.operating.select import Where, select
 
@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ATTEMPTS = 3
-#: Statuses a job may be resubmitted from.
-RESUBMITTABLE = ("Failed", "Stopped", "Completed", NOT_FOUND)
+#: Statuses a job may be resubmitted from (``StoppedEarly``: only when named).
+RESUBMITTABLE = ("Failed", "Stopped", STOPPED_EARLY, "Completed", NOT_FOUND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,8 @@ def choose(
         state = states.get(member.name)
         if state is None or member.status not in (JobStatus.SUBMITTED, JobStatus.EXISTS):
             continue  # never created: that is --retry-failed's business, not ours
-        if state.status not in statuses or not select(member.params, wheres):
+        status = members.shown_status(member.name, state.status)
+        if status not in statuses or not select(member.params, wheres):
             continue
         if reason is not None and not reason.search(state.failure_reason or ""):
             continue
@@ -101,7 +102,7 @@ def choose(
             Pick(
                 member.base,
                 member.name,
-                state.status,
+                status,
                 state.failure_reason,
                 member.attempt + 1,
                 member.fallback,

@@ -1,0 +1,148 @@
+"""Early stopping in a driven run: the running jobs' curves read, the rule applied.
+
+Every ``--metric-poll`` seconds the objective's new intermediate values of the running
+jobs are read from CloudWatch (:mod:`sagesweep.aws.metrics`, one call per 500 jobs,
+paced by a limiter of its own) and the rule (:mod:`sagesweep.search.median`) is asked
+about each running job with a new step. A job it stops is first written to the ledger
+(a ``pruned`` record: rule, step, value, the median and how many peers made it), then
+stopped. A job's curve is read once more after it ended and written as a ``curve``
+record, so a later run has the peers' data without asking CloudWatch again.
+
+On resume the ``pruned`` and ``curve`` records come back (:meth:`Pruning.adopt`); a
+pruned job still running is stopped again, and, since the rule's verdicts depend on
+the curves alone, no decision is repeated or lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagesweep.aws.metrics import Point, metric_points
+from sagesweep.logs import get_logger
+from sagesweep.operating.calls import AwsCallError, PacedCalls
+from sagesweep.planning.stopping import EarlyStopping
+from sagesweep.search.median import Verdict, median_verdict
+
+__all__ = ["DEFAULT_METRIC_POLL", "Pruning", "PruningSettings"]
+
+log = get_logger("sagesweep.pruning")
+
+#: Seconds between two reads of the running jobs' intermediate values.
+DEFAULT_METRIC_POLL = 60.0
+#: How far back a running job of an earlier run is read when none of its points is known
+#: (CloudWatch keeps 1 s datapoints for 3 hours).
+_ADOPTED_LOOKBACK = 3 * 3600 - 60
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruningSettings:
+    """What the rule works on: the sweep file's ``early_stopping`` and ``objective``."""
+
+    rule: EarlyStopping
+    metric: str
+    maximize: bool
+    metric_poll: float = DEFAULT_METRIC_POLL
+
+
+@dataclass(slots=True)
+class Pruning:
+    """The curves known so far, and the verdicts given; see the module docstring."""
+
+    settings: PruningSettings
+    client: Any  #: a CloudWatch client
+    calls: PacedCalls
+    wall: Callable[[], float] = time.time
+    curves: dict[str, list[Point]] = field(default_factory=dict)
+    #: name -> its ``pruned`` record, this run's and earlier runs'.
+    pruned: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    _since: dict[str, float] = field(default_factory=dict)  # job -> read points after
+    _checked: dict[str, int] = field(default_factory=dict)  # job -> steps judged
+    _final: set[str] = field(default_factory=set)  # ended: one more read, then a record
+
+    def adopt(
+        self, curves: Mapping[str, Sequence[Any]], pruned: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Take the ``curve`` and ``pruned`` records of earlier runs."""
+        for name, points in curves.items():
+            got = [
+                (float(p[0]), float(p[1]))
+                for p in points
+                if isinstance(p, list | tuple) and len(p) == 2
+            ]
+            self.curves[name] = sorted(got)
+        self.pruned.update(pruned)
+
+    def started(self, name: str, *, created: float | None = None) -> None:
+        """A running job whose points are to be read (from ``created``, epoch seconds)."""
+        if name in self._since:
+            return
+        known = self.curves.get(name)
+        if known:
+            self._since[name] = known[-1][0]
+        elif created is not None:
+            self._since[name] = created - 1
+        else:
+            self._since[name] = self.wall() - _ADOPTED_LOOKBACK
+
+    def ended(self, name: str) -> None:
+        """The job ended: its curve is read once more, then recorded."""
+        if name in self._since:
+            self._final.add(name)
+
+    async def step(self, note: Callable[[Mapping[str, Any]], Awaitable[None]]) -> list[Verdict]:
+        """Read what is new, write the curves of ended jobs, and return the rule's new
+        verdicts on running jobs (each written to the ledger before it is returned)."""
+        if not self._since:
+            return []
+        try:
+            found = await metric_points(
+                self.client, self.calls, self.settings.metric, self._since, now=self.wall()
+            )
+        except AwsCallError as exc:
+            log.warning("pruning.read_failed", code=exc.error.code, detail=str(exc))
+            return []
+        for name, points in found.items():
+            self.curves.setdefault(name, []).extend(points)
+            self._since[name] = points[-1][0]
+        for name in sorted(self._final):
+            points = self.curves.get(name, [])
+            await note({"event": "curve", "name": name, "points": [list(p) for p in points]})
+            del self._since[name]
+        self._final.clear()
+        verdicts = []
+        for name in self._judged(self._since):
+            verdict = self._judge(name)
+            if verdict is not None:
+                record = verdict.record(self.settings.rule.rule)
+                await note(record)
+                self.pruned[name] = record
+                verdicts.append(verdict)
+        return verdicts
+
+    def _judged(self, names: Iterable[str]) -> list[str]:
+        """Running jobs with steps the rule has not judged, and not stopped by it."""
+        return [
+            name
+            for name in names
+            if name not in self.pruned
+            and len(self.curves.get(name, ())) > self._checked.get(name, 0)
+        ]
+
+    def _judge(self, name: str) -> Verdict | None:
+        curve = self.curves[name]
+        verdict = median_verdict(
+            name,
+            self.curves,
+            min_steps=max(self.settings.rule.min_steps, self._checked.get(name, 0) + 1),
+            maximize=self.settings.maximize,
+        )
+        self._checked[name] = len(curve)
+        return verdict
+
+    def last(self, name: str) -> tuple[int, float] | None:
+        """(step, value) of the job's newest known point."""
+        curve = self.curves.get(name)
+        return (len(curve), curve[-1][1]) if curve else None
