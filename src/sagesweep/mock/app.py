@@ -113,17 +113,17 @@ class RealismApp:
         self._counters.clear()
         self._buckets.refill()
         self.clear_moto()
-        with self._moto_lock:
-            self._curves.clear()
 
     def clear_moto(self) -> None:
-        """Forget the SageMaker resources moto holds for this mock's account."""
+        """Forget the SageMaker resources and the CloudWatch data (the jobs' curves) moto
+        holds for this mock's account."""
         from moto.core.base_backend import backend_lock
         from moto.sagemaker.models import sagemaker_backends
 
         with self._moto_lock, backend_lock:
             if self._account_id in sagemaker_backends:
                 del sagemaker_backends[self._account_id]
+            self._curves.clear()
 
     def _tuning_job_exists(self, region: str, name: str) -> bool:
         """Whether moto holds a tuning job of that name in this mock's account."""

@@ -4,12 +4,16 @@ A job's curve is its objective's intermediate values in time order: step ``s`` i
 ``s``-th value, reported at a time. At every step ``s >= min_steps`` the rule compares
 the job's best value so far with the median, over its *peers at s*, of their running
 averages up to ``s`` (the mean of their first ``s`` values). The peers at ``s`` are the
-other jobs of the sweep that had reported step ``s`` no later than this job did. The
+other jobs of the sweep that had reported step ``s`` before this job did: at an earlier
+timestamp, so in an earlier period of CloudWatch's datapoints (two points within one
+period are not ordered: neither is the other's peer). The
 first step at which the best so far is worse than that median (lower when maximising,
 higher when minimising) stops the job; a step without peers decides nothing.
 
 The peers are defined by the curves' own timestamps, not by when anyone looked: the
-same curves give the same verdicts whenever, and however often, the rule is asked.
+same curves give the same verdicts whenever, and however often, the rule is asked,
+as long as a point is visible before any point of a later period is (CloudWatch's
+ingestion delay is the same for every job).
 So a run resumed after a kill stops exactly the jobs an uninterrupted run would have.
 """
 
@@ -65,7 +69,7 @@ def median_verdict(
         averages = [
             sum(v for _, v in curve[:step]) / step
             for other, curve in curves.items()
-            if other != name and len(curve) >= step and curve[step - 1][0] <= at
+            if other != name and len(curve) >= step and curve[step - 1][0] < at
         ]
         if not averages:
             continue
