@@ -181,6 +181,7 @@ class TestPermissions:
             "sagemaker": "sagemaker",
             "pricing": "pricing",
             "service-quotas": "servicequotas",
+            "cloudwatch": "cloudwatch",
         }
         methods: dict[str, str] = {}
         for service, prefix in services.items():
