@@ -167,3 +167,19 @@ class TestAcrossRuns:
                 await second.step(note)
             pruned = [r["name"] for r in notes if r["event"] == "pruned"]
             assert pruned == ["b"], kill_at
+
+
+class TestTpeIsToldPruned:
+    def test_a_stopped_trial_is_pruned_with_its_intermediate_values(self) -> None:
+        from sagesweep.planning.space import parse_spec
+        from sagesweep.search.study import TpeSearch
+
+        eta = parse_spec({"distribution": "uniform", "min": 0, "max": 1}, method="tpe")
+        space = {"HyperParameters.eta": eta}
+        search = TpeSearch(space, seed=1)
+        number, _ = search.ask()
+        search.tell(number, None, pruned=[0.5, 0.55, 0.6])
+        search.add({"HyperParameters.eta": 0.3}, None, pruned=[0.4, 0.45])
+        assert search.pruned() == [{1: 0.5, 2: 0.55, 3: 0.6}, {1: 0.4, 2: 0.45}]
+        assert search.told == 2
+        assert search.best() is None  # a pruned trial has no value

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +132,7 @@ class Driver:
         settings: DriveSettings,
         note: Callable[[Mapping[str, Any]], Awaitable[None]],
         stopping: Callable[[], bool],
-        on_end: Callable[[str, JobState], None] | None = None,
+        on_end: Callable[[str, JobState, Sequence[float] | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
         pruning: Pruning | None = None,
@@ -144,7 +144,9 @@ class Driver:
         self.counts = DriveCounts()
         self._note = note
         self._stopping = stopping
-        self._on_end = on_end  # told each job's final ending (an adaptive search learns)
+        # told each job's final ending (an adaptive search learns), with the intermediate
+        # values of one a rule stopped
+        self._on_end = on_end
         self._clock = clock
         self._handed: dict[str, JobSpec] = {}  # given to the engine, outcome unknown
         # name -> (spec, base, attempt, since): spec None for a job of an earlier run
@@ -596,7 +598,11 @@ class Driver:
                 status = STOPPED_EARLY
             counts.ended[status] = counts.ended.get(status, 0) + 1
             if self._on_end is not None and tell:
-                self._on_end(name, state)
+                # A job a rule stopped is told with the intermediate values it was judged on.
+                pruned = None
+                if status == STOPPED_EARLY and self.pruning is not None:
+                    pruned = [value for _, value in self.pruning.curves.get(name, ())]
+                self._on_end(name, state, pruned)
             return
         counts.resubmitted += 1
         attempt = run.attempt + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from sagesweep.driving.driver import DriveCounts
+from sagesweep.ledger.members import STOPPED_EARLY
 from sagesweep.submitting.counters import Counters
 
 __all__ = ["DriveView", "print_drive_summary"]
@@ -46,9 +47,12 @@ class DriveView:
     def detail(self) -> str:
         c = self._counts
         ended = c.ended
+        early = ended.get(STOPPED_EARLY, 0)
+        stopped = f" · stopped early {early}" if early else ""
         return (
             f"pending {c.pending} · running {c.running} · completed {ended.get('Completed', 0)}"
-            f" · failed {ended.get('Failed', 0)} · attempts {c.resubmitted} · {self.eta()}"
+            f" · failed {ended.get('Failed', 0)}{stopped} · attempts {c.resubmitted}"
+            f" · {self.eta()}"
         )
 
 

@@ -12,7 +12,7 @@ no database. Parameter specs map onto Optuna's distributions: ``uniform`` and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from sagesweep.errors import InputError
@@ -92,17 +92,20 @@ class TpeSearch:
         sampler = optuna.samplers.TPESampler(seed=seed)
         self._study = optuna.create_study(direction=goal, sampler=sampler)
         self._trial = optuna.trial
+        self._open: dict[int, Any] = {}  # trial number -> the trial asked, until told
 
     @property
     def told(self) -> int:
-        """Trials with a result (a value, or a failure)."""
-        finished = (self._trial.TrialState.COMPLETE, self._trial.TrialState.FAIL)
+        """Trials with a result (a value, a failure, or pruned by a rule)."""
+        states = self._trial.TrialState
+        finished = (states.COMPLETE, states.FAIL, states.PRUNED)
         return len(self._study.get_trials(deepcopy=False, states=finished))
 
     def ask(self) -> tuple[int, dict[str, Any]]:
         """A new point, as (trial number, {path: value}); floats written as sagesweep writes
         drawn values (10 significant digits), so a point names the same job everywhere."""
         trial = self._study.ask(self._distributions)
+        self._open[trial.number] = trial
         params = {}
         for path, value in trial.params.items():
             spec = self._specs[path]
@@ -111,23 +114,50 @@ class TpeSearch:
             params[path] = value
         return trial.number, params
 
-    def tell(self, number: int, value: float | None) -> None:
+    def tell(
+        self, number: int, value: float | None, *, pruned: Sequence[float] | None = None
+    ) -> None:
+        """The trial's result: its value, or None (failed); ``pruned``: an early-stopping
+        rule stopped it after these intermediate values (Optuna's ``PRUNED``)."""
+        trial = self._open.pop(number, None)
+        if pruned is not None:
+            if trial is not None:
+                for step, intermediate in enumerate(pruned, start=1):
+                    trial.report(intermediate, step)
+            self._study.tell(number, state=self._trial.TrialState.PRUNED)
+            return
         state = (
             self._trial.TrialState.COMPLETE if value is not None else self._trial.TrialState.FAIL
         )
         self._study.tell(number, value, state=state)
 
-    def add(self, params: Mapping[str, Any], value: float | None) -> None:
+    def add(
+        self,
+        params: Mapping[str, Any],
+        value: float | None,
+        *,
+        pruned: Sequence[float] | None = None,
+    ) -> None:
         """A result known from before (the ledger of an earlier run)."""
         known = {p: v for p, v in params.items() if p in self._distributions}
         if len(known) != len(self._distributions):
             return  # a job of another space: the sweep file changed
-        state = (
-            self._trial.TrialState.COMPLETE if value is not None else self._trial.TrialState.FAIL
-        )
-        trial = self._trial.create_trial(
-            params=known, distributions=self._distributions, value=value, state=state
-        )
+        if pruned is not None:
+            trial = self._trial.create_trial(
+                params=known,
+                distributions=self._distributions,
+                state=self._trial.TrialState.PRUNED,
+                intermediate_values=dict(enumerate(pruned, start=1)),
+            )
+        else:
+            state = (
+                self._trial.TrialState.COMPLETE
+                if value is not None
+                else self._trial.TrialState.FAIL
+            )
+            trial = self._trial.create_trial(
+                params=known, distributions=self._distributions, value=value, state=state
+            )
         self._study.add_trial(trial)
 
     def enqueue(self, params: Mapping[str, Any]) -> bool:
@@ -143,6 +173,11 @@ class TpeSearch:
             return False
         self._study.enqueue_trial(known)
         return True
+
+    def pruned(self) -> list[dict[int, float]]:
+        """The intermediate values of each trial told ``PRUNED``, step -> value."""
+        trials = self._study.get_trials(deepcopy=False, states=(self._trial.TrialState.PRUNED,))
+        return [dict(t.intermediate_values) for t in trials]
 
     def values(self) -> list[float]:
         """The values told so far (failed trials have none)."""

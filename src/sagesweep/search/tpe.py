@@ -12,7 +12,7 @@ is right for a job that produced no usable result, and the run says so in a warn
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sagesweep.ledger import MASK
@@ -88,7 +88,10 @@ class TpeRun:
             if end is None:
                 continue
             value = self._value(member.name, end.get("status"), end.get("metrics") or {})
-            self.search.add(member.params, value)
+            pruned = None
+            if member.name in members.pruned:
+                pruned = [float(p[1]) for p in members.curves.get(member.name, ())]
+            self.search.add(member.params, value, pruned=pruned)
             self._values[_key(member.params)] = value
         log.info("tpe.rebuilt", told=self.search.told, created=self.created)
 
@@ -157,8 +160,9 @@ class TpeRun:
         self.with_metric += 1
         return float(value)
 
-    def ended(self, name: str, state: JobState) -> None:
-        """A job's final ending: tell the study its value (None: failed, or no metric)."""
+    def ended(self, name: str, state: JobState, pruned: Sequence[float] | None = None) -> None:
+        """A job's final ending: tell the study its value (None: failed, or no metric);
+        ``pruned``: a rule stopped it after these intermediate values (told ``PRUNED``)."""
         base = name.rsplit("-r", 1)[0] if name not in self._params else name
         value = self._value(name, state.status, state.metrics)
         params = self._params.get(base)
@@ -166,6 +170,6 @@ class TpeRun:
             self._values[_key(params)] = value
         number = self._trials.pop(base, None)
         if number is not None:
-            self.search.tell(number, value)
+            self.search.tell(number, value, pruned=pruned)
         elif params is not None:
-            self.search.add(params, value)  # a job of an earlier run, ended since
+            self.search.add(params, value, pruned=pruned)  # a job of an earlier run
