@@ -34,6 +34,7 @@ from sagesweep.logs import get_logger
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import JobSpec
+from sagesweep.search.stop_when import SearchStop
 from sagesweep.search.tpe import TpeRun, asked_record
 from sagesweep.submitting.counters import Counters
 from sagesweep.submitting.display import live_progress, print_summary
@@ -168,6 +169,16 @@ def launch_options(
     return chosen, LaunchSettings(**{**given, **settings})
 
 
+def _search_stop(config: SweepConfig) -> SearchStop | None:
+    """The sweep file's ``stop_when``, told every final ending."""
+    if config.stop_when is None or config.objective is None:
+        return None
+    objective = config.objective
+    return SearchStop(
+        config.stop_when, maximize=objective.goal == "maximize", metric=objective.metric
+    )
+
+
 def _described(connection: Connection) -> dict[str, str | None]:
     """Where a load report's calls went."""
     binding = connection.binding
@@ -268,6 +279,7 @@ async def launch(
                     on_end=None if adaptive is None else adaptive.ended,
                     limits=None if settings.spending is None else Limits(settings.spending),
                     pruning=pruning,
+                    search_stop=_search_stop(config),
                 )
                 recorder = driver.recorder(book)
                 if book.state.sweep is not None:  # a ledger of earlier runs: resume

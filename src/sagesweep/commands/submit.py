@@ -171,6 +171,7 @@ async def submit(
         or adaptive is not None
         or limit is not None
         or config.early_stopping is not None
+        or config.stop_when is not None
     )
     if driven:
         drive = DriveSettings(

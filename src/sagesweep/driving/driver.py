@@ -45,6 +45,7 @@ from sagesweep.planning.naming import attempt_of
 from sagesweep.planning.planner import JobSpec
 from sagesweep.resubmitting.attempts import attempt_spec, fallback_steps
 from sagesweep.resubmitting.choose import DEFAULT_MAX_ATTEMPTS
+from sagesweep.search.stop_when import SearchStop
 from sagesweep.submitting.engine import Recorder
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class Driver:
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
         pruning: Pruning | None = None,
+        search_stop: SearchStop | None = None,
     ) -> None:
         self.sweep = sweep
         self.client = client
@@ -166,6 +168,9 @@ class Driver:
         self._full_at: float | None = None  # when the last full poll was
         #: The early-stopping rule and the curves it reads, if the sweep has one.
         self.pruning = pruning
+        #: ``stop_when``, told every final ending; and the objective it reads.
+        self.search_stop = search_stop
+        self._search_stopped = False  # stop_when's verdict acted on (recorded, stops made)
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -256,6 +261,7 @@ class Driver:
                 # handed over again, so the engine settles it as it would a planned job.
                 self._wanted[base] = (member.attempt, member.fallback)
         self._notify()
+        await self._after_search_stop()
         log.info("driver.adopted", running=len(self._running), queued=len(self._wanted))
 
     async def _hold_unrecorded(self, members: SweepMembers) -> None:
@@ -519,20 +525,25 @@ class Driver:
         if full:
             self._full_at = now
         for name, state in (await self._endings.of(names, full=full)).items():
-            run = self._running.pop(name)
             if name in self._unrecorded:
                 # Only its place is given back: the plan records it, and its end, later.
+                self._running.pop(name)
                 self._unrecorded.discard(name)
                 continue
+            run = self._running[name]
+            # The end record first: a retry decided below is derived again from it
+            # (and from AWS) by a rerun, should this run die before making the attempt.
+            # The place is given back only after it, with no wait between that and the
+            # decisions on the ending (a retry, stop_when), so no job takes the place on
+            # the strength of an ending not yet judged.
+            await self._note(end_record(state))
+            self._running.pop(name)
             seconds = self._clock() - run.since
             self.counts.seconds_run += seconds
             self.counts.seen_ended += 1
             if run.timed:
                 shortest = self.counts.shortest_run
                 self.counts.shortest_run = seconds if shortest is None else min(shortest, seconds)
-            # The end record first: a retry decided below is derived again from it
-            # (and from AWS) by a rerun, should this run die before making the attempt.
-            await self._note(end_record(state))
             if self.pruning is not None:
                 self.pruning.ended(name)
             if self.limits is not None:
@@ -541,6 +552,7 @@ class Driver:
                 self.pools.available(run.spec, self._clock())
             self._after(name, state, run)
         self._notify()
+        await self._after_search_stop()
         await self._spending()
 
     async def _spending(self) -> None:
@@ -597,6 +609,7 @@ class Driver:
             if status == "Stopped" and self.pruning is not None and name in self.pruning.pruned:
                 status = STOPPED_EARLY
             counts.ended[status] = counts.ended.get(status, 0) + 1
+            self._judge_search(name, state)
             if self._on_end is not None and tell:
                 # A job a rule stopped is told with the intermediate values it was judged on.
                 pruned = None
@@ -612,6 +625,29 @@ class Driver:
             self._queue.append(self._attempt_of(run.spec, attempt, steps))
         else:  # a job of an earlier run: its request comes from the plan when it passes
             self._wanted[run.base] = (attempt, steps)
+
+    def _judge_search(self, name: str, state: JobState) -> None:
+        """Tell ``stop_when`` a final ending; once it says so, dispatch no more."""
+        stop = self.search_stop
+        if stop is None:
+            return
+        value = state.metrics.get(stop.metric) if state.status == "Completed" else None
+        reason = stop.ended(name, value)
+        if reason is not None and self.stopped_by is None:
+            self.stopped_by = reason
+            log.info("driver.search_stopped", detail=reason)
+
+    async def _after_search_stop(self) -> None:
+        """Once ``stop_when`` has said to stop: record why, and with ``stop_running``
+        stop the running jobs the ledger names."""
+        stop = self.search_stop
+        if stop is None or stop.reason is None or self._search_stopped:
+            return
+        self._search_stopped = True
+        await self._note({"event": "search_stop", "reason": stop.reason})
+        if stop.rule.stop_running:
+            for name in [name for name in self._running if name not in self._unrecorded]:
+                await self._stop_job(name)
 
     def _attempt_of(self, job: JobSpec, attempt: int, steps: int) -> JobSpec:
         """Attempt ``attempt`` of ``job``, its first ``steps`` fallback steps applied."""

@@ -17,7 +17,12 @@ from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 from sagesweep.planning.spending import read_budget, read_fallback
-from sagesweep.planning.stopping import EarlyStopping, read_early_stopping
+from sagesweep.planning.stopping import (
+    EarlyStopping,
+    StopWhen,
+    read_early_stopping,
+    read_stop_when,
+)
 
 __all__ = [
     "DEFAULT_MAX_JOBS",
@@ -49,6 +54,7 @@ _KNOWN_KEYS = (
     "budget",
     "capacity_fallback",
     "early_stopping",
+    "stop_when",
 )
 # Members sagesweep sets itself; a template value would be silently replaced.
 _OWNED_MEMBERS = ("TrainingJobName",)
@@ -75,6 +81,8 @@ class SweepConfig:
     capacity_fallback: tuple[Mapping[str, Any], ...] = ()
     #: The rule that stops jobs whose intermediate values lag (None: every job runs out).
     early_stopping: EarlyStopping | None = None
+    #: When the search as a whole has done enough (None: when every job has run).
+    stop_when: StopWhen | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +355,10 @@ def load_config(path: Path | str) -> SweepConfig:
     early, early_problems = read_early_stopping(
         raw, source, has_objective=raw.get("objective") is not None
     )
-    out.problems.extend(budget_problems + fallback_problems + early_problems)
+    stop_when, stop_problems = read_stop_when(
+        raw, source, has_objective=raw.get("objective") is not None
+    )
+    out.problems.extend(budget_problems + fallback_problems + early_problems + stop_problems)
     _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
@@ -367,4 +378,5 @@ def load_config(path: Path | str) -> SweepConfig:
         budget=budget,
         capacity_fallback=fallback,
         early_stopping=early,
+        stop_when=stop_when,
     )
