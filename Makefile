@@ -61,7 +61,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick,)
-	$(BIN)/python benchmarks/search_bench.py $(if $(QUICK),--quick --seeds 3 --count 30,--seeds 5 --count 60)
+	$(BIN)/python benchmarks/search_bench.py $(if $(QUICK),--quick --seeds 3 --count 30,--seeds 5 --count 30 --count 60)
 	$(BIN)/python benchmarks/early_bench.py $(if $(QUICK),--quick --seeds 2 --count 18,--seeds 5 --count 60)
 
 clean:

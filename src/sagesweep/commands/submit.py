@@ -163,7 +163,7 @@ async def submit(
     adaptive = None
     if config.method == "tpe":
         # Each point is chosen when a place frees up: a tpe sweep is always driven.
-        adaptive = TpeRun(config, parts.make_planner(config, max_jobs=max_jobs))
+        adaptive = TpeRun(config, parts.make_planner(config, max_jobs=max_jobs), max_running=cap)
     driven = (
         cap is not None
         or until_done

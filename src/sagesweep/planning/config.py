@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
+from sagesweep.planning.sampler import TpeOptions, read_tpe_options
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 from sagesweep.planning.spending import read_budget, read_fallback
 from sagesweep.planning.stopping import (
@@ -55,6 +56,7 @@ _KNOWN_KEYS = (
     "capacity_fallback",
     "early_stopping",
     "stop_when",
+    "tpe",
 )
 # Members sagesweep sets itself; a template value would be silently replaced.
 _OWNED_MEMBERS = ("TrainingJobName",)
@@ -83,6 +85,8 @@ class SweepConfig:
     early_stopping: EarlyStopping | None = None
     #: When the search as a whole has done enough (None: when every job has run).
     stop_when: StopWhen | None = None
+    #: Options of the TPE sampler (``method: tpe``).
+    tpe: TpeOptions = field(default_factory=TpeOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +362,10 @@ def load_config(path: Path | str) -> SweepConfig:
     stop_when, stop_problems = read_stop_when(
         raw, source, has_objective=raw.get("objective") is not None
     )
-    out.problems.extend(budget_problems + fallback_problems + early_problems + stop_problems)
+    tpe, tpe_problems = read_tpe_options(raw, source, method)
+    out.problems.extend(
+        budget_problems + fallback_problems + early_problems + stop_problems + tpe_problems
+    )
     _check_method(method, parameters, raw, out)
     if out.problems:
         raise InputError(out.problems)
@@ -379,4 +386,5 @@ def load_config(path: Path | str) -> SweepConfig:
         capacity_fallback=fallback,
         early_stopping=early,
         stop_when=stop_when,
+        tpe=tpe,
     )

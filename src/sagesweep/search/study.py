@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sagesweep.errors import InputError
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import Planner
+from sagesweep.planning.sampler import TpeOptions
 from sagesweep.planning.space import Distribution, ParamSpec, Range, Values
 
 if TYPE_CHECKING:
@@ -85,11 +86,19 @@ class TpeSearch:
         *,
         seed: int,
         goal: Goal = "maximize",
+        options: TpeOptions | None = None,
+        liar: bool = False,
     ) -> None:
         optuna = _optuna()
         self._distributions = {path: _distribution(spec) for path, spec in parameters.items()}
         self._specs = dict(parameters)
-        sampler = optuna.samplers.TPESampler(seed=seed)
+        chosen = options or TpeOptions()
+        sampler = optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=chosen.n_startup_trials,
+            multivariate=chosen.multivariate,
+            constant_liar=liar,
+        )
         self._study = optuna.create_study(direction=goal, sampler=sampler)
         self._trial = optuna.trial
         self._open: dict[int, Any] = {}  # trial number -> the trial asked, until told
@@ -192,10 +201,14 @@ class TpeSearch:
 
 
 def preview_points(
-    parameters: Mapping[str, ParamSpec], *, seed: int, count: int
+    parameters: Mapping[str, ParamSpec],
+    *,
+    seed: int,
+    count: int,
+    options: TpeOptions | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The points a tpe sweep starts with before any result: deterministic from the seed."""
-    search = TpeSearch(parameters, seed=seed)
+    search = TpeSearch(parameters, seed=seed, options=options)
     for _ in range(count):
         number, params = search.ask()
         search.tell(number, None)  # no result: the next point is drawn as the first ones
@@ -211,6 +224,8 @@ def planner_for(config: SweepConfig, *, max_jobs: int | None = None) -> Planner:
         return Planner(config, max_jobs=max_jobs)
 
     def first_points() -> Iterator[dict[str, Any]]:
-        return preview_points(config.parameters, seed=config.seed, count=config.count or 0)
+        return preview_points(
+            config.parameters, seed=config.seed, count=config.count or 0, options=config.tpe
+        )
 
     return Planner(config, max_jobs=max_jobs, points=first_points)

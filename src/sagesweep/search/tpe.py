@@ -46,12 +46,20 @@ def _key(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 class TpeRun:
     """Asks and tells on behalf of the driver; see the module docstring."""
 
-    def __init__(self, config: SweepConfig, planner: Planner) -> None:
+    def __init__(
+        self, config: SweepConfig, planner: Planner, *, max_running: int | None = None
+    ) -> None:
         objective = config.objective
         assert objective is not None  # the sweep file's check requires it for tpe
         self.metric = objective.metric
         self.count = config.count or 0
-        self.search = TpeSearch(config.parameters, seed=config.seed, goal=objective.goal)
+        self.search = TpeSearch(
+            config.parameters,
+            seed=config.seed,
+            goal=objective.goal,
+            options=config.tpe,
+            liar=config.tpe.liar(max_running),
+        )
         self._planner = planner
         self._jobs = planner.jobs(points=self._points())
         self._asked: int | None = None  # trial number of the point being rendered
