@@ -164,6 +164,8 @@ async def submit(
     if config.method == "tpe":
         # Each point is chosen when a place frees up: a tpe sweep is always driven.
         adaptive = TpeRun(config, parts.make_planner(config, max_jobs=max_jobs), max_running=cap)
+        # Earlier sweeps' results first: bad input (another space) stops it here.
+        adaptive.warm(config.warm_start)
     driven = (
         cap is not None
         or until_done

@@ -16,7 +16,14 @@ from sagesweep.ledger.read import read_scan
 from sagesweep.ledger.records import JobStatus, Member
 from sagesweep.ledger.state import LedgerState, check_binding
 
-__all__ = ["CREATED", "STOPPED_EARLY", "Member", "SweepMembers", "read_members"]
+__all__ = [
+    "CREATED",
+    "STOPPED_EARLY",
+    "Member",
+    "SweepMembers",
+    "read_members",
+    "read_other_sweep",
+]
 
 #: Ledger statuses of a job that was created on AWS.
 CREATED = frozenset({JobStatus.SUBMITTED, JobStatus.EXISTS})
@@ -79,6 +86,23 @@ def read_members(ledger: Path, sweep: str) -> SweepMembers:
     check_binding(ledger, state, sweep, None)
     return SweepMembers(
         sweep=sweep,
+        ledger=ledger,
+        state=state,
+        jobs=_with_true_bases(scan.members),
+        endings=scan.endings,
+        asked=scan.asked,
+        pruned=scan.pruned,
+        curves=scan.curves,
+    )
+
+
+def read_other_sweep(ledger: Path) -> SweepMembers:
+    """The jobs of whichever sweep ``ledger`` holds (another sweep's, read for what its
+    results can teach: no binding to check)."""
+    scan = read_scan(ledger, detail=True)
+    state = scan.state()
+    return SweepMembers(
+        sweep=state.sweep or "",
         ledger=ledger,
         state=state,
         jobs=_with_true_bases(scan.members),

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
 from sagesweep.planning.documents import load_document
-from sagesweep.planning.sampler import TpeOptions, read_tpe_options
+from sagesweep.planning.sampler import TpeOptions, read_tpe_options, read_warm_start
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 from sagesweep.planning.spending import read_budget, read_fallback
 from sagesweep.planning.stopping import (
@@ -57,6 +57,7 @@ _KNOWN_KEYS = (
     "early_stopping",
     "stop_when",
     "tpe",
+    "warm_start",
 )
 # Members sagesweep sets itself; a template value would be silently replaced.
 _OWNED_MEMBERS = ("TrainingJobName",)
@@ -87,6 +88,8 @@ class SweepConfig:
     stop_when: StopWhen | None = None
     #: Options of the TPE sampler (``method: tpe``).
     tpe: TpeOptions = field(default_factory=TpeOptions)
+    #: Earlier sweeps' ledgers a tpe study is told first.
+    warm_start: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +366,8 @@ def load_config(path: Path | str) -> SweepConfig:
         raw, source, has_objective=raw.get("objective") is not None
     )
     tpe, tpe_problems = read_tpe_options(raw, source, method)
+    warm, warm_problems = read_warm_start(raw, source, method, path.parent)
+    tpe_problems += warm_problems
     out.problems.extend(
         budget_problems + fallback_problems + early_problems + stop_problems + tpe_problems
     )
@@ -387,4 +392,5 @@ def load_config(path: Path | str) -> SweepConfig:
         early_stopping=early,
         stop_when=stop_when,
         tpe=tpe,
+        warm_start=warm,
     )

@@ -9,17 +9,21 @@
 * ``constant_liar``: while jobs run, treat them as if they had done badly, so parallel
   asks spread out instead of piling onto one region. Optuna advises it for parallel
   ask-and-tell; by default it is on whenever more than one job may run at once.
+
+``warm_start: [../v1/xgb.ledger.jsonl]`` names earlier sweeps' ledgers whose results the
+study is told before its first ask (docs/driving.md#warm-start).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sagesweep.errors import Problem
 
-__all__ = ["TpeOptions", "read_tpe_options"]
+__all__ = ["TpeOptions", "read_tpe_options", "read_warm_start"]
 
 _KEYS = ("n_startup_trials", "multivariate", "constant_liar")
 #: Optuna's own default.
@@ -75,3 +79,26 @@ def read_tpe_options(
         return TpeOptions(), problems
     liar = value.get("constant_liar")
     return TpeOptions(int(startup), bool(value.get("multivariate", False)), liar), []
+
+
+def read_warm_start(
+    raw: Mapping[str, Any], source: str, method: str, folder: Path
+) -> tuple[tuple[Path, ...], list[Problem]]:
+    """``warm_start: [LEDGER, ...]``: earlier sweeps whose results a tpe study is told
+    first; paths relative to the sweep file."""
+    value = raw.get("warm_start")
+    if value is None:
+        return (), []
+    if method != "tpe":
+        return (), [Problem(source, "", "warm_start", "only for method: tpe")]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        return (), [Problem(source, "", "warm_start", "must be a list of ledger files")]
+    paths = tuple(folder / item for item in value)
+    problems = [
+        Problem(source, "", "warm_start", f"{item}: no such ledger file")
+        for item, path in zip(value, paths, strict=True)
+        if not path.is_file()
+    ]
+    return paths, problems

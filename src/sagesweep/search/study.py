@@ -169,6 +169,14 @@ class TpeSearch:
             )
         self._study.add_trial(trial)
 
+    def contains(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``params`` is a point of this space (every path, within its choices,
+        bounds and step)."""
+        known = {p: v for p, v in params.items() if p in self._distributions}
+        if len(known) != len(self._distributions):
+            return False
+        return all(_within(self._distributions[p], v) for p, v in known.items())
+
     def enqueue(self, params: Mapping[str, Any]) -> bool:
         """Make ``params`` the next point asked (a point chosen before a crash, say).
 

@@ -13,10 +13,12 @@ is right for a job that produced no usable result, and the run says so in a warn
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from sagesweep.errors import InputError
 from sagesweep.ledger import MASK
-from sagesweep.ledger.members import CREATED, SweepMembers
+from sagesweep.ledger.members import CREATED, SweepMembers, read_other_sweep
 from sagesweep.logs import get_logger
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.config import SweepConfig
@@ -53,6 +55,7 @@ class TpeRun:
         assert objective is not None  # the sweep file's check requires it for tpe
         self.metric = objective.metric
         self.count = config.count or 0
+        self._specs = dict(config.parameters)
         self.search = TpeSearch(
             config.parameters,
             seed=config.seed,
@@ -102,6 +105,45 @@ class TpeRun:
             self.search.add(member.params, value, pruned=pruned)
             self._values[_key(member.params)] = value
         log.info("tpe.rebuilt", told=self.search.told, created=self.created)
+
+    def warm(self, ledgers: Sequence[Path]) -> int:
+        """Tell the study the results of earlier sweeps (``warm_start``) before its first
+        ask; their points are not asked again. A ledger of another space (a parameter
+        path one has and the other lacks) is bad input naming the path. Returns the
+        results told."""
+        told = 0
+        ours = set(self._specs)
+        for ledger in ledgers:
+            members = read_other_sweep(ledger)
+            theirs = set(members.swept_paths())
+            for path in sorted(theirs ^ ours):
+                where = (
+                    "that sweep varies it, this one does not"
+                    if path in theirs
+                    else ("this sweep varies it, that one does not")
+                )
+                raise InputError.one(str(ledger), "", path, f"warm_start of another space: {where}")
+            outside = 0
+            for member in members.latest():
+                end = members.endings.get(member.name)
+                if end is None or MASK in member.params.values():
+                    continue
+                if not self.search.contains(member.params):
+                    outside += 1
+                    continue
+                metrics = end.get("metrics") or {}
+                value = metrics.get(self.metric) if end.get("status") == "Completed" else None
+                value = float(value) if isinstance(value, int | float) else None
+                pruned = None
+                if member.name in members.pruned:
+                    pruned = [float(p[1]) for p in members.curves.get(member.name, ())]
+                self.search.add(member.params, value, pruned=pruned)
+                self._values[_key(member.params)] = value
+                told += 1
+            if outside:
+                log.warning("tpe.warm_start_outside", ledger=str(ledger), points=outside)
+            log.info("tpe.warm_started", ledger=str(ledger), told=told)
+        return told
 
     def replan(self) -> Iterator[JobSpec]:
         """The points already run, rendered again: where their next attempts come from.
