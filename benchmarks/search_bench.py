@@ -44,6 +44,10 @@ SPACE = {
 }
 
 
+#: The tpe: key of the tpe sweeps (--no-liar turns constant_liar off).
+TPE_OPTIONS: dict[str, Any] = {}
+
+
 def sweep_file(folder: Path, method: str, seed: int, count: int, running: int) -> Path:
     doc: dict[str, Any] = {
         "sweep": f"{method}-{seed}",
@@ -55,7 +59,9 @@ def sweep_file(folder: Path, method: str, seed: int, count: int, running: int) -
         "objective": {"metric": METRIC, "goal": "maximize"},
         "parameters": SPACE,
     }
-    path = folder / f"{method}-{seed}.yaml"
+    if method == "tpe" and TPE_OPTIONS:
+        doc["tpe"] = dict(TPE_OPTIONS)
+    path = folder / f"{method}-{seed}-{count}.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
 
@@ -117,13 +123,25 @@ if __name__ == "__main__":
         action="store_true",
         help="a short run: its results go to the git-ignored results/quick/",
     )
+    parser.add_argument(
+        "--no-liar",
+        action="store_true",
+        help="tpe without constant_liar (results to search_bench_no_liar.json)",
+    )
     args = parser.parse_args()
-    outcome: dict[str, Any] = {"max_running": args.max_running, "by_count": {}}
+    if args.no_liar:
+        TPE_OPTIONS["constant_liar"] = False
+    outcome: dict[str, Any] = {
+        "max_running": args.max_running,
+        "constant_liar": not args.no_liar,
+        "by_count": {},
+    }
     for count in args.count or [60]:
         outcome["by_count"][str(count)] = anyio.run(main, args.seeds, count, args.max_running)
     print(json.dumps(outcome, indent=2))
     # A quick run never replaces the committed full-run results.
-    out = RESULTS.parent / "quick" / RESULTS.name if args.quick else RESULTS
+    name = "search_bench_no_liar.json" if args.no_liar else RESULTS.name
+    out = RESULTS.parent / "quick" / name if args.quick else RESULTS.parent / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(outcome, indent=2) + "\n")
     print(f"results written to {out}")

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sagesweep.errors import InputError, Problem
+from sagesweep.planning.conditions import check_conditions, split_when
 from sagesweep.planning.documents import load_document
+from sagesweep.planning.render import RenderError, parse_path, value_at
 from sagesweep.planning.sampler import TpeOptions, read_tpe_options, read_warm_start
 from sagesweep.planning.space import ParamSpec, SpecError, parse_spec
 from sagesweep.planning.spending import read_budget, read_fallback
@@ -90,6 +92,8 @@ class SweepConfig:
     tpe: TpeOptions = field(default_factory=TpeOptions)
     #: Earlier sweeps' ledgers a tpe study is told first.
     warm_start: tuple[Path, ...] = ()
+    #: ``when:``: parameter path -> {path it depends on: the values it needs there}.
+    conditions: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +262,48 @@ def _load_parameters(raw: Mapping[str, Any], method: str, out: _Collector) -> di
         if not isinstance(key, str) or not key:
             out.add("", "parameters", f"parameter path must be a non-empty string (got {key!r})")
             continue
+        spec, _ = split_when(spec)
         try:
             parsed[key] = parse_spec(spec, method=method)
         except SpecError as exc:
             out.add(key, "", str(exc))
     return parsed
+
+
+def _load_conditions(
+    raw: Mapping[str, Any],
+    method: str,
+    parameters: Mapping[str, ParamSpec],
+    template: Mapping[str, Any],
+    out: _Collector,
+) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """The parameters' ``when:`` conditions, checked (planning/conditions.py)."""
+    params = raw.get("parameters")
+    if not isinstance(params, Mapping):
+        return {}
+    whens = {
+        key: when
+        for key, spec in params.items()
+        if isinstance(key, str) and key in parameters and (when := split_when(spec)[1]) is not None
+    }
+    if not whens:
+        return {}
+    conditions, problems = check_conditions(whens, parameters, method)
+    for subject, fld, message in problems:
+        out.add(subject, fld, message)
+    for path in conditions:
+        try:
+            keys = parse_path(path)
+        except RenderError:
+            continue  # the path's own problem is reported with the request
+        if value_at(template, keys) is not None:
+            out.add(
+                path,
+                "when",
+                "the template sets this member too: a when: parameter's member exists "
+                "only where it applies, so leave it out of the template",
+            )
+    return conditions
 
 
 def _load_trials(raw: Mapping[str, Any], out: _Collector) -> tuple[Mapping[str, Any], ...]:
@@ -351,6 +392,7 @@ def load_config(path: Path | str) -> SweepConfig:
     _non_json(raw.get("parameters"), "", out, "parameters")
     _non_json(raw.get("trials"), "", out, "trials")
     parameters = _load_parameters(raw, method, out)
+    conditions = _load_conditions(raw, method, parameters, template, out)
     trials = _load_trials(raw, out)
     count = _int_field(raw, "count", out, minimum=0)
     seed = _int_field(raw, "seed", out, minimum=0)
@@ -393,4 +435,5 @@ def load_config(path: Path | str) -> SweepConfig:
         stop_when=stop_when,
         tpe=tpe,
         warm_start=warm,
+        conditions=conditions,
     )

@@ -135,6 +135,7 @@ class Planner:
             count=config.count,
             seed=config.seed,
             trials=config.trials,
+            conditions=config.conditions,
         )
         self.max_jobs = max_jobs if max_jobs is not None else config.max_jobs
         self.stats = PlanStats(warnings=list(config.warnings))

@@ -37,6 +37,7 @@ __all__ = [
     "placeholder_problems",
     "set_path",
     "tags_of",
+    "value_at",
 ]
 
 #: Request members whose values are strings; swept values are rendered canonically.
@@ -122,7 +123,8 @@ def set_path(request: dict[str, Any], keys: tuple[PathKey, ...], value: Any, fie
         raise RenderError(field, f"cannot set {last!r} inside a {type(node).__name__}")
 
 
-def _get(node: Any, keys: tuple[PathKey, ...]) -> Any:
+def value_at(node: Any, keys: tuple[PathKey, ...]) -> Any:
+    """The value at ``keys`` inside ``node``, or None where there is none."""
     for key in keys:
         if isinstance(key, int):
             if not isinstance(node, list) or key >= len(node):
@@ -169,7 +171,7 @@ class Rendered:
         values = {"sweep": sweep, "job": name, "digest": digest}
         request = dict(self.body)
         for keys in self.targets:
-            old = _get(request, keys)
+            old = value_at(request, keys)
             new = fill_placeholders(old, values, field_of(keys))
             if new is not old:
                 set_path(request, keys, new, field_of(keys))

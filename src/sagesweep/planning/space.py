@@ -22,13 +22,16 @@ from difflib import get_close_matches
 from typing import Any, Literal, cast
 
 __all__ = [
+    "Conditions",
     "Distribution",
     "ParamSpec",
     "Range",
     "Space",
     "SpecError",
     "Values",
+    "active",
     "parse_spec",
+    "same_value",
 ]
 
 DistKind = Literal["uniform", "log_uniform", "int_uniform", "normal"]
@@ -340,6 +343,26 @@ def _short(values: list[Any]) -> str:
     return text if len(text) <= 40 else text[:37] + "...]"
 
 
+#: parameter path -> {path it depends on: the values it needs there} (``when:``)
+Conditions = Mapping[str, Mapping[str, tuple[Any, ...]]]
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal and of one type (``1`` is not ``True``, nor ``1.0``)."""
+    return type(a) is type(b) and a == b
+
+
+def active(path: str, conditions: Conditions, point: Mapping[str, Any]) -> bool:
+    """Whether parameter ``path`` exists at ``point`` (which holds what it depends on)."""
+    needs = conditions.get(path)
+    if not needs:
+        return True
+    return all(
+        other in point and any(same_value(point[other], v) for v in values)
+        for other, values in needs.items()
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Space:
     """The points of a sweep, generated lazily."""
@@ -349,11 +372,16 @@ class Space:
     count: int | None = None
     seed: int = 0
     trials: tuple[Mapping[str, Any], ...] = ()
+    #: ``when:`` conditions (docs/sweep-file.md#conditional-parameters); none: every
+    #: parameter exists at every point, planned exactly as without the feature.
+    conditions: Conditions = field(default_factory=dict)
 
     def size(self) -> int:
         """Number of points, computed without generating them."""
         if self.method in ("random", "tpe"):
             return self.count or 0
+        if self.conditions:
+            return sum(1 for _ in self._conditional_grid())
         size = 1
         for spec in self.parameters.values():
             size *= spec.count() if isinstance(spec, Range) else len(self._axis(spec))
@@ -392,13 +420,41 @@ class Space:
                 yield {**trial, **combo}
 
     def _grid(self) -> Iterator[dict[str, Any]]:
+        if self.conditions:
+            yield from self._conditional_grid()
+            return
         paths = tuple(self.parameters)
         axes = [self._axis(spec) for spec in self.parameters.values()]
         for combo in itertools.product(*axes):
             yield dict(zip(paths, combo, strict=True))
 
+    def _conditional_grid(self) -> Iterator[dict[str, Any]]:
+        """Every combination of the unconditional parameters, each crossed with the
+        conditional ones that exist there; keys in the parameters' order."""
+        free = [p for p in self.parameters if p not in self.conditions]
+        bound = [p for p in self.parameters if p in self.conditions]
+        axes = [self._axis(self.parameters[p]) for p in free]
+        for combo in itertools.product(*axes):
+            base = dict(zip(free, combo, strict=True))
+            present = [p for p in bound if active(p, self.conditions, base)]
+            extra = [self._axis(self.parameters[p]) for p in present]
+            for more in itertools.product(*extra):
+                point = {**base, **dict(zip(present, more, strict=True))}
+                yield {p: point[p] for p in self.parameters if p in point}
+
     def _random(self) -> Iterator[dict[str, Any]]:
         rng = random.Random(self.seed)
         specs = tuple(self.parameters.items())
+        if not self.conditions:
+            for _ in range(self.count or 0):
+                yield {path: spec.sample(rng) for path, spec in specs}
+            return
+        # The unconditional parameters first, then those whose conditions hold.
+        free = [(p, s) for p, s in specs if p not in self.conditions]
+        bound = [(p, s) for p, s in specs if p in self.conditions]
         for _ in range(self.count or 0):
-            yield {path: spec.sample(rng) for path, spec in specs}
+            point = {path: spec.sample(rng) for path, spec in free}
+            for path, spec in bound:
+                if active(path, self.conditions, point):
+                    point[path] = spec.sample(rng)
+            yield {p: point[p] for p, _ in specs if p in point}

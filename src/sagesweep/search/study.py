@@ -19,7 +19,14 @@ from sagesweep.errors import InputError
 from sagesweep.planning.config import SweepConfig
 from sagesweep.planning.planner import Planner
 from sagesweep.planning.sampler import TpeOptions
-from sagesweep.planning.space import Distribution, ParamSpec, Range, Values
+from sagesweep.planning.space import (
+    Conditions,
+    Distribution,
+    ParamSpec,
+    Range,
+    Values,
+    active,
+)
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -88,10 +95,12 @@ class TpeSearch:
         goal: Goal = "maximize",
         options: TpeOptions | None = None,
         liar: bool = False,
+        conditions: Conditions | None = None,
     ) -> None:
         optuna = _optuna()
         self._distributions = {path: _distribution(spec) for path, spec in parameters.items()}
         self._specs = dict(parameters)
+        self._conditions: Conditions = dict(conditions or {})
         chosen = options or TpeOptions()
         sampler = optuna.samplers.TPESampler(
             seed=seed,
@@ -113,7 +122,11 @@ class TpeSearch:
     def ask(self) -> tuple[int, dict[str, Any]]:
         """A new point, as (trial number, {path: value}); floats written as sagesweep writes
         drawn values (10 significant digits), so a point names the same job everywhere."""
-        trial = self._study.ask(self._distributions)
+        if self._conditions:
+            trial = self._study.ask()
+            self._suggest(trial)
+        else:
+            trial = self._study.ask(self._distributions)
         self._open[trial.number] = trial
         params = {}
         for path, value in trial.params.items():
@@ -122,6 +135,34 @@ class TpeSearch:
                 value = spec.settle(value)
             params[path] = value
         return trial.number, params
+
+    def _suggest(self, trial: Any) -> None:
+        """Define-by-run: the unconditional parameters, then those whose conditions hold
+        (Optuna models a conditional parameter only where it exists)."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        chosen: dict[str, Any] = {}
+        free = [p for p in self._distributions if p not in self._conditions]
+        bound = [p for p in self._distributions if p in self._conditions]
+        for path in free + bound:
+            if path in bound and not active(path, self._conditions, chosen):
+                continue
+            d = self._distributions[path]
+            if isinstance(d, CategoricalDistribution):
+                chosen[path] = trial.suggest_categorical(path, list(d.choices))
+            elif isinstance(d, IntDistribution):
+                chosen[path] = trial.suggest_int(path, d.low, d.high, step=d.step)
+            else:
+                assert isinstance(d, FloatDistribution)
+                chosen[path] = trial.suggest_float(path, d.low, d.high, step=d.step, log=d.log)
+
+    def _expected(self, params: Mapping[str, Any]) -> set[str]:
+        """The parameters that exist at ``params`` (every one, without ``when:``)."""
+        return {p for p in self._distributions if active(p, self._conditions, params)}
 
     def tell(
         self, number: int, value: float | None, *, pruned: Sequence[float] | None = None
@@ -149,12 +190,12 @@ class TpeSearch:
     ) -> None:
         """A result known from before (the ledger of an earlier run)."""
         known = {p: v for p, v in params.items() if p in self._distributions}
-        if len(known) != len(self._distributions):
+        if set(known) != self._expected(known):
             return  # a job of another space: the sweep file changed
         if pruned is not None:
             trial = self._trial.create_trial(
                 params=known,
-                distributions=self._distributions,
+                distributions={p: self._distributions[p] for p in known},
                 state=self._trial.TrialState.PRUNED,
                 intermediate_values=dict(enumerate(pruned, start=1)),
             )
@@ -165,7 +206,10 @@ class TpeSearch:
                 else self._trial.TrialState.FAIL
             )
             trial = self._trial.create_trial(
-                params=known, distributions=self._distributions, value=value, state=state
+                params=known,
+                distributions={p: self._distributions[p] for p in known},
+                value=value,
+                state=state,
             )
         self._study.add_trial(trial)
 
@@ -173,7 +217,7 @@ class TpeSearch:
         """Whether ``params`` is a point of this space (every path, within its choices,
         bounds and step)."""
         known = {p: v for p, v in params.items() if p in self._distributions}
-        if len(known) != len(self._distributions):
+        if set(known) != self._expected(known):
             return False
         return all(_within(self._distributions[p], v) for p, v in known.items())
 
@@ -184,7 +228,7 @@ class TpeSearch:
         changed since: a parameter, a choice or a bound is not what it was).
         """
         known = {p: v for p, v in params.items() if p in self._distributions}
-        if len(known) != len(self._distributions):
+        if set(known) != self._expected(known):
             return False
         if not all(_within(self._distributions[p], v) for p, v in known.items()):
             return False
@@ -214,9 +258,10 @@ def preview_points(
     seed: int,
     count: int,
     options: TpeOptions | None = None,
+    conditions: Conditions | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The points a tpe sweep starts with before any result: deterministic from the seed."""
-    search = TpeSearch(parameters, seed=seed, options=options)
+    search = TpeSearch(parameters, seed=seed, options=options, conditions=conditions)
     for _ in range(count):
         number, params = search.ask()
         search.tell(number, None)  # no result: the next point is drawn as the first ones
@@ -233,7 +278,11 @@ def planner_for(config: SweepConfig, *, max_jobs: int | None = None) -> Planner:
 
     def first_points() -> Iterator[dict[str, Any]]:
         return preview_points(
-            config.parameters, seed=config.seed, count=config.count or 0, options=config.tpe
+            config.parameters,
+            seed=config.seed,
+            count=config.count or 0,
+            options=config.tpe,
+            conditions=config.conditions,
         )
 
     return Planner(config, max_jobs=max_jobs, points=first_points)

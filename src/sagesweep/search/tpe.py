@@ -62,6 +62,7 @@ class TpeRun:
             goal=objective.goal,
             options=config.tpe,
             liar=config.tpe.liar(max_running),
+            conditions=config.conditions,
         )
         self._planner = planner
         self._jobs = planner.jobs(points=self._points())
