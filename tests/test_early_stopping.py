@@ -115,7 +115,31 @@ class TestBadInput:
         [
             ({"objective": None}, "early_stopping", "needs an objective"),
             ({"early_stopping": {"rule": "mean"}}, "early_stopping.rule", "must be median"),
-            ({"early_stopping": {"rule": "asha"}}, "early_stopping.rule", "not available yet"),
+            (
+                {"early_stopping": {"rule": "hyperband"}},
+                "early_stopping.max_resource",
+                "hyperband needs it",
+            ),
+            (
+                {
+                    "method": "grid",
+                    "count": None,
+                    "parameters": {"HyperParameters.eta": {"values": [0.1, 0.3]}},
+                    "early_stopping": {"rule": "asha"},
+                },
+                "early_stopping.rule",
+                "asha is for methods random and tpe",
+            ),
+            (
+                {"early_stopping": {"rule": "asha", "reduction_factor": 1}},
+                "early_stopping.reduction_factor",
+                "must be a whole number >= 2",
+            ),
+            (
+                {"early_stopping": {"rule": "median", "min_resource": 2}},
+                "early_stopping.min_resource",
+                "unknown key for this rule",
+            ),
             (
                 {"early_stopping": {"rule": "median", "min_steps": 0}},
                 "early_stopping.min_steps",

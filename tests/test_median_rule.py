@@ -27,6 +27,7 @@ def verdicts(curves: Mapping[str, Curve], min_steps: int, maximize: bool = True)
     for name in curves:
         verdict = median_verdict(name, curves, min_steps=min_steps, maximize=maximize)
         if verdict is not None:
+            assert verdict.median is not None
             found[name] = (verdict.step, verdict.value, round(verdict.median, 6), verdict.peers)
     return found
 

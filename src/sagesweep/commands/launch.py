@@ -255,6 +255,7 @@ async def launch(
                             metric=config.objective.metric,
                             maximize=config.objective.goal == "maximize",
                             metric_poll=settings.drive.metric_poll,
+                            sweep=config.sweep,
                         ),
                         watcher,
                         # Reads of their own, paced apart from the polls and the creates.
@@ -287,7 +288,7 @@ async def launch(
                     if adaptive is not None:
                         adaptive.rebuild(members)
                     if pruning is not None:
-                        pruning.adopt(members.curves, members.pruned)
+                        pruning.adopt(members.curves, members.pruned, order=list(members.jobs))
                     await driver.adopt(members, frozenset(members.endings), book.record)
 
             def skip(name: str) -> bool:

@@ -24,7 +24,9 @@ from sagesweep.aws.metrics import Point, metric_points
 from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.planning.stopping import EarlyStopping
-from sagesweep.search.median import Verdict, median_verdict
+from sagesweep.search.median import median_verdict
+from sagesweep.search.pruners import OptunaRule, RulePoint
+from sagesweep.search.verdict import Verdict
 
 __all__ = ["DEFAULT_METRIC_POLL", "Pruning", "PruningSettings"]
 
@@ -45,6 +47,7 @@ class PruningSettings:
     metric: str
     maximize: bool
     metric_poll: float = DEFAULT_METRIC_POLL
+    sweep: str = "sweep"  #: names the pruners' study (Hyperband's brackets depend on it)
 
 
 @dataclass(slots=True)
@@ -61,11 +64,28 @@ class Pruning:
     _since: dict[str, float] = field(default_factory=dict)  # job -> read points after
     _checked: dict[str, int] = field(default_factory=dict)  # job -> steps judged
     _final: set[str] = field(default_factory=set)  # ended: one more read, then a record
+    #: asha, hyperband: Optuna's pruner over a mirror study (None: the median rule).
+    _pruner: OptunaRule | None = None
+    _replay: list[RulePoint] = field(default_factory=list)  # adopted values, not fed yet
+
+    def __post_init__(self) -> None:
+        rule = self.settings.rule
+        if rule.rule != "median":
+            self._pruner = OptunaRule(
+                rule, study_name=self.settings.sweep, maximize=self.settings.maximize
+            )
 
     def adopt(
-        self, curves: Mapping[str, Sequence[Any]], pruned: Mapping[str, Mapping[str, Any]]
+        self,
+        curves: Mapping[str, Sequence[Any]],
+        pruned: Mapping[str, Mapping[str, Any]],
+        order: Sequence[str] = (),
     ) -> None:
-        """Take the ``curve`` and ``pruned`` records of earlier runs."""
+        """Take the ``curve`` and ``pruned`` records of earlier runs; ``order``: every
+        job of the sweep in the order it was created (the pruners number them so)."""
+        if self._pruner is not None:
+            for name in order:
+                self._pruner.started(name)
         for name, points in curves.items():
             got = [
                 (float(p[0]), float(p[1]))
@@ -73,12 +93,18 @@ class Pruning:
                 if isinstance(p, list | tuple) and len(p) == 2
             ]
             self.curves[name] = sorted(got)
+            self._replay.extend(
+                RulePoint(at, name, step, value)
+                for step, (at, value) in enumerate(self.curves[name], start=1)
+            )
         self.pruned.update(pruned)
 
     def started(self, name: str, *, created: float | None = None) -> None:
         """A running job whose points are to be read (from ``created``, epoch seconds)."""
         if name in self._since:
             return
+        if self._pruner is not None:
+            self._pruner.started(name)
         known = self.curves.get(name)
         if known:
             self._since[name] = known[-1][0]
@@ -104,22 +130,34 @@ class Pruning:
         except AwsCallError as exc:
             log.warning("pruning.read_failed", code=exc.error.code, detail=str(exc))
             return []
+        fresh, self._replay = self._replay, []
         for name, points in found.items():
-            self.curves.setdefault(name, []).extend(points)
+            curve = self.curves.setdefault(name, [])
+            for at, value in points:
+                curve.append((at, value))
+                fresh.append(RulePoint(at, name, len(curve), value))
             self._since[name] = points[-1][0]
         for name in sorted(self._final):
             points = self.curves.get(name, [])
             await note({"event": "curve", "name": name, "points": [list(p) for p in points]})
             del self._since[name]
         self._final.clear()
+        if self._pruner is not None:
+            # Every value in time order, those of earlier runs first replayed: the same
+            # values give the same verdicts; a job pruned before is not pruned again.
+            found_verdicts = [v for v in self._pruner.feed(fresh) if v.name not in self.pruned]
+        else:
+            found_verdicts = [
+                verdict
+                for name in self._judged(self._since)
+                if (verdict := self._judge(name)) is not None
+            ]
         verdicts = []
-        for name in self._judged(self._since):
-            verdict = self._judge(name)
-            if verdict is not None:
-                record = verdict.record(self.settings.rule.rule)
-                await note(record)
-                self.pruned[name] = record
-                verdicts.append(verdict)
+        for verdict in found_verdicts:
+            record = verdict.record(self.settings.rule.rule)
+            await note(record)
+            self.pruned[verdict.name] = record
+            verdicts.append(verdict)
         return verdicts
 
     def _judged(self, names: Iterable[str]) -> list[str]:

@@ -402,7 +402,7 @@ def load_config(path: Path | str) -> SweepConfig:
     budget, budget_problems = read_budget(raw, source)
     fallback, fallback_problems = read_fallback(raw, source)
     early, early_problems = read_early_stopping(
-        raw, source, has_objective=raw.get("objective") is not None
+        raw, source, has_objective=raw.get("objective") is not None, method=str(method)
     )
     stop_when, stop_problems = read_stop_when(
         raw, source, has_objective=raw.get("objective") is not None

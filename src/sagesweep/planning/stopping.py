@@ -4,7 +4,7 @@ that lag) and ``stop_when`` (when the search as a whole has done enough).
 ``early_stopping: {rule: median, min_steps: 3}`` works with any method and needs an
 ``objective``: its metric's intermediate values are what the rule compares
 (docs/early-stopping.md). ``median`` is SageMaker's rule; ``asha`` and ``hyperband``
-are not available yet, and are refused as such. ``stop_when: {target, not_improving,
+are Optuna's pruners, for ``random`` and ``tpe``. ``stop_when: {target, not_improving,
 stop_running}`` needs an ``objective`` too (docs/early-stopping.md#stop_when).
 """
 
@@ -25,24 +25,34 @@ __all__ = [
     "read_stop_when",
 ]
 
-#: Rules a sweep file may name today.
-RULES = ("median",)
-#: Rules that are planned but not available yet.
-_LATER = ("asha", "hyperband")
+#: The rules, and the methods each works with.
+RULES = ("median", "asha", "hyperband")
+_PRUNER_METHODS = ("random", "tpe")
 DEFAULT_MIN_STEPS = 3
-_KEYS = ("rule", "min_steps")
+_KEYS = {
+    "median": ("rule", "min_steps"),
+    "asha": ("rule", "min_resource", "reduction_factor"),
+    "hyperband": ("rule", "min_resource", "max_resource", "reduction_factor"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class EarlyStopping:
-    """A checked ``early_stopping``: the rule, and the steps before its first decision."""
+    """A checked ``early_stopping``: the rule and its arguments."""
 
     rule: str
-    min_steps: int = DEFAULT_MIN_STEPS
+    min_steps: int = DEFAULT_MIN_STEPS  #: median: no decision before this many steps
+    min_resource: int = 1  #: asha, hyperband: the first rung's step (Optuna's)
+    reduction_factor: int = 3  #: asha, hyperband: 1/η of a rung is promoted (Optuna's)
+    max_resource: int | None = None  #: hyperband: the steps of a job that runs out
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
 
 
 def read_early_stopping(
-    raw: Mapping[str, Any], source: str, *, has_objective: bool
+    raw: Mapping[str, Any], source: str, *, has_objective: bool, method: str = "grid"
 ) -> tuple[EarlyStopping | None, list[Problem]]:
     value = raw.get("early_stopping")
     if value is None:
@@ -50,23 +60,44 @@ def read_early_stopping(
     where = "early_stopping"
     if not isinstance(value, Mapping):
         return None, [Problem(source, "", where, "must be {rule: median, min_steps: N}")]
-    problems = [
-        Problem(source, "", f"{where}.{key}", f"unknown key ({', '.join(_KEYS)})")
-        for key in value
-        if key not in _KEYS
-    ]
     rule = value.get("rule")
-    if rule in _LATER:
-        problems.append(
-            Problem(source, "", f"{where}.rule", f"{rule} is not available yet; use median")
-        )
-    elif rule not in RULES:
-        problems.append(Problem(source, "", f"{where}.rule", f"must be median (got {rule!r})"))
-    steps = value.get("min_steps", DEFAULT_MIN_STEPS)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    problems: list[Problem] = []
+    if rule not in RULES:
         problems.append(
             Problem(
-                source, "", f"{where}.min_steps", f"must be a whole number >= 1 (got {steps!r})"
+                source, "", f"{where}.rule", f"must be median, asha or hyperband (got {rule!r})"
+            )
+        )
+        keys: tuple[str, ...] = tuple(dict.fromkeys(k for ks in _KEYS.values() for k in ks))
+    else:
+        keys = _KEYS[str(rule)]
+        if rule in ("asha", "hyperband") and method not in _PRUNER_METHODS:
+            problems.append(
+                Problem(source, "", f"{where}.rule", f"{rule} is for methods random and tpe")
+            )
+    problems += [
+        Problem(source, "", f"{where}.{key}", f"unknown key for this rule ({', '.join(keys)})")
+        for key in value
+        if key not in keys
+    ]
+    minimums = {"min_steps": 1, "min_resource": 1, "max_resource": 1, "reduction_factor": 2}
+    for key, least in minimums.items():
+        if key in value and key in keys and not _whole(value[key], least):
+            problems.append(
+                Problem(
+                    source,
+                    "",
+                    f"{where}.{key}",
+                    f"must be a whole number >= {least} (got {value[key]!r})",
+                )
+            )
+    if rule == "hyperband" and "max_resource" not in value:
+        problems.append(
+            Problem(
+                source,
+                "",
+                f"{where}.max_resource",
+                "hyperband needs it: the steps a job that runs to its end reports",
             )
         )
     if not has_objective:
@@ -81,7 +112,13 @@ def read_early_stopping(
         )
     if problems:
         return None, problems
-    return EarlyStopping(str(rule), int(steps)), []
+    return EarlyStopping(
+        str(rule),
+        min_steps=int(value.get("min_steps", DEFAULT_MIN_STEPS)),
+        min_resource=int(value.get("min_resource", 1)),
+        reduction_factor=int(value.get("reduction_factor", 3)),
+        max_resource=None if value.get("max_resource") is None else int(value["max_resource"]),
+    ), []
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,35 +21,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from sagesweep.search.verdict import Verdict
 
 __all__ = ["Curve", "Verdict", "median_verdict"]
 
 #: (epoch seconds, value) in time order.
 Curve = Sequence[tuple[float, float]]
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Why a rule stops a job: the data it decided on."""
-
-    name: str
-    step: int  #: 1-based
-    value: float  #: the job's best value up to ``step``
-    median: float  #: the peers' median running average at ``step``
-    peers: int
-
-    def record(self, rule: str) -> dict[str, object]:
-        """The ledger's ``pruned`` record of this verdict."""
-        return {
-            "event": "pruned",
-            "name": self.name,
-            "rule": rule,
-            "step": self.step,
-            "value": self.value,
-            "median": self.median,
-            "peers": self.peers,
-        }
 
 
 def median_verdict(
