@@ -19,7 +19,8 @@ from sagesweep.cli.options import pop_target, run_async, target_options
     "statuses",
     multiple=True,
     metavar="S,...",
-    help="Newest-attempt statuses to resubmit (default Failed; also Stopped, ...).",
+    help="Newest-attempt statuses to resubmit (default Failed; also Stopped, StoppedEarly, "
+    "Completed, NotFound).",
 )
 @click.option(
     "--reason",
