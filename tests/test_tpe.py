@@ -221,3 +221,40 @@ class TestBadInput:
         again = [job.name for job in planner_for(config).jobs()]
         assert first == again
         assert len(first) == 5
+
+
+class TestRebuiltWithJobsRunning:
+    def test_the_points_of_running_jobs_are_not_asked_again(self, tmp_path: Path) -> None:
+        """The sampler is seeded: a study rebuilt while jobs run would propose those
+        jobs' points again, each naming a job that exists, and the sweep would end short
+        of its count. Recorded, not ended: not asked again."""
+        sweep = write_sweep(tmp_path, count=8)
+        config = load_config(sweep)
+        first = TpeRun(config, Planner(config))
+        running = [job for job in (first.next_job() for _ in range(3)) if job is not None]
+        assert len(running) == 3
+        lines = ['{"event":"run","phase":"start","ts":1,"sweep":"tpe","tool_version":"x"}']
+        lines += [
+            json.dumps(
+                {
+                    "event": "job",
+                    "ts": 2,
+                    "name": job.name,
+                    "digest": job.digest,
+                    "status": "submitted",
+                    "arn": "x",
+                    "attempts": 1,
+                    "params": dict(job.params),
+                    "error": None,
+                }
+            )
+            for job in running
+        ]
+        ledger = tmp_path / "tpe.ledger.jsonl"
+        ledger.write_text("\n".join(lines) + "\n")
+        again = TpeRun(config, Planner(config))
+        again.rebuild(read_members(ledger, "tpe"))
+        assert again.remaining == 5
+        asked = [job.name for job in (again.next_job() for _ in range(5)) if job is not None]
+        assert len(asked) == 5
+        assert not set(asked) & {job.name for job in running}

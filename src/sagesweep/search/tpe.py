@@ -98,6 +98,12 @@ class TpeRun:
             self._params[member.base] = member.params
             end = endings.get(member.name)
             if end is None:
+                # Created, not ended (running, or its end not seen yet): not asked again.
+                # The sampler is seeded, so a rebuilt study proposes what the run before
+                # it proposed next -- these very points -- and each would name a job that
+                # exists, leaving the sweep short of its count.
+                if member.status in CREATED:
+                    self._values.setdefault(_key(member.params), None)
                 continue
             value = self._value(member.name, end.get("status"), end.get("metrics") or {})
             pruned = None
@@ -193,6 +199,7 @@ class TpeRun:
             return None
         job = next(self._jobs, None)
         if job is None or self._asked is None:
+            log.info("tpe.no_more_points", planned=job is not None, left=self.remaining)
             return None
         self._trials[job.name] = self._asked
         self._params[job.name] = job.params
