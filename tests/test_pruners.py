@@ -4,16 +4,28 @@ jobs they stop on fixed curves, and that a resumed run stops the same ones
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sagesweep.driving.pruning import Pruning, PruningSettings
+from sagesweep.ledger.members import read_members
+from sagesweep.mock import MockConfig, MockServer
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.stopping import EarlyStopping
 from sagesweep.search.median import Curve
+from sagesweep.search.pruners import OptunaRule, RulePoint
 from sagesweep.submitting.pacing import AdaptiveRate
+from tests.sweeps import template
 from tests.test_median_rule import FakeCloudWatch, recorder
 
 # Step 1 of each job at t = 1, 2, 2.5, 2.7, 2.8; a and c go on reporting.
@@ -75,3 +87,73 @@ class TestAsha:
         assert whole  # the case decides something
         for kill_at in (1.0, 2.5, 4.0, 6.5):
             assert await run(chosen, many, kill_at=kill_at) == whole, kill_at
+
+
+class TestKilled:
+    def test_killed_twice_the_pruned_jobs_are_those_the_curves_give(self, tmp_path: Path) -> None:
+        """tpe + hyperband, 12 jobs, 4 at a time: kill -9 once 2 jobs exist and once 6 do,
+        then run to the end. No point runs twice, every job's curve is recorded, and the
+        pruned jobs (each recorded once) are what the pruner gives on those curves told
+        in time order: no decision was lost or made twice across the kills."""
+        request = template()
+        request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": "m:auc", "Regex": "x"}]
+        doc = {
+            "sweep": "pk",
+            "template": request,
+            "method": "tpe",
+            "count": 12,
+            "seed": 6,
+            "max_running": 4,
+            "objective": {"metric": "m:auc", "goal": "maximize"},
+            "early_stopping": {
+                "rule": "hyperband",
+                "min_resource": 1,
+                "max_resource": 3,
+                "reduction_factor": 2,
+            },
+            "parameters": {
+                "HyperParameters.eta": {"distribution": "log_uniform", "min": 0.001, "max": 1}
+            },
+        }
+        sweep = tmp_path / "pk.yaml"
+        sweep.write_text(yaml.safe_dump(doc))
+        sagesweep = Path(sys.executable).parent / "sagesweep"
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}
+        config = MockConfig(job_seconds=(5.0, 6.0), seed=3, curve_points=3)
+        with MockServer(config) as server:
+            args = [str(sagesweep), "submit", str(sweep), "--endpoint-url", server.url]
+            args += ["--poll", "0.2", "--metric-poll", "0.3", "--rate", "200"]
+            for created in (2, 6):
+                proc = subprocess.Popen(
+                    args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+                )
+                deadline = time.monotonic() + 120
+                while len(server.jobs()) < created and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+            final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=240)
+            names = set(server.jobs())
+        assert final.returncode == 0, final.stderr[-2000:]
+        members = read_members(tmp_path / "pk.ledger.jsonl", "pk")
+        assert set(members.jobs) == names
+        assert len(names) == 12
+        assert len({json.dumps(m.params, sort_keys=True) for m in members.jobs.values()}) == 12
+        assert set(members.curves) == names
+        lines = (tmp_path / "pk.ledger.jsonl").read_text().splitlines()
+        pruned = [json.loads(line)["name"] for line in lines if '"event":"pruned"' in line]
+        assert len(pruned) == len(set(pruned))  # each decision once
+        replay = OptunaRule(
+            EarlyStopping("hyperband", min_resource=1, reduction_factor=2, max_resource=3),
+            study_name="pk",
+            maximize=True,
+        )
+        for name in members.jobs:  # creation order
+            replay.started(name)
+        points = [
+            RulePoint(float(at), name, step, float(value))
+            for name, curve in members.curves.items()
+            for step, (at, value) in enumerate(curve, start=1)
+        ]
+        assert {v.name for v in replay.feed(points)} == set(pruned)
+        assert pruned  # the case decides something

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MAX_QUERIES", "NAMESPACE", "Point", "metric_points"]
+__all__ = ["MAX_QUERIES", "NAMESPACE", "Point", "metric_points", "period_for"]
 
 NAMESPACE = "/aws/sagemaker/TrainingJobs"
 #: MetricDataQueries a GetMetricData call takes.
@@ -27,6 +27,11 @@ _HIGH_RESOLUTION_SECONDS = 3 * 3600
 Point = tuple[float, float]
 
 Call = Callable[..., Awaitable[Any]]
+
+
+def period_for(begin: float, now: float) -> int:
+    """The datapoint period asked for a window from ``begin`` to ``now`` (seconds)."""
+    return 60 if now - begin > _HIGH_RESOLUTION_SECONDS else 1
 
 
 async def metric_points(
@@ -57,7 +62,7 @@ async def _read(
     now: float,
 ) -> dict[str, list[Point]]:
     begin = min(since[name] for name in names)
-    period = 60 if now - begin > _HIGH_RESOLUTION_SECONDS else 1
+    period = period_for(begin, now)
     queries = [
         {
             "Id": f"j{i}",

@@ -247,6 +247,10 @@ class Driver:
             told = member.name in recorded
             if not told:  # it ended while no run watched it
                 await self._note(end_record(state))
+            if self.pruning is not None:
+                # Its curve, unless a run recorded it: read once and recorded, so the
+                # rule sees every job's values, as the run before the kill did.
+                self.pruning.missing_curve(member.name, members.curves)
             if newest[member.base] is member:
                 run = _Run(None, member.base, member.attempt, member.fallback, self._clock())
                 self._after(member.name, state, run, announce=False, tell=not told)

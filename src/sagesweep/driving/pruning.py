@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagesweep.aws.metrics import Point, metric_points
+from sagesweep.aws.metrics import Point, metric_points, period_for
 from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.planning.stopping import EarlyStopping
@@ -113,6 +113,14 @@ class Pruning:
         else:
             self._since[name] = self.wall() - _ADOPTED_LOOKBACK
 
+    def missing_curve(self, name: str, recorded: Mapping[str, Any]) -> None:
+        """A job of an earlier run that ended: read its curve once and record it, unless
+        ``recorded`` (the ledger's curves) has it."""
+        if name in recorded or name in self._since:
+            return
+        self.started(name)
+        self._final.add(name)
+
     def ended(self, name: str) -> None:
         """The job ended: its curve is read once more, then recorded."""
         if name in self._since:
@@ -123,9 +131,11 @@ class Pruning:
         verdicts on running jobs (each written to the ledger before it is returned)."""
         if not self._since:
             return []
+        now = self.wall()
+        period = period_for(min(self._since.values()), now)
         try:
             found = await metric_points(
-                self.client, self.calls, self.settings.metric, self._since, now=self.wall()
+                self.client, self.calls, self.settings.metric, self._since, now=now
             )
         except AwsCallError as exc:
             log.warning("pruning.read_failed", code=exc.error.code, detail=str(exc))
@@ -145,7 +155,11 @@ class Pruning:
         if self._pruner is not None:
             # Every value in time order, those of earlier runs first replayed: the same
             # values give the same verdicts; a job pruned before is not pruned again.
-            found_verdicts = [v for v in self._pruner.feed(fresh) if v.name not in self.pruned]
+            # Values of the last two periods wait: other jobs' values of the same period
+            # may not be visible yet, and within a period the order is by job name.
+            ready = [p for p in fresh if p.at + 2 * period <= now]
+            self._replay = [p for p in fresh if p.at + 2 * period > now]
+            found_verdicts = [v for v in self._pruner.feed(ready) if v.name not in self.pruned]
         else:
             found_verdicts = [
                 verdict
