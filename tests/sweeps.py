@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["small_sweep", "template"]
+__all__ = ["metric_template", "small_sweep", "template"]
 
 _TEMPLATE: dict[str, Any] = {
     "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
@@ -22,6 +22,13 @@ _TEMPLATE: dict[str, Any] = {
 def template(**extra: Any) -> dict[str, Any]:
     """A fresh copy of the request, with ``extra`` members added."""
     return {**copy.deepcopy(_TEMPLATE), **extra}
+
+
+def metric_template(metric: str) -> dict[str, Any]:
+    """:func:`template` whose jobs report ``metric`` (one of its MetricDefinitions)."""
+    request = template()
+    request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": metric, "Regex": "x"}]
+    return request
 
 
 def small_sweep(tmp_path: Path, n: int = 20) -> Path:

@@ -23,15 +23,14 @@ from sagesweep.mock import MockConfig, MockServer
 from sagesweep.planning.config import load_config
 from sagesweep.search.median import median_verdict
 from sagesweep.submitting.pacing import Backoff
-from tests.sweeps import template
+from tests.sweeps import metric_template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 METRIC = "validation:auc"
 
 
 def sweep_doc(**extra: Any) -> dict[str, Any]:
-    request = template()
-    request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": METRIC, "Regex": "x"}]
+    request = metric_template(METRIC)
     doc: dict[str, Any] = {
         "sweep": "es",
         "template": request,

@@ -13,7 +13,7 @@ from sagesweep.mock.fate import Fate
 from sagesweep.mock.lifecycle import training_window
 from sagesweep.mock.objective import final_metrics
 from tests.clients import boto3_client
-from tests.sweeps import template
+from tests.sweeps import metric_template
 
 METRIC = "validation:auc"
 
@@ -80,8 +80,7 @@ class TestFormula:
 
 
 def create(sm: Any, name: str) -> None:
-    request = template()
-    request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": METRIC, "Regex": "x"}]
+    request = metric_template(METRIC)
     sm.create_training_job(TrainingJobName=name, HyperParameters={"eta": "0.1"}, **request)
 
 
@@ -122,9 +121,9 @@ def wait_ended(sm: Any, name: str) -> dict[str, Any]:
 
 class TestOnTheEndpoint:
     def test_a_completed_job_s_curve_is_in_cloudwatch(self) -> None:
-        """Points 1 s apart or more (4 points over 6.5 s of Training): each is its own
+        """Points 1 s apart or more (4 points over 4.55 s of Training): each is its own
         datapoint, and the last is the FinalMetricDataList value."""
-        with MockServer(MockConfig(job_seconds=10.0, seed=4, curve_points=4)) as server:
+        with MockServer(MockConfig(job_seconds=7.0, seed=4, curve_points=4)) as server:
             sm, cw = boto3_client(server), boto3_client(server, "cloudwatch")
             create(sm, "c1")
             job = wait_ended(sm, "c1")

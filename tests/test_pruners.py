@@ -25,7 +25,7 @@ from sagesweep.planning.stopping import EarlyStopping
 from sagesweep.search.median import Curve
 from sagesweep.search.pruners import OptunaRule, RulePoint
 from sagesweep.submitting.pacing import AdaptiveRate
-from tests.sweeps import template
+from tests.sweeps import metric_template
 from tests.test_median_rule import FakeCloudWatch, recorder
 
 # Step 1 of each job at t = 1, 2, 2.5, 2.7, 2.8; a and c go on reporting.
@@ -95,8 +95,7 @@ class TestKilled:
         then run to the end. No point runs twice, every job's curve is recorded, and the
         pruned jobs (each recorded once) are what the pruner gives on those curves told
         in time order: no decision was lost or made twice across the kills."""
-        request = template()
-        request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": "m:auc", "Regex": "x"}]
+        request = metric_template("m:auc")
         doc = {
             "sweep": "pk",
             "template": request,

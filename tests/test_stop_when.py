@@ -20,7 +20,7 @@ from sagesweep.planning.planner import Planner
 from sagesweep.planning.stopping import StopWhen
 from sagesweep.search.stop_when import SearchStop
 from sagesweep.submitting.pacing import Backoff
-from tests.sweeps import template
+from tests.sweeps import metric_template
 
 FAST = Parts(backoff=Backoff(base=0.01, cap=0.05))
 METRIC = "validation:auc"
@@ -65,8 +65,7 @@ class TestVerdicts:
 
 
 def write(tmp_path: Path, **extra: Any) -> Path:
-    request = template()
-    request["AlgorithmSpecification"]["MetricDefinitions"] = [{"Name": METRIC, "Regex": "x"}]
+    request = metric_template(METRIC)
     doc: dict[str, Any] = {
         "sweep": "sw",
         "template": request,

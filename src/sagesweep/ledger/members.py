@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sagesweep.errors import InputError
-from sagesweep.ledger.read import read_scan
+from sagesweep.ledger.read import LedgerScan, read_scan
 from sagesweep.ledger.records import JobStatus, Member
 from sagesweep.ledger.state import LedgerState, check_binding
 
@@ -82,29 +82,22 @@ def read_members(ledger: Path, sweep: str) -> SweepMembers:
             str(ledger), "", "", "no ledger here: submit the sweep first, or pass --ledger"
         )
     scan = read_scan(ledger, detail=True)
-    state = scan.state()
-    check_binding(ledger, state, sweep, None)
-    return SweepMembers(
-        sweep=sweep,
-        ledger=ledger,
-        state=state,
-        jobs=_with_true_bases(scan.members),
-        endings=scan.endings,
-        asked=scan.asked,
-        pruned=scan.pruned,
-        curves=scan.curves,
-    )
+    check_binding(ledger, scan.state(), sweep, None)
+    return _members(ledger, scan, sweep)
 
 
 def read_other_sweep(ledger: Path) -> SweepMembers:
     """The jobs of whichever sweep ``ledger`` holds (another sweep's, read for what its
     results can teach: no binding to check)."""
     scan = read_scan(ledger, detail=True)
-    state = scan.state()
+    return _members(ledger, scan, scan.state().sweep or "")
+
+
+def _members(ledger: Path, scan: LedgerScan, sweep: str) -> SweepMembers:
     return SweepMembers(
-        sweep=state.sweep or "",
+        sweep=sweep,
         ledger=ledger,
-        state=state,
+        state=scan.state(),
         jobs=_with_true_bases(scan.members),
         endings=scan.endings,
         asked=scan.asked,
