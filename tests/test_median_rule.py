@@ -81,12 +81,14 @@ class FakeCloudWatch:
         self.curves = curves
         self.clock = clock
         self.calls = 0
+        self.starts: list[float] = []
 
     async def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
         from datetime import UTC, datetime
 
         self.calls += 1
         start = kwargs["StartTime"].timestamp()
+        self.starts.append(start)
         results = []
         for query in kwargs["MetricDataQueries"]:
             (dimension,) = query["MetricStat"]["Metric"]["Dimensions"]
@@ -168,6 +170,37 @@ class TestAcrossRuns:
                 await second.step(note)
             pruned = [r["name"] for r in notes if r["event"] == "pruned"]
             assert pruned == ["b"], kill_at
+
+
+class TestReads:
+    async def test_a_job_of_an_earlier_run_is_read_from_3_hours_back_at_most(self) -> None:
+        """CloudWatch keeps 1 s datapoints for 3 hours: a job whose values are unknown
+        is read from there, however late the first read comes, never further back."""
+        clock = [100_000.0]
+        client = FakeCloudWatch(CURVES, clock)
+        rule = pruning(client, clock)
+        rule.started("a")  # adopted: none of its values known
+        clock[0] += 120.0  # the first read comes a --metric-poll later
+        await rule.step(recorder([]))
+        (start,) = client.starts
+        assert clock[0] - 3 * 3600 < start < clock[0]
+
+    async def test_no_verdict_on_a_job_that_ended(self) -> None:
+        """b would be stopped at step 3 (TestDefinition); ended before that read, it is
+        not: its values still count for the others."""
+        clock = [0.0]
+        client = FakeCloudWatch(CURVES, clock)
+        rule = pruning(client, clock)
+        for name in CURVES:
+            rule.started(name, created=0.0)
+        notes: list[dict[str, Any]] = []
+        clock[0] = 31.0
+        await rule.step(recorder(notes))
+        rule.ended("b")
+        clock[0] = 50.0
+        assert await rule.step(recorder(notes)) == []
+        assert [r["name"] for r in notes if r["event"] == "curve"] == ["b"]
+        assert not [r for r in notes if r["event"] == "pruned"]
 
 
 class TestTpeIsToldPruned:

@@ -4,8 +4,8 @@ SageMaker publishes the values its ``MetricDefinitions`` scrape from a job's log
 namespace ``/aws/sagemaker/TrainingJobs``, dimension ``TrainingJobName``. One call asks
 for one metric of up to :data:`MAX_QUERIES` jobs (``GetMetricData``'s limit), every page.
 Each job is asked only for what came after the newest point already known of it, so
-a read costs what is new. A step is a datapoint: the period is 1 s (60 s when the
-window reaches back more than 3 hours, past CloudWatch's high-resolution retention).
+a read costs what is new. A step is a datapoint of a 1 s period; CloudWatch keeps those
+for 3 hours, so the caller never asks further back.
 CloudWatch bills each metric asked (``$0.01`` per 1,000 in most regions): the caller
 chooses how often to ask.
 """
@@ -16,22 +16,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MAX_QUERIES", "NAMESPACE", "Point", "metric_points", "period_for"]
+__all__ = ["MAX_QUERIES", "NAMESPACE", "Point", "metric_points"]
 
 NAMESPACE = "/aws/sagemaker/TrainingJobs"
 #: MetricDataQueries a GetMetricData call takes.
 MAX_QUERIES = 500
-#: Beyond this age, CloudWatch has no 1 s datapoints: ask for minutes.
-_HIGH_RESOLUTION_SECONDS = 3 * 3600
 #: (epoch seconds, value)
 Point = tuple[float, float]
 
 Call = Callable[..., Awaitable[Any]]
-
-
-def period_for(begin: float, now: float) -> int:
-    """The datapoint period asked for a window from ``begin`` to ``now`` (seconds)."""
-    return 60 if now - begin > _HIGH_RESOLUTION_SECONDS else 1
 
 
 async def metric_points(
@@ -62,7 +55,6 @@ async def _read(
     now: float,
 ) -> dict[str, list[Point]]:
     begin = min(since[name] for name in names)
-    period = period_for(begin, now)
     queries = [
         {
             "Id": f"j{i}",
@@ -72,7 +64,7 @@ async def _read(
                     "MetricName": metric,
                     "Dimensions": [{"Name": "TrainingJobName", "Value": name}],
                 },
-                "Period": period,
+                "Period": 1,
                 "Stat": "Average",
             },
             "ReturnData": True,

@@ -29,7 +29,7 @@ from sagesweep.driving.limits import Limits, SpendSettings
 from sagesweep.driving.pruning import Pruning, PruningSettings
 from sagesweep.driving.view import DriveView, print_drive_summary
 from sagesweep.ledger import JobRecord, stop_requested_by
-from sagesweep.ledger.members import read_members
+from sagesweep.ledger.members import CREATED, read_members
 from sagesweep.logs import get_logger
 from sagesweep.operating.calls import PacedCalls
 from sagesweep.planning.config import SweepConfig
@@ -288,7 +288,9 @@ async def launch(
                     if adaptive is not None:
                         adaptive.rebuild(members)
                     if pruning is not None:
-                        pruning.adopt(members.curves, members.pruned, order=list(members.jobs))
+                        # Numbered as the run before numbered them: the created jobs.
+                        created = [n for n, m in members.jobs.items() if m.status in CREATED]
+                        pruning.adopt(members.curves, members.pruned, order=created)
                     await driver.adopt(members, frozenset(members.endings), book.record)
 
             def skip(name: str) -> bool:

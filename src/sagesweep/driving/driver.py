@@ -170,7 +170,11 @@ class Driver:
         self.pruning = pruning
         #: ``stop_when``, told every final ending; and the objective it reads.
         self.search_stop = search_stop
-        self._search_stopped = False  # stop_when's verdict acted on (recorded, stops made)
+        self._search_stopped = False  # stop_when's verdict recorded
+        self._search_stops: set[str] = set()  # jobs stop_when's stop_running stopped
+        self._budget_hit = False  # the budget was reached (its stops made)
+        # While adopt runs: earlier runs' final endings, for stop_when in ending order.
+        self._adopting: list[tuple[str, JobState]] | None = None
 
     # -- bookkeeping ------------------------------------------------------------
 
@@ -229,6 +233,7 @@ class Driver:
         else:
             states = {}
         newest = {member.base: member for member in members.latest()}
+        self._adopting = []
         for member in members.jobs.values():
             state = states.get(member.name)
             if state is None or member.status not in CREATED:
@@ -254,6 +259,12 @@ class Driver:
             if newest[member.base] is member:
                 run = _Run(None, member.base, member.attempt, member.fallback, self._clock())
                 self._after(member.name, state, run, announce=False, tell=not told)
+        # stop_when hears earlier endings in the order their end records were written
+        # (those no run saw, last), as the runs before heard them.
+        adopted, self._adopting = self._adopting, None
+        position = {name: i for i, name in enumerate(members.endings)}
+        for name, state in sorted(adopted, key=lambda e: position.get(e[0], len(position))):
+            self._judge_search(name, state)
         await self._hold_unrecorded(members)
         if self.pruning is not None:
             # A job a rule stopped that runs still (the run died before the stop): again.
@@ -573,12 +584,14 @@ class Driver:
     async def _budget_reached(self, job: JobSpec | None = None) -> None:
         """Stop dispatching, and stop the running jobs: the budget is spent (or would be
         by ``job``, which nothing running could make room for)."""
-        if self.stopped_by is not None:
+        if self._budget_hit:
             return
+        self._budget_hit = True  # once; a stop_when verdict before it stops no budget
         assert self.limits is not None
-        self.stopped_by = self.limits.why_reached(job)
+        why = self.limits.why_reached(job)
+        self.stopped_by = self.stopped_by or why
         await self._note(self.limits.budget_record())
-        log.warning("driver.budget_reached", detail=self.stopped_by, running=len(self._running))
+        log.warning("driver.budget_reached", detail=why, running=len(self._running))
         # Only jobs the ledger names: one held for being unrecorded is not stopped on
         # the strength of its tag and name alone.
         for name in [name for name in self._running if name not in self._unrecorded]:
@@ -635,6 +648,9 @@ class Driver:
         stop = self.search_stop
         if stop is None:
             return
+        if self._adopting is not None:  # told after adopt, in the order the jobs ended
+            self._adopting.append((name, state))
+            return
         value = state.metrics.get(stop.metric) if state.status == "Completed" else None
         reason = stop.ended(name, value)
         if reason is not None and self.stopped_by is None:
@@ -643,14 +659,19 @@ class Driver:
 
     async def _after_search_stop(self) -> None:
         """Once ``stop_when`` has said to stop: record why, and with ``stop_running``
-        stop the running jobs the ledger names."""
+        stop the running jobs the ledger names (after every poll: a create that was in
+        flight is stopped once it is recorded)."""
         stop = self.search_stop
-        if stop is None or stop.reason is None or self._search_stopped:
+        if stop is None or stop.reason is None:
             return
-        self._search_stopped = True
-        await self._note({"event": "search_stop", "reason": stop.reason})
+        if not self._search_stopped:
+            self._search_stopped = True
+            await self._note({"event": "search_stop", "reason": stop.reason})
         if stop.rule.stop_running:
-            for name in [name for name in self._running if name not in self._unrecorded]:
+            for name in [
+                n for n in self._running if n not in self._unrecorded | self._search_stops
+            ]:
+                self._search_stops.add(name)
                 await self._stop_job(name)
 
     def _attempt_of(self, job: JobSpec, attempt: int, steps: int) -> JobSpec:

@@ -15,12 +15,13 @@ the curves alone, no decision is repeated or lost.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagesweep.aws.metrics import Point, metric_points, period_for
+from sagesweep.aws.metrics import Point, metric_points
 from sagesweep.logs import get_logger
 from sagesweep.operating.calls import AwsCallError, PacedCalls
 from sagesweep.planning.stopping import EarlyStopping
@@ -34,9 +35,11 @@ log = get_logger("sagesweep.pruning")
 
 #: Seconds between two reads of the running jobs' intermediate values.
 DEFAULT_METRIC_POLL = 60.0
-#: How far back a running job of an earlier run is read when none of its points is known
-#: (CloudWatch keeps 1 s datapoints for 3 hours).
-_ADOPTED_LOOKBACK = 3 * 3600 - 60
+#: How far back values are read: CloudWatch keeps 1 s datapoints for 3 hours (a running
+#: job of an earlier run, with none of its values known, is read from there).
+_LOOKBACK = 3 * 3600 - 600
+#: Seconds a value waits before a pruner hears it: its 1 s period, and the one before.
+_SETTLE = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +114,7 @@ class Pruning:
         elif created is not None:
             self._since[name] = created - 1
         else:
-            self._since[name] = self.wall() - _ADOPTED_LOOKBACK
+            self._since[name] = -math.inf  # as far back as CloudWatch keeps 1 s data
 
     def missing_curve(self, name: str, recorded: Mapping[str, Any]) -> None:
         """A job of an earlier run that ended: read its curve once and record it, unless
@@ -132,13 +135,18 @@ class Pruning:
         if not self._since:
             return []
         now = self.wall()
-        period = period_for(min(self._since.values()), now)
+        # Jobs that ended before this read: it is their last (one ending during it is
+        # read again next time).
+        finals, self._final = self._final, set()
+        floor = now - _LOOKBACK  # CloudWatch keeps 1 s datapoints for 3 hours
+        since = {name: max(at, floor) for name, at in self._since.items()}
         try:
             found = await metric_points(
-                self.client, self.calls, self.settings.metric, self._since, now=now
+                self.client, self.calls, self.settings.metric, since, now=now
             )
         except AwsCallError as exc:
             log.warning("pruning.read_failed", code=exc.error.code, detail=str(exc))
+            self._final |= finals
             return []
         fresh, self._replay = self._replay, []
         for name, points in found.items():
@@ -146,19 +154,21 @@ class Pruning:
             for at, value in points:
                 curve.append((at, value))
                 fresh.append(RulePoint(at, name, len(curve), value))
-            self._since[name] = points[-1][0]
-        for name in sorted(self._final):
+            if name in self._since:
+                self._since[name] = points[-1][0]
+        for name in sorted(finals):
             points = self.curves.get(name, [])
+            self._since.pop(name, None)
             await note({"event": "curve", "name": name, "points": [list(p) for p in points]})
-            del self._since[name]
-        self._final.clear()
+        # Only jobs still running get a verdict (an ended one's values still count).
+        running = set(self._since) - self._final
         if self._pruner is not None:
             # Every value in time order, those of earlier runs first replayed: the same
             # values give the same verdicts; a job pruned before is not pruned again.
-            # Values of the last two periods wait: other jobs' values of the same period
-            # may not be visible yet, and within a period the order is by job name.
-            ready = [p for p in fresh if p.at + 2 * period <= now]
-            self._replay = [p for p in fresh if p.at + 2 * period > now]
+            # Values of the last two seconds wait: other jobs' values of the same
+            # 1 s period may not be visible yet, and within a period the order is by name.
+            ready = [p for p in fresh if p.at + _SETTLE <= now]
+            self._replay = [p for p in fresh if p.at + _SETTLE > now]
             found_verdicts = [v for v in self._pruner.feed(ready) if v.name not in self.pruned]
         else:
             found_verdicts = [
@@ -168,6 +178,8 @@ class Pruning:
             ]
         verdicts = []
         for verdict in found_verdicts:
+            if verdict.name not in running:
+                continue
             record = verdict.record(self.settings.rule.rule)
             await note(record)
             self.pruned[verdict.name] = record
@@ -193,8 +205,3 @@ class Pruning:
         )
         self._checked[name] = len(curve)
         return verdict
-
-    def last(self, name: str) -> tuple[int, float] | None:
-        """(step, value) of the job's newest known point."""
-        curve = self.curves.get(name)
-        return (len(curve), curve[-1][1]) if curve else None

@@ -187,7 +187,8 @@ def _row(members: SweepMembers, member: Member, state: JobState | None) -> JobRo
         status = NOT_SUBMITTED
     else:
         status = members.shown_status(member.name, state.status)
-    pruned = members.pruned.get(member.name)
+    # A verdict that came after the job completed stopped nothing.
+    pruned = members.pruned.get(member.name) if status == STOPPED_EARLY else None
     stopped_at = None
     if pruned is not None and isinstance(pruned.get("step"), int):
         value = pruned.get("value")

@@ -227,12 +227,9 @@ class TpeSearch:
         False, and nothing enqueued, if the point is not in this space (the sweep file
         changed since: a parameter, a choice or a bound is not what it was).
         """
-        known = {p: v for p, v in params.items() if p in self._distributions}
-        if set(known) != self._expected(known):
+        if not self.contains(params):
             return False
-        if not all(_within(self._distributions[p], v) for p, v in known.items()):
-            return False
-        self._study.enqueue_trial(known)
+        self._study.enqueue_trial({p: v for p, v in params.items() if p in self._distributions})
         return True
 
     def pruned(self) -> list[dict[int, float]]:

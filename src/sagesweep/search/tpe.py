@@ -18,7 +18,7 @@ from typing import Any
 
 from sagesweep.errors import InputError
 from sagesweep.ledger import MASK
-from sagesweep.ledger.members import CREATED, SweepMembers, read_other_sweep
+from sagesweep.ledger.members import CREATED, STOPPED_EARLY, SweepMembers, read_other_sweep
 from sagesweep.logs import get_logger
 from sagesweep.operating.observe import JobState
 from sagesweep.planning.config import SweepConfig
@@ -39,6 +39,16 @@ METRIC_PROOF = 3
 def asked_record(job: JobSpec) -> dict[str, Any]:
     """The ledger record of a point chosen to run, written before its job is created."""
     return {"event": "asked", "name": job.name, "params": redact_params(job.params, job.request)}
+
+
+def _pruned_values(members: SweepMembers, name: str) -> list[float] | None:
+    """The intermediate values of a job a rule stopped (None: it was not): a ``pruned``
+    record and an end as ``Stopped``; a verdict that came after the job completed is
+    not one."""
+    end = members.endings.get(name) or {}
+    if members.shown_status(name, str(end.get("status"))) != STOPPED_EARLY:
+        return None
+    return [float(point[1]) for point in members.curves.get(name, ())]
 
 
 def _key(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -106,10 +116,7 @@ class TpeRun:
                     self._values.setdefault(_key(member.params), None)
                 continue
             value = self._value(member.name, end.get("status"), end.get("metrics") or {})
-            pruned = None
-            if member.name in members.pruned:
-                pruned = [float(p[1]) for p in members.curves.get(member.name, ())]
-            self.search.add(member.params, value, pruned=pruned)
+            self.search.add(member.params, value, pruned=_pruned_values(members, member.name))
             self._values[_key(member.params)] = value
         log.info("tpe.rebuilt", told=self.search.told, created=self.created)
 
@@ -141,10 +148,7 @@ class TpeRun:
                 metrics = end.get("metrics") or {}
                 value = metrics.get(self.metric) if end.get("status") == "Completed" else None
                 value = float(value) if isinstance(value, int | float) else None
-                pruned = None
-                if member.name in members.pruned:
-                    pruned = [float(p[1]) for p in members.curves.get(member.name, ())]
-                self.search.add(member.params, value, pruned=pruned)
+                self.search.add(member.params, value, pruned=_pruned_values(members, member.name))
                 self._values[_key(member.params)] = value
                 told += 1
             if outside:
