@@ -91,7 +91,7 @@ class TestAsha:
 
 class TestKilled:
     def test_killed_twice_the_pruned_jobs_are_those_the_curves_give(self, tmp_path: Path) -> None:
-        """tpe + hyperband, 12 jobs, 4 at a time: kill -9 once 2 jobs exist and once 6 do,
+        """tpe + hyperband, 40 jobs, 8 at a time: kill -9 once 5 jobs exist and once 20 do,
         then run to the end. No point runs twice, every job's curve is recorded, and the
         pruned jobs (each recorded once) are what the pruner gives on those curves told
         in time order: no decision was lost or made twice across the kills. (A verdict
@@ -101,9 +101,9 @@ class TestKilled:
             "sweep": "pk",
             "template": request,
             "method": "tpe",
-            "count": 12,
+            "count": 40,
             "seed": 6,
-            "max_running": 4,
+            "max_running": 8,
             "objective": {"metric": "m:auc", "goal": "maximize"},
             "early_stopping": {
                 "rule": "hyperband",
@@ -123,7 +123,7 @@ class TestKilled:
         with MockServer(config) as server:
             args = [str(sagesweep), "submit", str(sweep), "--endpoint-url", server.url]
             args += ["--poll", "0.2", "--metric-poll", "0.3", "--rate", "200"]
-            for created in (2, 6):
+            for created in (5, 20):
                 proc = subprocess.Popen(
                     args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
                 )
@@ -137,8 +137,8 @@ class TestKilled:
         assert final.returncode == 0, final.stderr[-2000:]
         members = read_members(tmp_path / "pk.ledger.jsonl", "pk")
         assert set(members.jobs) == names
-        assert len(names) == 12
-        assert len({json.dumps(m.params, sort_keys=True) for m in members.jobs.values()}) == 12
+        assert len(names) == 40
+        assert len({json.dumps(m.params, sort_keys=True) for m in members.jobs.values()}) == 40
         assert set(members.curves) == names
         lines = (tmp_path / "pk.ledger.jsonl").read_text().splitlines()
         pruned = [json.loads(line)["name"] for line in lines if '"event":"pruned"' in line]
