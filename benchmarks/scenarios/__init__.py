@@ -7,6 +7,7 @@ NAMES = (
     "realistic",
     "latency",
     "mockspeed",
+    "loadgen",
     "scale",
     "firstcall",
     "throttled",
