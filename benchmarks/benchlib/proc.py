@@ -54,6 +54,13 @@ def measure(argv: list[str], *, stdout: Path | None = None) -> ChildRun:
     )
 
 
+def checked(run: ChildRun, what: str) -> ChildRun:
+    """``run``, or RuntimeError naming ``what`` if it exited non-zero."""
+    if run.returncode != 0:
+        raise RuntimeError(f"{what} exited {run.returncode}: {run.stderr}")
+    return run
+
+
 def _launch(result: str, argv: list[str]) -> None:
     start = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ)

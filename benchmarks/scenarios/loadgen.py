@@ -23,19 +23,13 @@ from pathlib import Path
 
 from benchlib import rawloop
 from benchlib.measure import Context, Line, Scenario
-from benchlib.proc import ChildRun, measure
+from benchlib.proc import checked, measure
 from benchlib.servers import SAGESWEEP, null_endpoint
 from benchlib.sweeps import planned_requests, random_sweep, realistic_sweep
 
 CONCURRENCY = 32
 WHOLE_TARGET = 1.0
 PLAN_TARGET = 20_000.0
-
-
-def _ok(run: ChildRun, what: str) -> ChildRun:
-    if run.returncode != 0:
-        raise RuntimeError(f"{what} exited {run.returncode}: {run.stderr}")
-    return run
 
 
 def whole_process(ctx: Context, scenario: Scenario) -> None:
@@ -58,7 +52,7 @@ def whole_process(ctx: Context, scenario: Scenario) -> None:
             order = list(runs) if rep % 2 == 0 else list(reversed(runs))
             for name in order:
                 ledger.unlink(missing_ok=True)
-                got = _ok(measure(runs[name]), name)
+                got = checked(measure(runs[name]), name)
                 if rep:
                     times[name].append(got.seconds)
     ours_s, raw_s = statistics.median(times["sagesweep"]), statistics.median(times["raw"])
@@ -82,7 +76,7 @@ def realistic_plan(ctx: Context, scenario: Scenario) -> None:
     reps = 3
     sweep = realistic_sweep(ctx.workdir / "loadgen", jobs)
     argv = [str(SAGESWEEP), "plan", str(sweep), "--format", "jsonl"]
-    seconds = statistics.median(_ok(measure(argv), f"plan {jobs}").seconds for _ in range(reps))
+    seconds = statistics.median(checked(measure(argv), f"plan {jobs}").seconds for _ in range(reps))
     rate = jobs / seconds
     print(f"  plan the realistic sweep, {jobs} jobs: {seconds:.2f} s, {rate:.0f} jobs/s")
     scenario.lines.append(

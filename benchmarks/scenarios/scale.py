@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchlib import ledgerload
 from benchlib.measure import Context, Line, Scenario
-from benchlib.proc import ChildRun, measure
+from benchlib.proc import checked, measure
 from benchlib.servers import SAGESWEEP, null_endpoint
 from benchlib.sweeps import random_sweep
 
@@ -22,17 +22,11 @@ PLAN_RSS_TARGET_MB = 200.0
 LEDGER_SECONDS_TARGET = 10.0  # a million-line ledger loaded for resume
 
 
-def _ok(run: ChildRun, what: str) -> ChildRun:
-    if run.returncode != 0:
-        raise RuntimeError(f"{what} exited {run.returncode}: {run.stderr}")
-    return run
-
-
 def plan(ctx: Context, scenario: Scenario) -> None:
     jobs = ctx.pick(20_000, 1_000_000)
     sweep = random_sweep(ctx.workdir / "scale", jobs, name="scale")
     argv = [str(SAGESWEEP), "plan", str(sweep), "--format", "jsonl"]
-    got = _ok(measure(argv), f"plan {jobs}")
+    got = checked(measure(argv), f"plan {jobs}")
     print(f"  plan {jobs:>9} jobs: {got.seconds:7.1f} s, peak RSS {got.peak_rss_mb:.0f} MB")
     rate = jobs / got.seconds
     label = f"plan rate and peak RSS, {jobs:,} random jobs"
@@ -87,7 +81,7 @@ def submit(ctx: Context, scenario: Scenario) -> None:
                 "--quiet",
                 "--no-progress",
             ]
-            runs[n] = _ok(measure(argv), f"submit {n}")
+            runs[n] = checked(measure(argv), f"submit {n}")
             print(
                 f"  submit {n:>7} jobs: {runs[n].seconds:7.1f} s, "
                 f"peak RSS {runs[n].peak_rss_mb:.0f} MB"
@@ -115,7 +109,7 @@ def ledger(ctx: Context, scenario: Scenario) -> None:
     path = ctx.workdir / "scale" / "big.ledger.jsonl"
     ledgerload.write_ledger(path, lines)
     argv = [sys.executable, str(Path(ledgerload.__file__)), str(path)]
-    run = _ok(measure(argv, stdout=path.with_suffix(".out")), "ledger load")
+    run = checked(measure(argv, stdout=path.with_suffix(".out")), "ledger load")
     seconds = float(path.with_suffix(".out").read_text().split()[0])
     scenario.lines.append(
         Line(
