@@ -52,7 +52,7 @@ def _check(result: RunResult) -> RunResult:
 # -- aiobotocore ------------------------------------------------------------------
 
 
-async def aio_gather(
+async def _aio_gather(
     url: str, requests: Sequence[dict[str, Any]], concurrency: int, retries: dict[str, Any]
 ) -> tuple[int, int]:
     from aiobotocore.config import AioConfig
@@ -84,7 +84,7 @@ def raw_aiobotocore(url: str, requests: Sequence[dict[str, Any]], concurrency: i
     """asyncio.gather over every request behind a semaphore; one attempt per call."""
     retries = {"total_max_attempts": 1, "mode": "standard"}
     start = time.perf_counter()
-    ok, failed = asyncio.run(aio_gather(url, requests, concurrency, retries))
+    ok, failed = asyncio.run(_aio_gather(url, requests, concurrency, retries))
     elapsed = time.perf_counter() - start
     return _check(RunResult("aiobotocore gather", len(requests), elapsed, ok, failed))
 
@@ -95,7 +95,7 @@ def aiobotocore_adaptive(
     """The same gather loop with botocore's ``adaptive`` retry mode doing the pacing."""
     retries = {"mode": "adaptive", "max_attempts": max_attempts}
     start = time.perf_counter()
-    ok, failed = asyncio.run(aio_gather(url, requests, concurrency, retries))
+    ok, failed = asyncio.run(_aio_gather(url, requests, concurrency, retries))
     elapsed = time.perf_counter() - start
     return _check(RunResult("aiobotocore adaptive", len(requests), elapsed, ok, failed))
 
